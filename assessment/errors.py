@@ -1,0 +1,116 @@
+"""One catalogue of error codes, each with a message template.
+
+Validation never stops at the first problem: it collects :class:`Problem` records (code, message, file,
+path inside the file, line) and raises :class:`ValidationFailed` carrying all of them, so a user fixes a
+file in one pass. Codes are stable: tests and users can rely on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = ["ErrorCode", "Problem", "ValidationFailed", "format_path"]
+
+
+class ErrorCode(Enum):
+    """Stable error codes. The value is the code users see; the template is filled by ``Problem.make``."""
+
+    # -- questionnaire files -------------------------------------------------------------------
+    YAML_SYNTAX = ("yaml-syntax", "the file is not valid YAML: {detail}")
+    NOT_A_MAPPING = ("not-a-mapping", "the file must hold one YAML mapping (key: value pairs) at the top")
+    DUPLICATE_KEY = ("duplicate-key", "the key '{key}' appears twice in the same mapping")
+    UNKNOWN_KEY = ("unknown-key", "unknown key '{key}' (check the spelling against docs/questionnaire-format.md)")
+    MISSING_KEY = ("missing-key", "required key '{key}' is missing")
+    INVALID_VALUE = ("invalid-value", "{detail}")
+    DUPLICATE_DOMAIN_ID = ("duplicate-domain-id", "domain id '{id}' is used twice (first at {first})")
+    DUPLICATE_ITEM_ID = ("duplicate-item-id", "item id '{id}' is used twice (first at {first})")
+    WEIGHT_NOT_POSITIVE = ("weight-not-positive", "weight must be greater than 0, got {value}")
+    DESCRIPTOR_MISSING = ("descriptor-missing", "no descriptor for scale level {level}")
+    DESCRIPTOR_UNKNOWN_LEVEL = ("descriptor-unknown-level", "descriptor for level {level}, which the scale does not have")
+    SCALE_NOT_INCREASING = ("scale-not-increasing", "scale level values must be distinct and increasing")
+    BANDS_START = ("bands-start", "the first band must start at the scale minimum {minimum}, not {value}")
+    BANDS_NOT_INCREASING = ("bands-not-increasing", "band lower bounds and levels must increase ({detail})")
+    BAND_OUTSIDE_SCALE = ("band-outside-scale", "band lower bound {value} lies above the scale maximum {maximum}")
+    FILENAME_MISMATCH = ("filename-mismatch", "the file must be named {expected}, as its id and version say")
+    PREVIOUS_NOT_FOUND = ("previous-not-found", "previous version {previous} not found ({expected})")
+    PREVIOUS_NOT_OLDER = ("previous-not-older", "previous version {previous} is not older than {version}")
+    PREVIOUS_MISSING = ("previous-missing", "version {version} is not the first ({older} exists): it must name `previous`")
+    UNKNOWN_SOURCE = ("unknown-source", "source '{key}' is not in the bibliography")
+    CHANGE_UNKNOWN_ITEM = ("change-unknown-item", "change names item '{item}', which exists in neither version")
+    CHANGE_INCOMPLETE = ("change-incomplete", "a '{change}' change needs '{needs}'")
+    CHANGE_MISMATCH = ("change-mismatch", "{detail}")
+    CHANGES_WITHOUT_PREVIOUS = ("changes-without-previous", "a change list needs `previous` to compare against")
+    UNDECLARED_CHANGE = ("undeclared-change", "{detail}: declare it in `changes`")
+    ITEM_ID_REUSED = ("item-id-reused", "item id '{id}' was removed in version {removed_in} and cannot name a different item now")
+    UNKNOWN_COMPARABLE_DOMAIN = ("unknown-comparable-domain", "comparable_domains names '{id}', which is not a domain of this version")
+
+    # -- answers / responses ---------------------------------------------------------------------
+    MISSING_COLUMN = ("missing-column", "required column '{column}' is missing")
+    UNKNOWN_ITEM = ("unknown-item", "item '{item}' is not in questionnaire {questionnaire} {version}")
+    VALUE_OFF_SCALE = ("value-off-scale", "value '{value}' is not on the scale ({allowed})")
+    NA_NOT_ALLOWED = ("na-not-allowed", "NA is not allowed by this questionnaire's scale")
+    DK_NOT_ALLOWED = ("dk-not-allowed", "DK is not allowed by this questionnaire's scale")
+    RESPONDENT_TWO_AGENCIES = ("respondent-two-agencies", "respondent '{respondent}' appears under more than one agency")
+    RESPONDENT_TWO_PARTNERSHIPS = (
+        "respondent-two-partnerships",
+        "respondent '{respondent}' appears under more than one partnership",
+    )
+    DUPLICATE_ANSWER = ("duplicate-answer", "more than one answer for the same partnership, round, respondent and item")
+    UNKNOWN_AGENCY = ("unknown-agency", "agency '{agency}' is not one of: {allowed}")
+    EMPTY_IDENTIFIER = ("empty-identifier", "'{column}' must not be empty")
+    ENCODING = ("encoding", "the file is not valid UTF-8: {detail}")
+
+    def __init__(self, code: str, template: str) -> None:
+        self.code = code
+        self.template = template
+
+    def __str__(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input: what, where (file, path inside it, line) and a message."""
+
+    code: ErrorCode
+    message: str
+    file: str = ""
+    path: str = ""
+    line: int | None = None
+
+    @classmethod
+    def make(cls, code: ErrorCode, *, file: str = "", path: str = "", line: int | None = None, **fields) -> Problem:
+        return cls(code=code, message=code.template.format(**fields), file=file, path=path, line=line)
+
+    def __str__(self) -> str:
+        place = self.file or "<input>"
+        if self.line is not None:
+            place += f":{self.line}"
+        where = f" at {self.path}" if self.path else ""
+        return f"{place}: {self.code.code}{where}: {self.message}"
+
+    def as_dict(self) -> dict:
+        return {"code": self.code.code, "file": self.file, "path": self.path, "line": self.line, "message": self.message}
+
+
+class ValidationFailed(ValueError):
+    """Raised with every problem found; nothing was loaded, scored or stored."""
+
+    def __init__(self, problems: Sequence[Problem], summary: str = "") -> None:
+        self.problems = tuple(problems)
+        self.summary = summary
+        head = summary or f"{len(self.problems)} problem(s) found"
+        super().__init__(head + "\n" + "\n".join(f"  {p}" for p in self.problems[:20]))
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """Render a location tuple the way users read it: ``domains[2].items[4].descriptors``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out

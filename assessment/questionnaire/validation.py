@@ -1,0 +1,333 @@
+"""Validate a questionnaire file and report every problem at once, each with code, path and line.
+
+Stages (each a plain function): read the YAML into a dict and a map of path -> line; check the
+structure with the pydantic models (unknown and missing keys, types, weights); then check the
+cross-references on the model (ids, descriptors, bands, sources, file name) and, for a revision, against
+the previous version (``previous`` exists, the change list matches what really changed, no removed id is
+reused). Cross-reference checks run once the structure is valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from assessment.errors import ErrorCode, Problem, format_path
+from assessment.questionnaire.crosswalk import build_crosswalk
+from assessment.questionnaire.schema import Questionnaire, version_key
+
+__all__ = ["ValidationResult", "parse_yaml", "validate_file", "validate_text"]
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """What validating one file gave: the model (when valid) and every problem found."""
+
+    file: str
+    questionnaire: Questionnaire | None
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.questionnaire is not None
+
+
+# -- stage 1: YAML with line numbers ---------------------------------------------------------------
+class _LineMap:
+    """Line (1-based) of every path in the YAML document; the nearest ancestor's line otherwise."""
+
+    def __init__(self) -> None:
+        self.lines: dict[Loc, int] = {}
+
+    def line(self, loc: Loc) -> int | None:
+        key = tuple(str(p) if not isinstance(p, int) else p for p in loc)
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key[:-1]
+        return self.lines.get((), None)
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: _LineMap, problems: list[Problem], file: str) -> None:
+    lines.lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            child = (*loc, key)
+            if key in seen:
+                problems.append(
+                    Problem.make(
+                        ErrorCode.DUPLICATE_KEY, file=file, path=format_path(child),
+                        line=key_node.start_mark.line + 1, key=key,
+                    )
+                )
+            seen.add(key)
+            lines.lines[child] = key_node.start_mark.line + 1
+            _walk(value_node, child, lines, problems, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, value_node in enumerate(node.value):
+            _walk(value_node, (*loc, index), lines, problems, file)
+
+
+def parse_yaml(text: str, file: str = "") -> tuple[Any, _LineMap, list[Problem]]:
+    """Parse YAML text into plain data plus a line map; syntax errors become problems."""
+    lines = _LineMap()
+    problems: list[Problem] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        detail = getattr(exc, "problem", None) or str(exc)
+        line = mark.line + 1 if mark is not None else None
+        problems.append(Problem.make(ErrorCode.YAML_SYNTAX, file=file, line=line, detail=detail))
+        return None, lines, problems
+    if node is not None:
+        _walk(node, (), lines, problems, file)
+    if not isinstance(data, dict):
+        problems.append(Problem.make(ErrorCode.NOT_A_MAPPING, file=file, line=1))
+    return data, lines, problems
+
+
+# -- stage 2: structure ----------------------------------------------------------------------------
+def _structure_problems(exc: ValidationError, lines: _LineMap, file: str) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        loc: Loc = tuple(p for p in err["loc"] if p != "[key]")
+        path = format_path(loc)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            problems.append(Problem.make(ErrorCode.UNKNOWN_KEY, file=file, path=path, line=lines.line(loc), key=loc[-1]))
+        elif kind == "missing":
+            problems.append(
+                Problem.make(ErrorCode.MISSING_KEY, file=file, path=path, line=lines.line(loc[:-1]), key=loc[-1])
+            )
+        elif kind == "greater_than" and loc and loc[-1] == "weight":
+            problems.append(
+                Problem.make(
+                    ErrorCode.WEIGHT_NOT_POSITIVE, file=file, path=path, line=lines.line(loc), value=err["input"]
+                )
+            )
+        else:
+            detail = f"{err['msg']} (got {err['input']!r})" if not isinstance(err["input"], dict | list) else err["msg"]
+            problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=path, line=lines.line(loc), detail=detail))
+    return problems
+
+
+# -- stage 3: cross-references within the file -----------------------------------------------------
+def _content_problems(q: Questionnaire, lines: _LineMap, file: str, path: Path | None) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(code: ErrorCode, loc: Loc, **fields) -> None:
+        problems.append(Problem.make(code, file=file, path=format_path(loc), line=lines.line(loc), **fields))
+
+    values = q.scale.values
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        add(ErrorCode.SCALE_NOT_INCREASING, ("scale", "levels"))
+
+    if q.bands[0].lower_bound != q.scale.minimum:
+        add(ErrorCode.BANDS_START, ("bands", 0, "lower_bound"), minimum=q.scale.minimum, value=q.bands[0].lower_bound)
+    for i, (a, b) in enumerate(zip(q.bands, q.bands[1:], strict=False), start=1):
+        if b.lower_bound <= a.lower_bound or b.level <= a.level:
+            add(ErrorCode.BANDS_NOT_INCREASING, ("bands", i), detail=f"band {i} does not rise above band {i - 1}")
+    for i, band in enumerate(q.bands):
+        if band.lower_bound > q.scale.maximum:
+            add(ErrorCode.BAND_OUTSIDE_SCALE, ("bands", i, "lower_bound"), value=band.lower_bound, maximum=q.scale.maximum)
+
+    seen_domains: dict[str, str] = {}
+    seen_items: dict[str, str] = {}
+    for di, domain in enumerate(q.domains):
+        here = format_path(("domains", di))
+        if domain.id in seen_domains:
+            add(ErrorCode.DUPLICATE_DOMAIN_ID, ("domains", di, "id"), id=domain.id, first=seen_domains[domain.id])
+        seen_domains.setdefault(domain.id, here)
+        for ii, item in enumerate(domain.items):
+            loc = ("domains", di, "items", ii)
+            if item.id in seen_items:
+                add(ErrorCode.DUPLICATE_ITEM_ID, (*loc, "id"), id=item.id, first=seen_items[item.id])
+            seen_items.setdefault(item.id, format_path(loc))
+            for level in values:
+                if level not in item.descriptors:
+                    add(ErrorCode.DESCRIPTOR_MISSING, (*loc, "descriptors"), level=level)
+                elif not item.descriptors[level].strip():
+                    add(ErrorCode.INVALID_VALUE, (*loc, "descriptors", level), detail=f"descriptor for level {level} is empty")
+            for level in item.descriptors:
+                if level not in values:
+                    add(ErrorCode.DESCRIPTOR_UNKNOWN_LEVEL, (*loc, "descriptors", level), level=level)
+            for si, key in enumerate(item.sources):
+                if key not in q.bibliography:
+                    add(ErrorCode.UNKNOWN_SOURCE, (*loc, "sources", si), key=key)
+
+    for ci, domain_id in enumerate(q.comparable_domains):
+        if domain_id not in seen_domains:
+            add(ErrorCode.UNKNOWN_COMPARABLE_DOMAIN, ("comparable_domains", ci), id=domain_id)
+
+    if path is not None:
+        expected = f"{q.id}/{q.version}.yaml"
+        if path.name != f"{q.version}.yaml":
+            add(ErrorCode.FILENAME_MISMATCH, ("version",), expected=expected)
+        elif path.parent.name != q.id:
+            add(ErrorCode.FILENAME_MISMATCH, ("id",), expected=expected)
+    return problems
+
+
+# -- stage 4: against the previous version ---------------------------------------------------------
+def _load_quietly(path: Path) -> Questionnaire | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return Questionnaire.model_validate(data)
+    except (OSError, yaml.YAMLError, ValidationError, UnicodeDecodeError):
+        return None
+
+
+def _history_problems(q: Questionnaire, lines: _LineMap, file: str, path: Path | None) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def add(code: ErrorCode, loc: Loc, **fields) -> None:
+        problems.append(Problem.make(code, file=file, path=format_path(loc), line=lines.line(loc), **fields))
+
+    folder = path.parent if path is not None else None
+    if q.previous is None:
+        if q.changes:
+            add(ErrorCode.CHANGES_WITHOUT_PREVIOUS, ("changes",))
+        if folder is not None:
+            older = sorted(
+                (p.stem for p in folder.glob("*.yaml") if _is_semver(p.stem) and version_key(p.stem) < version_key(q.version)),
+                key=version_key,
+            )
+            if older:
+                add(ErrorCode.PREVIOUS_MISSING, ("version",), version=q.version, older=older[-1])
+        return problems
+
+    if version_key(q.previous) >= version_key(q.version):
+        add(ErrorCode.PREVIOUS_NOT_OLDER, ("previous",), previous=q.previous, version=q.version)
+        return problems
+    if folder is None:
+        return problems  # validated as text: no folder to look in
+    prev_path = folder / f"{q.previous}.yaml"
+    previous = _load_quietly(prev_path) if prev_path.exists() else None
+    if previous is None:
+        why = f"expected a valid {prev_path.name} beside this file"
+        add(ErrorCode.PREVIOUS_NOT_FOUND, ("previous",), previous=q.previous, expected=why)
+        return problems
+
+    # ancestors older than `previous`, for the "id reused after removal" rule
+    ancestors = [previous]
+    while ancestors[-1].previous and (folder / f"{ancestors[-1].previous}.yaml").exists():
+        older = _load_quietly(folder / f"{ancestors[-1].previous}.yaml")
+        if older is None or older.version in {a.version for a in ancestors}:
+            break
+        ancestors.append(older)
+
+    old_ids = {item.id for item in previous.items}
+    new_ids = {item.id for item in q.items}
+    item_loc = {item.id: ("domains", di, "items", ii) for di, d in enumerate(q.domains) for ii, item in enumerate(d.items)}
+
+    # each declared change must name real items and match the content
+    for ci, change in enumerate(q.changes):
+        loc = ("changes", ci)
+        needs = {"split": "into", "merged": "from", "moved": "to"}.get(change.change)
+        value = {"split": change.into, "merged": change.from_, "moved": change.to}.get(change.change)
+        if needs and not value:
+            add(ErrorCode.CHANGE_INCOMPLETE, loc, change=change.change, needs=needs)
+            continue
+        named = [change.item, *(change.into or ()), *(change.from_ or ())]
+        unknown = [i for i in named if i not in old_ids and i not in new_ids]
+        if unknown:
+            add(ErrorCode.CHANGE_UNKNOWN_ITEM, (*loc, "item"), item=unknown[0])
+            continue
+        mismatch = _declared_mismatch(change, previous, q, old_ids, new_ids)
+        if mismatch:
+            add(ErrorCode.CHANGE_MISMATCH, loc, detail=mismatch)
+
+    # ids reused after an earlier removal
+    for new_id in sorted(new_ids - old_ids):
+        for newer, older in zip(ancestors, ancestors[1:], strict=False):
+            if new_id in {i.id for i in older.items} and new_id not in {i.id for i in newer.items}:
+                add(ErrorCode.ITEM_ID_REUSED, (*item_loc[new_id], "id"), id=new_id, removed_in=newer.version)
+                break
+
+    # what really changed must be declared
+    if not problems:
+        declared = {(c.item, c.change) for c in q.changes}
+        for row in build_crosswalk(previous, q).items:
+            if row.change == "unchanged":
+                continue
+            if (row.subject, row.change) not in declared:
+                where = item_loc.get(row.subject, ("changes",))
+                detail = f"item '{row.subject}' was {row.change} since {previous.version}"
+                add(ErrorCode.UNDECLARED_CHANGE, where, detail=detail)
+    return problems
+
+
+def _declared_mismatch(change, previous: Questionnaire, q: Questionnaire, old_ids: set, new_ids: set) -> str:
+    item = change.item
+    kind = change.change
+    if kind == "added" and item in old_ids:
+        return f"'{item}' is declared added but exists in {previous.version}"
+    if kind == "removed" and item in new_ids:
+        return f"'{item}' is declared removed but is still in {q.version}"
+    if kind in ("reworded", "rescaled", "moved") and not (item in old_ids and item in new_ids):
+        return f"'{item}' is declared {kind} but is not in both versions"
+    if kind == "moved" and change.to != q.domain_of(item):
+        return f"'{item}' is declared moved to '{change.to}' but is in '{q.domain_of(item)}'"
+    if kind == "moved" and previous.domain_of(item) == q.domain_of(item):
+        return f"'{item}' is declared moved but stays in '{q.domain_of(item)}'"
+    if kind == "reworded":
+        old, new = previous.item(item), q.item(item)
+        if old.text == new.text and old.descriptors == new.descriptors:
+            return f"'{item}' is declared reworded but its text and descriptors are unchanged"
+    if kind == "split":
+        if item not in old_ids or item in new_ids:
+            return f"'{item}' is declared split, so it must be in {previous.version} and gone from {q.version}"
+        missing = [i for i in change.into if i not in new_ids]
+        if missing:
+            return f"split target '{missing[0]}' is not in {q.version}"
+    if kind == "merged":
+        if item not in new_ids:
+            return f"'{item}' is declared merged, so it must be in {q.version}"
+        missing = [i for i in change.from_ if i not in old_ids]
+        if missing:
+            return f"merge source '{missing[0]}' is not in {previous.version}"
+    return ""
+
+
+def _is_semver(text: str) -> bool:
+    parts = text.split(".")
+    return len(parts) == 3 and all(p.isdigit() for p in parts)
+
+
+# -- entry points ----------------------------------------------------------------------------------
+def validate_text(text: str, *, file: str = "", path: Path | None = None) -> ValidationResult:
+    """Validate YAML text; ``path`` (when known) enables the file-name and previous-version checks."""
+    data, lines, problems = parse_yaml(text, file)
+    if problems and (data is None or not isinstance(data, dict)):
+        return ValidationResult(file, None, tuple(problems))
+    try:
+        q = Questionnaire.model_validate(data)
+    except ValidationError as exc:
+        return ValidationResult(file, None, tuple(problems + _structure_problems(exc, lines, file)))
+    problems += _content_problems(q, lines, file, path)
+    if not problems:
+        problems += _history_problems(q, lines, file, path)
+    return ValidationResult(file, None if problems else q, tuple(problems))
+
+
+def validate_file(path: str | Path) -> ValidationResult:
+    """Validate one questionnaire file on disk."""
+    path = Path(path)
+    file = str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return ValidationResult(file, None, (Problem.make(ErrorCode.INVALID_VALUE, file=file, detail="file not found"),))
+    except UnicodeDecodeError as exc:
+        return ValidationResult(file, None, (Problem.make(ErrorCode.ENCODING, file=file, detail=str(exc)),))
+    return validate_text(text, file=file, path=path)

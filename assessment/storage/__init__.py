@@ -1,0 +1,1 @@
+"""Storage: engine/session factory, models, repository functions and Alembic migrations."""
