@@ -1,0 +1,59 @@
+"""Code checks that are part of the suite: ruff, the import contracts, and documented settings."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from assessment.settings import SETTINGS, Settings, load_settings
+from tests.conftest import ROOT
+
+
+def _tool(name: str) -> list[str]:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} is not installed: run pip install -e '.[test]'")
+    return [found]
+
+
+def test_ruff_is_clean():
+    result = subprocess.run([*_tool("ruff"), "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_contracts_hold():
+    """The library never imports streamlit, and data flows one way (pyproject.toml [tool.importlinter])."""
+    result = subprocess.run([*_tool("lint-imports")], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_library_imports_without_streamlit():
+    code = (
+        "import sys, importlib, pkgutil, assessment\n"
+        "for m in pkgutil.walk_packages(assessment.__path__, 'assessment.'):\n"
+        "    if '.migrations' in m.name: continue\n"
+        "    importlib.import_module(m.name)\n"
+        "assert 'streamlit' not in sys.modules, 'streamlit imported by the library'\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_setting_is_documented():
+    doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        assert re.search(rf"`{setting.env}`", doc), f"{setting.env} missing from docs/settings.md"
+    assert {s.field for s in SETTINGS} == set(Settings.__dataclass_fields__)
+
+
+def test_settings_read_from_env_and_reject_bad_values(tmp_path):
+    settings = load_settings({"ASSESSMENT_DATA_DIR": str(tmp_path), "ASSESSMENT_MIN_PEERS": "4", "ASSESSMENT_DEMO": "0"})
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/assessment.db"
+    assert settings.min_peers == 4 and settings.demo is False
+    with pytest.raises(ValueError, match="ASSESSMENT_MIN_COVERAGE"):
+        load_settings({"ASSESSMENT_MIN_COVERAGE": "half"})
