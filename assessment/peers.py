@@ -1,0 +1,663 @@
+"""Peer benchmarks: peer groups, a partnership's place among its peers, regions compared, promising practices.
+
+Pure functions over partnership-level score frames (the ``partnerships`` frame of
+:func:`assessment.scoring.score_responses`, or the same columns read from a CSV) and the Partnerships frame
+(``partnership, nation, region, groups`` with optional ``share_practice`` and ``named_to_peers``). Nothing here
+reads the database or the clock; :func:`load_peer_groups` is the only function that reads a file.
+
+Rules (PRODUCT.md, "Benchmark rules"; docs/benchmarking.md):
+
+* The peers of a partnership are the *other* partnerships in the chosen peer group with a closed round in the
+  same period, on a questionnaire version comparable for the domain. The partnership itself is never a peer.
+* Per domain: peer count, median, Q1, Q3 (``numpy.percentile``, linear interpolation), min, max, the
+  partnership's percentile rank among its peers (``scipy.stats.percentileofscore(peers, own, kind="mean")``),
+  gap to the median (own − median) and gap to the top quartile (own − Q3).
+* Fewer than ``min_peers`` (default 3) peers: the domain is suppressed (the peer count is still given).
+* Every candidate peer that is left out is counted, with the reason.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.questionnaire.crosswalk import compare_versions
+from assessment.questionnaire.schema import Questionnaire, version_key
+
+__all__ = [
+    "BUILT_IN_PEER_GROUPS",
+    "COMPARISON_COLUMNS",
+    "PRACTICE_COLUMNS",
+    "REASON_NO_CLOSED_ROUND",
+    "REASON_NO_SCORE",
+    "REASON_NOT_COMPARABLE",
+    "REASON_SUPPRESSED",
+    "REGION_COLUMNS",
+    "WIDENING_ORDER",
+    "compare_regions",
+    "compare_with_peers",
+    "load_peer_groups",
+    "parse_peer_groups",
+    "peer_group_members",
+    "promising_practices",
+    "region_matrix",
+    "wider_peer_group",
+    "with_peer_groups",
+]
+
+COMPARISON_COLUMNS = (
+    "partnership", "round", "peer_group", "domain", "score", "n_peers", "median", "q1", "q3", "min", "max",
+    "percentile_rank", "gap_to_median", "gap_to_top_quartile", "suppressed", "n_excluded", "excluded_reasons",
+)
+REGION_COLUMNS = ("level", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
+PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", "score", "q3", "comment")
+
+BUILT_IN_PEER_GROUPS = ("all", "nation", "region")
+#: Peer groups from narrowest to widest; a custom group widens to the region first.
+WIDENING_ORDER = ("region", "nation", "all")
+
+REASON_NO_CLOSED_ROUND = "no closed round in period"
+REASON_NOT_COMPARABLE = "version not comparable"
+REASON_NO_SCORE = "no score"
+REASON_SUPPRESSED = "score suppressed"
+_REASON_ORDER = (REASON_NO_CLOSED_ROUND, REASON_NOT_COMPARABLE, REASON_NO_SCORE, REASON_SUPPRESSED)
+
+_SCORE_COLUMNS = ("partnership", "round", "domain", "score")
+_TRUE_TEXT = frozenset({"true", "1", "yes", "y", "t"})
+
+Questionnaires = Mapping[tuple[str, str], Questionnaire]
+
+
+# -- input frames ------------------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what} frame lacks column(s) {', '.join(missing)}")
+
+
+def _as_bool(series: pd.Series) -> pd.Series:
+    """Booleans from bools or text ('True', 'yes', '1'); missing is False."""
+    if pd.api.types.is_bool_dtype(series):
+        return series.fillna(False).astype(bool)
+    text = series.astype("string").fillna("").str.strip().str.lower()
+    return text.isin(_TRUE_TEXT).astype(bool)
+
+
+def _groups_text(value: object) -> str:
+    if isinstance(value, list | tuple | set | frozenset):
+        return ";".join(str(v) for v in value)
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return str(value)
+
+
+def _partnership_frame(partnerships: pd.DataFrame) -> pd.DataFrame:
+    """The Partnerships frame with text identifiers, a ``groups`` text column and boolean opt-ins."""
+    _require(partnerships, ("partnership", "nation", "region"), "partnerships")
+    out = pd.DataFrame(
+        {
+            "partnership": partnerships["partnership"].astype(str),
+            "nation": partnerships["nation"].astype("string").fillna("").astype(str),
+            "region": partnerships["region"].astype("string").fillna("").astype(str),
+            "groups": (partnerships["groups"].map(_groups_text) if "groups" in partnerships else ""),
+        },
+        index=partnerships.index,
+    )
+    for flag in ("share_practice", "named_to_peers"):
+        out[flag] = _as_bool(partnerships[flag]) if flag in partnerships else False
+    if out["partnership"].duplicated().any():
+        dup = sorted(out.loc[out["partnership"].duplicated(), "partnership"].unique())
+        raise ValueError(f"partnership(s) listed twice in the partnerships frame: {', '.join(dup)}")
+    return out.reset_index(drop=True)
+
+
+def _memberships(frame: pd.DataFrame) -> pd.DataFrame:
+    """Long (partnership, group) pairs from the ``;``-separated ``groups`` column."""
+    pairs = frame[["partnership"]].assign(group=frame["groups"].astype(str).str.split(";")).explode("group")
+    pairs["group"] = pairs["group"].astype(str).str.strip()
+    return pairs[pairs["group"] != ""].drop_duplicates()
+
+
+def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
+    """Partnership scores with text keys, numeric scores, an eligibility flag and a period key."""
+    _require(scores, _SCORE_COLUMNS, "scores")
+    out = pd.DataFrame(
+        {
+            "partnership": scores["partnership"].astype(str),
+            "round": scores["round"].astype(str),
+            "domain": scores["domain"].astype(str),
+            "score": pd.to_numeric(scores["score"], errors="coerce").astype(float),
+        },
+        index=scores.index,
+    )
+    # Without a period column the round value is the period (the CLI's stateless mode).
+    out["period"] = scores["period"].astype(str) if "period" in scores else out["round"]
+    out["has_versions"] = "questionnaire" in scores and "version" in scores
+    out["questionnaire"] = scores["questionnaire"].astype(str) if "questionnaire" in scores else ""
+    out["version"] = scores["version"].astype(str) if "version" in scores else ""
+    out["suppressed"] = _as_bool(scores["suppressed"]) if "suppressed" in scores else False
+    # A round is official when it is closed. Frames without a round status hold closed rounds only.
+    if "closed" in scores:
+        out["closed"] = _as_bool(scores["closed"])
+    elif "round_status" in scores:
+        out["closed"] = scores["round_status"].astype("string").fillna("").str.lower().eq("closed").astype(bool)
+    else:
+        out["closed"] = True
+    # Keep the round's own sort order (numbers sort as numbers) for "latest round in the period".
+    out["_order"] = _round_order(scores["round"])
+    return out.reset_index(drop=True)
+
+
+def _round_order(rounds: pd.Series) -> np.ndarray:
+    numeric = pd.to_numeric(rounds, errors="coerce")
+    if numeric.notna().all():
+        return numeric.to_numpy(dtype=float)
+    return pd.factorize(rounds.astype(str), sort=True)[0].astype(float)
+
+
+def _latest_per_partnership(frame: pd.DataFrame) -> pd.DataFrame:
+    """One round per partnership: the latest in the selection (rows of other rounds dropped)."""
+    if frame.empty:
+        return frame
+    last = frame.sort_values("_order", kind="stable").groupby("partnership")["round"].last()
+    return frame[frame["round"] == frame["partnership"].map(last)]
+
+
+def _comparable_domains(
+    own_key: tuple[str, str], other_key: tuple[str, str], questionnaires: Questionnaires | None
+) -> dict[str, bool] | None:
+    """Domain -> comparable between two (questionnaire, version) keys; None means 'all comparable'."""
+    if own_key == other_key:
+        return None
+    if questionnaires is None or own_key not in questionnaires or other_key not in questionnaires:
+        return {}  # nothing can be shown to be comparable: every domain is excluded
+    versions = {v: q for (qid, v), q in questionnaires.items() if qid == own_key[0]}
+    verdicts = compare_versions(questionnaires[own_key], questionnaires[other_key], versions)
+    return {domain: v.comparable for domain, v in verdicts.items()}
+
+
+# -- peer groups -------------------------------------------------------------------------------------------
+
+
+def peer_group_members(partnerships: pd.DataFrame, partnership: str, peer_group: str) -> list[str]:
+    """The other partnerships in a peer group (sorted; the partnership itself is never included).
+
+    Parameters
+    ----------
+    partnerships : DataFrame
+        The Partnerships frame: ``partnership, nation, region, groups`` (groups ``;``-separated).
+    partnership : str
+        Whose peers.
+    peer_group : str
+        ``"all"``, ``"nation"``, ``"region"`` or the name of a custom group. A partnership may be compared
+        with a custom group it does not belong to.
+
+    Raises
+    ------
+    ValueError
+        When the partnership is not listed (needed for nation and region) or the custom group is unknown.
+    """
+    frame = _partnership_frame(partnerships)
+    partnership = str(partnership)
+    others = frame[frame["partnership"] != partnership]
+    if peer_group == "all":
+        chosen = others["partnership"]
+    elif peer_group in ("nation", "region"):
+        own = frame.loc[frame["partnership"] == partnership, peer_group]
+        if own.empty:
+            raise ValueError(f"partnership '{partnership}' is not in the partnerships frame")
+        chosen = others.loc[others[peer_group] == own.iloc[0], "partnership"]
+    else:
+        pairs = _memberships(frame)
+        if not (pairs["group"] == peer_group).any():
+            known = sorted(pairs["group"].unique())
+            raise ValueError(
+                f"unknown peer group '{peer_group}': use all, nation, region"
+                + (f" or one of {', '.join(known)}" if known else "")
+            )
+        chosen = pairs.loc[(pairs["group"] == peer_group) & (pairs["partnership"] != partnership), "partnership"]
+    return sorted(chosen.unique().tolist())
+
+
+def parse_peer_groups(text: str, *, format: str, file: str = "") -> dict[str, tuple[str, ...]]:
+    """Custom peer groups from CSV text (columns ``group, partnership``) or YAML (``{group: [partnerships]}``).
+
+    Raises ``ValidationFailed`` listing every problem (missing column, empty names, reserved group names
+    ``all``/``nation``/``region``).
+    """
+    problems: list[Problem] = []
+    pairs: list[tuple[str, str, str]] = []  # group, partnership, where
+    if format == "csv":
+        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        table.columns = [str(c).strip() for c in table.columns]
+        for column in ("group", "partnership"):
+            if column not in table.columns:
+                problems.append(Problem.make(ErrorCode.MISSING_COLUMN, file=file, column=column))
+        if problems:
+            raise ValidationFailed(problems, "the peer group file cannot be read")
+        for offset, (group, member) in enumerate(zip(table["group"], table["partnership"], strict=True)):
+            pairs.append((group.strip(), member.strip(), f"row {offset + 2}"))
+    elif format == "yaml":
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValidationFailed([Problem.make(ErrorCode.YAML_SYNTAX, file=file, detail=str(exc))]) from exc
+        if not isinstance(data, dict):
+            raise ValidationFailed([Problem.make(ErrorCode.NOT_A_MAPPING, file=file)])
+        for group, members in data.items():
+            if not isinstance(members, list):
+                problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=str(group),
+                                             detail="a group must list its partnerships"))
+                continue
+            for index, member in enumerate(members):
+                pairs.append((str(group).strip(), str(member).strip(), f"{group}[{index}]"))
+    else:
+        raise ValueError(f"format must be 'csv' or 'yaml', not {format!r}")
+    groups: dict[str, list[str]] = {}
+    for group, member, where in pairs:
+        if not group or not member:
+            problems.append(Problem.make(ErrorCode.EMPTY_IDENTIFIER, file=file, path=where,
+                                         column="group" if not group else "partnership"))
+        elif group in BUILT_IN_PEER_GROUPS:
+            problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=where,
+                                         detail=f"'{group}' is a built-in peer group; choose another name"))
+        elif ";" in group:
+            problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=where,
+                                         detail="a group name cannot contain ';'"))
+        elif member not in groups.setdefault(group, []):
+            groups[group].append(member)
+    if problems:
+        raise ValidationFailed(problems, f"{len(problems)} problem(s) in the peer group file")
+    return {group: tuple(members) for group, members in groups.items()}
+
+
+def load_peer_groups(path: str | Path) -> dict[str, tuple[str, ...]]:
+    """Read custom peer groups from a ``.csv`` (``group, partnership``) or ``.yaml``/``.yml`` file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".yaml", ".yml"):
+        raise ValueError(f"peer group file must end in .csv, .yaml or .yml: {path}")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed([Problem.make(ErrorCode.ENCODING, file=str(path), detail=str(exc))]) from exc
+    return parse_peer_groups(text, format="csv" if suffix == ".csv" else "yaml", file=str(path))
+
+
+def with_peer_groups(partnerships: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """The Partnerships frame with custom groups merged into its ``groups`` column.
+
+    Partnerships named in ``groups`` but absent from the frame are ignored (they have no nation or region
+    and no scores to compare).
+    """
+    frame = _partnership_frame(partnerships)
+    extra: dict[str, list[str]] = {}
+    for group, members in groups.items():
+        for member in members:
+            extra.setdefault(str(member), []).append(str(group))
+
+    def merged(row_partnership: str, current: str) -> str:
+        have = [g.strip() for g in current.split(";") if g.strip()]
+        return ";".join(have + [g for g in extra.get(row_partnership, []) if g not in have])
+
+    frame["groups"] = [merged(p, g) for p, g in zip(frame["partnership"], frame["groups"], strict=True)]
+    return frame
+
+
+# -- peer comparison -------------------------------------------------------------------------------------
+
+
+def _describe_exclusions(counts: Mapping[str, int]) -> str:
+    return "; ".join(f"{counts[r]} {r}" for r in _REASON_ORDER if counts.get(r, 0))
+
+
+def _peer_statistics(values: np.ndarray, own: float) -> dict[str, float]:
+    """median, q1, q3 (numpy.percentile, linear), min, max, percentile rank (kind="mean") and gaps."""
+    q1, median, q3 = np.percentile(values, [25, 50, 75])
+    rank = float(stats.percentileofscore(values, own, kind="mean")) if np.isfinite(own) else np.nan
+    return {
+        "median": float(median), "q1": float(q1), "q3": float(q3),
+        "min": float(values.min()), "max": float(values.max()),
+        "percentile_rank": rank,
+        "gap_to_median": own - float(median), "gap_to_top_quartile": own - float(q3),
+    }
+
+
+_EMPTY_STATISTICS = dict.fromkeys(
+    ("median", "q1", "q3", "min", "max", "percentile_rank", "gap_to_median", "gap_to_top_quartile"), np.nan
+)
+
+
+def compare_with_peers(
+    scores: pd.DataFrame,
+    partnerships: pd.DataFrame,
+    *,
+    partnership: str,
+    round: str,
+    peer_group: str = "all",
+    min_peers: int = 3,
+    questionnaires: Questionnaires | None = None,
+) -> pd.DataFrame:
+    """Where a partnership stands among its peers, per domain, in one round.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        Partnership-level scores: ``partnership, round, domain, score``; optional ``period`` (without it the
+        round value is the period), ``questionnaire`` and ``version`` (comparability), ``suppressed`` (a
+        suppressed score is not used as a peer value) and ``closed`` or ``round_status`` (only closed rounds
+        are peers; without either column every row is taken as a closed round).
+    partnerships : DataFrame
+        The Partnerships frame (``partnership, nation, region, groups``).
+    partnership, round : str
+        The partnership compared and its round.
+    peer_group : str
+        ``"all"``, ``"nation"``, ``"region"`` or a custom group name (see :func:`peer_group_members`).
+    min_peers : int
+        Fewest peers for statistics; with fewer the domain is ``suppressed`` and only ``n_peers`` is given.
+    questionnaires : mapping, optional
+        ``{(id, version): Questionnaire}`` from ``load_directory()``; needed to compare rounds on different
+        versions (without it a peer on another version is excluded as not comparable).
+
+    Returns
+    -------
+    DataFrame
+        One row per domain of the partnership's round, columns :data:`COMPARISON_COLUMNS`.
+
+    Notes
+    -----
+    With peer scores :math:`x_1..x_n` (the other partnerships only) and own score :math:`s`:
+    ``median, q1, q3 = numpy.percentile(x, [50, 25, 75])`` (linear interpolation between order statistics,
+    Hyndman & Fan 1996 definition 7); ``percentile_rank = 100 * (#{x < s} + #{x <= s}) / (2 n)``, i.e.
+    ``scipy.stats.percentileofscore(x, s, kind="mean")``; ``gap_to_median = s - median``;
+    ``gap_to_top_quartile = s - q3``.
+
+    Examples
+    --------
+    Peers 2.1, 2.8, 3, 3, 3.4, 3.9, 4.2 and own 3: median 3.0, q1 2.9, q3 3.65, percentile rank 42.86.
+    """
+    if min_peers < 1:
+        raise ValueError(f"min_peers must be at least 1, not {min_peers}")
+    frame = _score_frame(scores)
+    partnership, round_ = str(partnership), str(round)
+    own = frame[(frame["partnership"] == partnership) & (frame["round"] == round_)]
+    if own.empty:
+        raise ValueError(f"no scores for partnership '{partnership}' in round '{round_}'")
+    members = peer_group_members(partnerships, partnership, peer_group)
+    period = own["period"].iloc[0]
+    has_versions = bool(own["has_versions"].iloc[0])
+    own_key = (own["questionnaire"].iloc[0], own["version"].iloc[0])
+
+    candidates = frame[
+        frame["partnership"].isin(members) & (frame["period"] == period) & frame["closed"]
+    ]
+    candidates = _latest_per_partnership(candidates)
+    n_without_round = len(set(members) - set(candidates["partnership"]))
+    peer_rounds = candidates.drop_duplicates("partnership")
+    # Which peer keys are comparable for which domain (one crosswalk per distinct version, not per peer).
+    comparability: dict[tuple[str, str], dict[str, bool] | None] = {}
+    if has_versions:
+        for key in set(zip(peer_rounds["questionnaire"], peer_rounds["version"], strict=True)):
+            comparability[key] = _comparable_domains(own_key, key, questionnaires)
+
+    domains = _domain_order(own, questionnaires.get(own_key) if (questionnaires and has_versions) else None)
+    rows = []
+    for domain in domains:
+        own_score = own.loc[own["domain"] == domain, "score"]
+        own_value = float(own_score.iloc[0]) if len(own_score) else np.nan
+        counts = {REASON_NO_CLOSED_ROUND: n_without_round}
+        in_domain = candidates[candidates["domain"] == domain]
+        if has_versions:
+            def ok(q: str, v: str, domain: str = domain) -> bool:
+                verdict = comparability[(q, v)]
+                return verdict is None or verdict.get(domain, False)
+
+            comparable_peers = {
+                p for p, q, v in zip(peer_rounds["partnership"], peer_rounds["questionnaire"],
+                                     peer_rounds["version"], strict=True) if ok(q, v)
+            }
+        else:
+            comparable_peers = set(peer_rounds["partnership"])
+        counts[REASON_NOT_COMPARABLE] = len(peer_rounds) - len(comparable_peers)
+        usable = in_domain[in_domain["partnership"].isin(comparable_peers)]
+        scored = usable[usable["score"].notna()]
+        counts[REASON_NO_SCORE] = len(comparable_peers) - len(scored)
+        values_frame = scored[~scored["suppressed"]]
+        counts[REASON_SUPPRESSED] = len(scored) - len(values_frame)
+        values = values_frame["score"].to_numpy(dtype=float)
+        suppressed = len(values) < min_peers
+        row = {
+            "partnership": partnership, "round": round_, "peer_group": peer_group, "domain": domain,
+            "score": own_value, "n_peers": len(values),
+            **(_EMPTY_STATISTICS if suppressed else _peer_statistics(values, own_value)),
+            "suppressed": suppressed,
+            "n_excluded": sum(counts.values()),
+            "excluded_reasons": _describe_exclusions(counts),
+        }
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+    return out.astype({"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
+
+
+def _domain_order(own: pd.DataFrame, questionnaire: Questionnaire | None) -> list[str]:
+    present = list(dict.fromkeys(own["domain"]))
+    if questionnaire is None:
+        return present
+    listed = [d.id for d in questionnaire.domains]
+    return [d for d in listed if d in present] + [d for d in present if d not in listed]
+
+
+def wider_peer_group(
+    scores: pd.DataFrame,
+    partnerships: pd.DataFrame,
+    *,
+    partnership: str,
+    round: str,
+    peer_group: str,
+    min_peers: int = 3,
+    questionnaires: Questionnaires | None = None,
+) -> str | None:
+    """The next wider peer group that is large enough, when the chosen one is too small.
+
+    A group is *large enough* when no domain is suppressed (every domain has at least ``min_peers`` peers).
+    Widening goes region → nation → all; a custom group widens to the region first. Returns None when the
+    chosen group is already large enough or no wider group is; a wider group with exactly the same
+    members as the chosen one is skipped.
+    """
+
+    def members(group: str) -> list[str]:
+        return peer_group_members(partnerships, partnership, group)
+
+    def large_enough(group: str) -> bool:
+        table = compare_with_peers(scores, partnerships, partnership=partnership, round=round,
+                                   peer_group=group, min_peers=min_peers, questionnaires=questionnaires)
+        return not table["suppressed"].any()
+
+    if large_enough(peer_group):
+        return None
+    start = WIDENING_ORDER.index(peer_group) + 1 if peer_group in WIDENING_ORDER else 0
+    chosen = set(members(peer_group))
+    for group in WIDENING_ORDER[start:]:
+        if set(members(group)) != chosen and large_enough(group):
+            return group
+    return None
+
+
+# -- regions ----------------------------------------------------------------------------------------------
+
+
+def _select_period(frame: pd.DataFrame, period: str | None, round: str | None) -> pd.DataFrame:
+    if period is not None and round is not None:
+        raise ValueError("give a period or a round, not both")
+    if round is not None:
+        return frame[frame["round"] == str(round)]
+    if period is None:
+        if frame.empty:
+            return frame
+        period = max(frame["period"])  # the latest period, e.g. 2026-H2 after 2026-H1
+    return frame[frame["period"] == str(period)]
+
+
+def _comparable_rows(frame: pd.DataFrame, questionnaires: Questionnaires | None) -> pd.DataFrame:
+    """Keep, per questionnaire, the rows of its newest version and rows of older versions comparable for
+    their domain (so regions never pool scores that measure different things)."""
+    if frame.empty or not bool(frame["has_versions"].iloc[0]):
+        return frame
+    keep = np.zeros(len(frame), dtype=bool)
+    for qid, part in frame.groupby("questionnaire", sort=False):
+        newest = max(part["version"].unique(), key=version_key)
+        for version, rows in part.groupby("version", sort=False):
+            verdict = _comparable_domains((qid, newest), (qid, version), questionnaires)
+            ok = np.ones(len(rows), bool) if verdict is None else rows["domain"].map(verdict).fillna(False).to_numpy(bool)
+            keep[frame.index.get_indexer(rows.index)] = ok
+    return frame[keep]
+
+
+def compare_regions(
+    scores: pd.DataFrame,
+    partnerships: pd.DataFrame,
+    *,
+    period: str | None = None,
+    round: str | None = None,
+    min_peers: int = 3,
+    questionnaires: Questionnaires | None = None,
+) -> pd.DataFrame:
+    """Domain score distributions per nation and per region, for one period (default: the latest).
+
+    Each partnership counts once (its latest closed round in the period); suppressed and missing scores
+    are left out; partnerships absent from the Partnerships frame have no region and are left out. When
+    several versions of a questionnaire were used, rows of an older version are used for a domain only
+    when the crosswalk says that domain is comparable with the newest version.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`REGION_COLUMNS`; ``level`` is ``nation`` (``region`` empty) or ``region``. Groups of
+        fewer than ``min_peers`` partnerships are ``suppressed`` (median, q1, q3 empty; the count shown).
+        Quantiles are linear (``numpy.percentile`` default; pandas ``quantile`` computes the same).
+    """
+    if min_peers < 1:
+        raise ValueError(f"min_peers must be at least 1, not {min_peers}")
+    frame = _score_frame(scores)
+    places = _partnership_frame(partnerships)[["partnership", "nation", "region"]]
+    frame = _select_period(frame[frame["closed"]], period, round)
+    frame = _latest_per_partnership(frame)
+    frame = frame[frame["score"].notna() & ~frame["suppressed"]]
+    frame = _comparable_rows(frame, questionnaires)
+    frame = frame.merge(places, on="partnership", how="inner")
+    domain_order = {d: i for i, d in enumerate(dict.fromkeys(frame["domain"]))}
+    parts = []
+    for level, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
+        grouped = frame.groupby([*keys, "domain"], sort=True)["score"]
+        table = grouped.agg(partnerships="count", median="median").join(
+            grouped.quantile(0.25).rename("q1")).join(grouped.quantile(0.75).rename("q3")).reset_index()
+        table["level"] = level
+        if level == "nation":
+            table["region"] = ""
+        parts.append(table)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REGION_COLUMNS))
+    out["suppressed"] = out["partnerships"] < min_peers
+    out.loc[out["suppressed"], ["median", "q1", "q3"]] = np.nan
+    out["_level"] = out["level"].map({"nation": 0, "region": 1})
+    out["_domain"] = out["domain"].map(domain_order)
+    out = out.sort_values(["_level", "nation", "region", "_domain"], kind="stable")
+    out = out[list(REGION_COLUMNS)].reset_index(drop=True)
+    return out.astype({"partnerships": int, "suppressed": bool, "median": float, "q1": float, "q3": float})
+
+
+def region_matrix(regions_frame: pd.DataFrame) -> pd.DataFrame:
+    """Region × domain medians (suppressed cells empty), rows sorted by region, domains in their order.
+
+    Input: the output of :func:`compare_regions`. The index is named ``region``.
+    """
+    _require(regions_frame, ("level", "region", "domain", "median", "suppressed"), "regions")
+    rows = regions_frame[regions_frame["level"] == "region"]
+    values = rows["median"].where(~rows["suppressed"].astype(bool))
+    matrix = rows.assign(median=values).pivot_table(
+        index="region", columns="domain", values="median", aggfunc="first", dropna=False, sort=True
+    )
+    domains = list(dict.fromkeys(rows["domain"]))
+    matrix = matrix.reindex(columns=domains)
+    matrix.columns.name = "domain"
+    return matrix
+
+
+# -- promising practices ---------------------------------------------------------------------------------
+
+
+def promising_practices(
+    comments: pd.DataFrame,
+    scores: pd.DataFrame,
+    partnerships: pd.DataFrame,
+    *,
+    peer_group_members: Sequence[str] | None = None,
+    min_peers: int = 3,
+) -> pd.DataFrame:
+    """Evidence comments from partnerships at or above the peer group's top quartile, per domain.
+
+    Parameters
+    ----------
+    comments : DataFrame
+        ``partnership, round, domain, comment``; an optional ``share_practice`` column gives the opt-in per
+        round (otherwise the partnership's ``share_practice`` flag is used).
+    scores : DataFrame
+        Partnership-level scores as for :func:`compare_with_peers`.
+    partnerships : DataFrame
+        The Partnerships frame, with ``share_practice`` and ``named_to_peers`` (missing means no).
+    peer_group_members : sequence of str, optional
+        The partnerships forming the peer group (default: all).
+    min_peers : int
+        Fewest scored partnerships in a period and domain for a top quartile to be drawn.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`PRACTICE_COLUMNS`, ordered by domain, period, then as the comments came (never by
+        score). ``partnership`` and ``round`` are empty unless the partnership agreed to be named.
+        ``q3`` is the linear 75th percentile of the group's scores in that period, questionnaire version
+        and domain.
+    """
+    _require(comments, ("partnership", "round", "domain", "comment"), "comments")
+    frame = _score_frame(scores)
+    places = _partnership_frame(partnerships)
+    frame = frame[frame["closed"] & frame["score"].notna() & ~frame["suppressed"]]
+    if peer_group_members is not None:
+        frame = frame[frame["partnership"].isin([str(p) for p in peer_group_members])]
+    keys = ["period", "questionnaire", "version", "domain"]
+    grouped = frame.groupby(keys)["score"]
+    top = pd.DataFrame({"q3": grouped.quantile(0.75), "n": grouped.count()}).reset_index()
+    top = top[top["n"] >= min_peers]
+    frame = frame.merge(top[[*keys, "q3"]], on=keys, how="inner")
+    frame = frame[frame["score"] >= frame["q3"]]
+
+    notes = pd.DataFrame(
+        {
+            "partnership": comments["partnership"].astype(str),
+            "round": comments["round"].astype(str),
+            "domain": comments["domain"].astype(str),
+            "comment": comments["comment"].astype("string").fillna("").astype(str),
+        }
+    )
+    if "share_practice" in comments:
+        notes["share"] = _as_bool(comments["share_practice"]).to_numpy()
+    else:
+        notes["share"] = notes["partnership"].map(places.set_index("partnership")["share_practice"]).fillna(False)
+    notes["_position"] = np.arange(len(notes))
+    notes = notes[notes["share"].astype(bool) & (notes["comment"].str.strip() != "")]
+    merged = notes.merge(frame[["partnership", "round", "domain", "period", "score", "q3"]],
+                         on=["partnership", "round", "domain"], how="inner")
+    merged["named"] = merged["partnership"].map(places.set_index("partnership")["named_to_peers"]).fillna(False)
+    merged["named"] = merged["named"].astype(bool)
+    merged.loc[~merged["named"], ["partnership", "round"]] = ""
+    merged = merged.sort_values(["domain", "period", "_position"], kind="stable")
+    return merged[list(PRACTICE_COLUMNS)].reset_index(drop=True)
