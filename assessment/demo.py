@@ -1,0 +1,327 @@
+"""Deterministic synthetic demo data: partnerships, rounds and answers that look like a national programme.
+
+Everything here is **synthetic**: the partnerships are named after real police force areas so the regions
+and nations look familiar, but no answer comes from a real person or a real partnership. The app shows a
+"synthetic demo data" banner whenever this data is loaded.
+
+:func:`generate_demo` is pure (a seeded ``numpy.random.Generator``; the same arguments give the same data).
+It draws each answer from a latent score
+
+    latent = 3 + partnership + region + domain + partnership×domain + agency (+ split) + trend × round
+             + respondent + item + noise
+
+rounded to the scale and clipped to 1–5, so a few domains are weak or strong nationally, each partnership
+has its own weak and strong areas, some partnerships improve across rounds, and in some partnerships the
+police and the mental health trust see one domain a level apart (a ``split`` domain). Some answers are
+``NA`` or ``DK`` (more often from agencies further from the work), some items are left unanswered, and a
+few high answers carry an evidence comment.
+
+:func:`seed_demo` loads the generated data through the storage service functions, as a real deployment
+would: publish the questionnaires, add partnerships, create, open and close rounds, import answers; the
+latest round of a few partnerships stays open with invitations so response tracking has something to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from assessment.questionnaire.schema import Questionnaire, version_key
+
+__all__ = [
+    "AGENCY_SHARES",
+    "DEMO_ACTOR",
+    "DEMO_PERIODS",
+    "DEMO_SEED",
+    "DemoData",
+    "DemoSummary",
+    "demo_partnership_name",
+    "generate_demo",
+    "is_demo_loaded",
+]
+
+DEMO_SEED = 20260101
+DEMO_ACTOR = "synthetic-demo"
+DEMO_PERIODS = ("2025-H1", "2025-H2", "2026-H1")
+#: Expected share of respondents from each agency: police-heavy, few from ICBs, ambulance or lived experience.
+AGENCY_SHARES = {
+    "police": 0.34,
+    "mental_health_trust": 0.20,
+    "local_authority": 0.11,
+    "acute_trust": 0.08,
+    "ambulance": 0.06,
+    "icb": 0.06,
+    "vcse": 0.07,
+    "lived_experience": 0.05,
+    "other": 0.03,
+}
+# How each agency tends to rate the partnership (police a little higher, lived experience lower).
+_AGENCY_EFFECT = {
+    "police": 0.15, "mental_health_trust": -0.05, "local_authority": 0.0, "acute_trust": -0.1, "ambulance": 0.05,
+    "icb": 0.1, "vcse": -0.2, "lived_experience": -0.45, "other": 0.0,
+}
+# Agencies further from day-to-day joint work answer "don't know" more often.
+_AGENCY_DK = {
+    "police": 0.04, "mental_health_trust": 0.04, "local_authority": 0.06, "acute_trust": 0.08, "ambulance": 0.07,
+    "icb": 0.09, "vcse": 0.12, "lived_experience": 0.14, "other": 0.10,
+}
+_METROPOLITAN = {"greater-manchester", "merseyside", "metropolitan", "northumbria", "south-yorkshire",
+                 "west-midlands", "west-yorkshire"}
+_EVIDENCE = (
+    "A mental health nurse sits in the force control room from 8am to midnight and advises on every "
+    "flagged call; the rota is shared weekly.",
+    "The joint board reviews a monthly dashboard of s136 detentions, conveyance and handover times.",
+    "Partners run quarterly case reviews of repeat contacts, with minutes and actions sent to the board.",
+    "Joint training with the crisis team is part of every new officer's first year; lived experience "
+    "trainers co-deliver it.",
+    "The health-based place of safety accepts people who have been drinking when they are medically stable, "
+    "under a protocol signed by both trusts.",
+    "An information-sharing agreement covers the street triage team and is reviewed every year.",
+    "Ambulance and police share a conveyance protocol; police vehicles are used only when the ambulance "
+    "clinician agrees.",
+    "People with lived experience sit on the board and chair the quarterly learning review.",
+    "Escalations between the duty inspector and the crisis team manager are logged and discussed at the "
+    "weekly huddle.",
+    "Right Care, Right Person calls are reviewed jointly each month and the findings shared with the ICB.",
+)
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """The synthetic dataset.
+
+    partnerships : partnership, name, force, nation, region, groups (";"-separated), share_practice,
+        named_to_peers
+    rounds : round, partnership, period, questionnaire, version, status ("closed" or "open"), respondents
+    answers : partnership, round, respondent, agency, item, value, comment (+ questionnaire, version, period);
+        value is "1".."5", "NA" or "DK"; unanswered items have no row
+    invitations : round, agency, count — invitations to issue for the open rounds (more than have answered)
+    """
+
+    partnerships: pd.DataFrame
+    rounds: pd.DataFrame
+    answers: pd.DataFrame
+    invitations: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    partnerships: int
+    rounds: int
+    respondents: int
+    answers: int
+    seconds: float
+
+
+def demo_partnership_name(force_name: str) -> str:
+    """``Cumbria Constabulary`` -> ``Cumbria crisis care partnership``."""
+    place = force_name
+    for suffix in (" Police Service", " Constabulary", " Police"):
+        place = place.removesuffix(suffix)
+    if place == "Metropolitan":
+        place = "London (Metropolitan)"
+    return f"{place} crisis care partnership"
+
+
+def _choose_forces(forces: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """``n`` territorial forces; when fewer than all, leave out forces of the largest regions first so
+    every region keeps enough partnerships for peer statistics."""
+    territorial = forces[forces["nation"].isin(["England", "Wales"])].reset_index(drop=True)
+    if n >= len(territorial):
+        return territorial
+    remaining = territorial["region"].value_counts().to_dict()
+    drop: list[int] = []
+    for _ in range(len(territorial) - n):  # a handful of forces at most: one region at a time
+        largest = max(remaining.values())
+        ties = sorted(r for r, k in remaining.items() if k == largest)
+        region = ties[int(rng.integers(0, len(ties)))]
+        candidates = territorial.index[(territorial["region"] == region) & ~territorial.index.isin(drop)]
+        drop.append(int(rng.choice(candidates)))
+        remaining[region] -= 1
+    return territorial.drop(index=drop).reset_index(drop=True)
+
+
+def _questionnaire_pair(questionnaires: Sequence[Questionnaire]) -> tuple[Questionnaire, Questionnaire | None]:
+    if not questionnaires:
+        raise ValueError("generate_demo needs at least one questionnaire version")
+    ordered = sorted(questionnaires, key=lambda q: version_key(q.version))
+    return ordered[0], (ordered[-1] if len(ordered) > 1 else None)
+
+
+def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame, *, partnerships: int = 40,
+                  seed: int = DEMO_SEED, open_rounds: int = 4, respondents: tuple[int, int] = (14, 30)) -> DemoData:
+    """Generate the synthetic demo dataset (pure and deterministic for a given ``seed``).
+
+    Parameters
+    ----------
+    questionnaires : sequence of Questionnaire
+        One or two versions of the same questionnaire. Rounds in 2025 use the oldest; about 60% of the
+        2026-H1 rounds use the newest, so trends show comparability breaks and both versions appear.
+    forces : DataFrame
+        The reference forces (``key, name, nation, region``), e.g. ``assessment.storage.reference.forces()``.
+    partnerships : int
+        How many partnerships (one per force area; at most the number of territorial forces).
+    seed : int
+        Seed of the ``numpy.random.Generator``.
+    open_rounds : int
+        How many partnerships keep their latest round (2026-H1) open, part-answered, with invitations.
+    respondents : (int, int)
+        Range (low inclusive, high exclusive) of respondents in a closed round.
+    """
+    if partnerships < 1:
+        raise ValueError("partnerships must be at least 1")
+    if not 0 <= open_rounds <= partnerships:
+        raise ValueError("open_rounds must be between 0 and the number of partnerships")
+    low, high = respondents
+    if not 1 <= low < high:
+        raise ValueError("respondents must be a range (low, high) with 1 <= low < high")
+    rng = np.random.default_rng(seed)
+    old, new = _questionnaire_pair(questionnaires)
+
+    # -- partnerships ------------------------------------------------------------------------------
+    chosen = _choose_forces(forces, partnerships, rng)
+    n_p = len(chosen)
+    rcrp = rng.random(n_p) < 0.3
+    groups = np.where(chosen["key"].isin(_METROPOLITAN), "metropolitan", "county")
+    groups = np.where(rcrp, np.char.add(groups.astype(str), ";rcrp-early-adopters"), groups)
+    parts = pd.DataFrame({
+        "partnership": chosen["key"].astype(str),
+        "name": chosen["name"].map(demo_partnership_name),
+        "force": chosen["key"].astype(str),
+        "nation": chosen["nation"].astype(str),
+        "region": chosen["region"].astype(str),
+        "groups": groups,
+        "share_practice": rng.random(n_p) < 0.7,
+        "named_to_peers": rng.random(n_p) < 0.5,
+    })
+
+    # -- rounds: 2 or 3 per partnership, ending in 2025-H2 or 2026-H1 ------------------------------------
+    n_rounds = rng.choice([2, 3], size=n_p, p=[0.4, 0.6])
+    ends_early = (n_rounds == 2) & (rng.random(n_p) < 0.3)
+    first = np.where(n_rounds == 3, 0, np.where(ends_early, 0, 1))
+    p_of_round = np.repeat(np.arange(n_p), n_rounds)
+    step = np.arange(len(p_of_round)) - np.repeat(np.cumsum(n_rounds) - n_rounds, n_rounds)
+    period_index = first[p_of_round] + step
+    periods = np.asarray(DEMO_PERIODS)[period_index]
+    on_new = (new is not None) & (period_index == 2) & (rng.random(n_p) < 0.6)[p_of_round]
+    latest = np.r_[p_of_round[1:] != p_of_round[:-1], True]
+    can_open = np.flatnonzero(latest & (period_index == 2))
+    opened = np.zeros(len(p_of_round), dtype=bool)
+    opened[rng.choice(can_open, size=min(open_rounds, len(can_open)), replace=False)] = True
+    n_resp = rng.integers(low, high, size=len(p_of_round))
+    n_resp = np.where(opened, np.maximum(n_resp * 3 // 5, 3), n_resp)
+    keys = parts["partnership"].to_numpy()[p_of_round]
+    rounds = pd.DataFrame({
+        "round": pd.Series(keys) + "-" + pd.Series(periods).str.lower(),
+        "partnership": keys,
+        "period": periods,
+        "questionnaire": old.id,
+        "version": np.where(on_new, new.version if new is not None else old.version, old.version),
+        "status": np.where(opened, "open", "closed"),
+        "respondents": n_resp,
+    })
+
+    # -- respondents ---------------------------------------------------------------------------------
+    agencies = np.asarray(list(AGENCY_SHARES))
+    round_of_resp = np.repeat(np.arange(len(rounds)), n_resp)
+    agency_idx = rng.choice(len(agencies), size=len(round_of_resp), p=list(AGENCY_SHARES.values()))
+    # Every round hears from the police and the mental health trust at least: its first two respondents.
+    start = np.cumsum(n_resp) - n_resp
+    agency_idx[start] = 0
+    agency_idx[start + 1] = 1
+    order = np.lexsort((agency_idx, round_of_resp))  # group respondents by agency within each round
+    agency_idx = agency_idx[order]
+    number = np.arange(len(round_of_resp)) - np.repeat(start, n_resp) + 1
+    respondent_ids = (rounds["round"].to_numpy()[round_of_resp].astype(object) + "-r"
+                      + pd.Series(number).map("{:03d}".format).to_numpy().astype(object))
+    resp_effect = rng.normal(0.0, 0.35, size=len(round_of_resp))
+
+    # -- effects on the latent score ---------------------------------------------------------------------
+    domain_ids = list(dict.fromkeys([d.id for d in old.domains] + ([d.id for d in new.domains] if new else [])))
+    n_d = len(domain_ids)
+    domain_effect = rng.normal(0.0, 0.3, size=n_d)
+    weak_nationally = rng.choice(n_d, size=min(2, n_d), replace=False)
+    domain_effect[weak_nationally] -= 0.5
+    p_effect = rng.normal(0.0, 0.4, size=n_p)
+    regions = sorted(parts["region"].unique())
+    region_effect = dict(zip(regions, rng.normal(0.0, 0.2, size=len(regions)), strict=True))
+    p_effect = p_effect + parts["region"].map(region_effect).to_numpy()
+    pd_effect = rng.normal(0.0, 0.25, size=(n_p, n_d))
+    has_weak, has_strong = rng.random(n_p) < 0.6, rng.random(n_p) < 0.5
+    weak_d, strong_d = rng.integers(0, n_d, size=n_p), rng.integers(0, n_d, size=n_p)
+    pd_effect[np.flatnonzero(has_weak), weak_d[has_weak]] -= 1.0
+    pd_effect[np.flatnonzero(has_strong), strong_d[has_strong]] += 0.9
+    trend = rng.normal(0.12, 0.15, size=n_p)  # most partnerships improve a little each round
+    # Split domains: in a quarter of partnerships police rate one domain higher and the trust lower.
+    split_p = rng.random(n_p) < 0.25
+    split_d = rng.integers(0, n_d, size=n_p)
+    agency_effect = np.array([_AGENCY_EFFECT[a] for a in agencies])
+    agency_dk = np.array([_AGENCY_DK[a] for a in agencies])
+
+    # -- answers, one block per questionnaire version (vectorised within each) ---------------------------
+    blocks = []
+    round_version = rounds["version"].to_numpy()
+    for q in [old] + ([new] if new is not None and new.version != old.version else []):
+        resp = np.flatnonzero(round_version[round_of_resp] == q.version)
+        if len(resp) == 0:
+            continue
+        items = q.items
+        item_domain = np.array([domain_ids.index(q.domain_of(item.id)) for item in items])
+        item_effect = rng.normal(0.0, 0.25, size=len(items))
+        item_na = rng.choice([0.0, 0.01, 0.06], size=len(items), p=[0.5, 0.35, 0.15])
+        r = np.repeat(resp, len(items))
+        i = np.tile(np.arange(len(items)), len(resp))
+        rnd = round_of_resp[r]
+        p = p_of_round[rnd]
+        d = item_domain[i]
+        a = agency_idx[r]
+        split = split_p[p] & (split_d[p] == d)
+        latent = (3.0 + p_effect[p] + domain_effect[d] + pd_effect[p, d] + agency_effect[a]
+                  + np.where(split & (a == 0), 0.7, 0.0) + np.where(split & (a == 1), -0.7, 0.0)
+                  + trend[p] * period_index[rnd] + resp_effect[r] + item_effect[i]
+                  + rng.normal(0.0, 0.55, size=len(r)))
+        level = np.clip(np.rint(latent), 1, 5).astype(int)
+        u = rng.random(len(r))
+        na = u < item_na[i]
+        dk = ~na & (u < item_na[i] + agency_dk[a])
+        missing = ~na & ~dk & (u > 0.975)
+        value = np.where(na, "NA", np.where(dk, "DK", level.astype(str)))
+        with_comment = (~na & ~dk & (level >= 4)) & (rng.random(len(r)) < 0.02)
+        comment = np.where(with_comment, np.asarray(_EVIDENCE)[rng.integers(0, len(_EVIDENCE), size=len(r))], "")
+        keep = ~missing
+        blocks.append(pd.DataFrame({
+            "partnership": rounds["partnership"].to_numpy()[rnd[keep]],
+            "round": rounds["round"].to_numpy()[rnd[keep]],
+            "respondent": respondent_ids[r[keep]],
+            "agency": agencies[a[keep]],
+            "item": np.asarray([item.id for item in items])[i[keep]],
+            "value": value[keep],
+            "comment": comment[keep],
+            "questionnaire": q.id,
+            "version": q.version,
+            "period": rounds["period"].to_numpy()[rnd[keep]],
+        }))
+    answers = pd.concat(blocks, ignore_index=True).astype({c: "string" for c in (
+        "partnership", "round", "respondent", "agency", "item", "value", "comment", "questionnaire", "version",
+        "period")})
+
+    # -- invitations for the open rounds: more links than answers so far ----------------------------------
+    open_resp = pd.DataFrame({"round": rounds["round"].to_numpy()[round_of_resp], "agency": agencies[agency_idx]})
+    open_resp = open_resp[np.asarray(opened)[round_of_resp]]
+    invitations = open_resp.groupby(["round", "agency"], sort=False).size().rename("answered").reset_index()
+    invitations["count"] = (invitations["answered"] * 1.6).round().astype(int) + 1
+    invitations = invitations[["round", "agency", "count"]]
+    return DemoData(parts, rounds, answers, invitations)
+
+
+# -- loading the demo into the database -----------------------------------------------------------------
+def is_demo_loaded(session) -> bool:
+    """Whether the synthetic demo data is in the database (the app shows a banner when it is)."""
+    from sqlalchemy import exists, select
+
+    from assessment.storage.models import AuditEvent
+
+    return bool(session.scalar(select(exists().where(AuditEvent.actor == DEMO_ACTOR))))

@@ -1,0 +1,115 @@
+"""The synthetic demo generator: deterministic, realistic in shape, valid for scoring."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from assessment.demo import AGENCY_SHARES, DEMO_PERIODS, demo_partnership_name, generate_demo
+
+FORCES = pd.DataFrame(
+    [
+        ("cleveland", "Cleveland Police", "England", "North East"),
+        ("durham", "Durham Constabulary", "England", "North East"),
+        ("northumbria", "Northumbria Police", "England", "North East"),
+        ("cheshire", "Cheshire Constabulary", "England", "North West"),
+        ("cumbria", "Cumbria Constabulary", "England", "North West"),
+        ("greater-manchester", "Greater Manchester Police", "England", "North West"),
+        ("lancashire", "Lancashire Constabulary", "England", "North West"),
+        ("merseyside", "Merseyside Police", "England", "North West"),
+        ("city-of-london", "City of London Police", "England", "London"),
+        ("metropolitan", "Metropolitan Police Service", "England", "London"),
+        ("dyfed-powys", "Dyfed-Powys Police", "Wales", "Wales"),
+        ("gwent", "Gwent Police", "Wales", "Wales"),
+        ("north-wales", "North Wales Police", "Wales", "Wales"),
+        ("south-wales", "South Wales Police", "Wales", "Wales"),
+        ("btp", "British Transport Police", "GB", "National"),
+    ],
+    columns=["key", "name", "nation", "region"],
+)
+
+
+@pytest.fixture
+def demo(mini_v1, mini_v2):
+    return generate_demo([mini_v1, mini_v2], FORCES, partnerships=12, open_rounds=2)
+
+
+def test_same_seed_gives_the_same_data(mini_v1, mini_v2, demo):
+    again = generate_demo([mini_v2, mini_v1], FORCES, partnerships=12, open_rounds=2)
+    pd.testing.assert_frame_equal(demo.answers, again.answers)
+    pd.testing.assert_frame_equal(demo.rounds, again.rounds)
+    other = generate_demo([mini_v1, mini_v2], FORCES, partnerships=12, open_rounds=2, seed=7)
+    assert not other.answers["value"].equals(demo.answers["value"])
+
+
+def test_partnerships_are_named_after_territorial_force_areas(demo):
+    assert len(demo.partnerships) == 12
+    assert "btp" not in set(demo.partnerships["partnership"])  # not a territorial force area
+    assert demo.partnerships["name"].str.endswith("crisis care partnership").all()
+    # Two of the 14 territorial forces were left out, from the largest regions (North West 5, then North
+    # West or Wales at 4), so the small regions keep every partnership.
+    counts = demo.partnerships["region"].value_counts()
+    assert (counts["North East"], counts["London"]) == (3, 2)
+    assert counts["North West"] + counts["Wales"] == 7 and min(counts["North West"], counts["Wales"]) == 3
+
+
+def test_partnership_names_read_like_places():
+    assert demo_partnership_name("Cumbria Constabulary") == "Cumbria crisis care partnership"
+    assert demo_partnership_name("Metropolitan Police Service") == "London (Metropolitan) crisis care partnership"
+    assert demo_partnership_name("Dyfed-Powys Police") == "Dyfed-Powys crisis care partnership"
+
+
+def test_each_partnership_has_two_or_three_rounds_on_both_versions(demo):
+    per = demo.rounds.groupby("partnership").size()
+    assert set(per) <= {2, 3}
+    assert set(demo.rounds["period"]) <= set(DEMO_PERIODS)
+    assert set(demo.rounds["version"]) == {"1.0.0", "1.1.0"}
+    assert (demo.rounds.loc[demo.rounds["version"] == "1.1.0", "period"] == "2026-H1").all()
+    assert demo.rounds["round"].is_unique
+    assert (demo.rounds["status"] == "open").sum() == 2
+
+
+def test_answers_use_only_the_items_and_values_of_their_round_version(mini_v1, mini_v2, demo):
+    versions = {"1.0.0": {i.id for i in mini_v1.items}, "1.1.0": {i.id for i in mini_v2.items}}
+    for version, items in versions.items():
+        assert set(demo.answers.loc[demo.answers["version"] == version, "item"]) == items
+    assert set(demo.answers["value"]) == {"1", "2", "3", "4", "5", "NA", "DK"}
+    assert not demo.answers.duplicated(["round", "respondent", "item"]).any()
+    rounds = demo.answers.merge(demo.rounds, on="round", suffixes=("", "_round"))
+    assert (rounds["version"] == rounds["version_round"]).all()
+
+
+def test_agency_mix_is_police_heavy_and_every_round_hears_police_and_the_trust(demo):
+    respondents = demo.answers.drop_duplicates("respondent")
+    shares = respondents["agency"].value_counts(normalize=True)
+    assert shares.index[0] == "police"
+    assert shares["lived_experience"] < shares["mental_health_trust"]
+    assert set(respondents["agency"]) <= set(AGENCY_SHARES)
+    per_round = respondents.groupby("round")["agency"].unique()
+    assert all({"police", "mental_health_trust"} <= set(heard) for heard in per_round)
+    assert respondents["respondent"].is_unique
+
+
+def test_some_answers_are_dont_know_or_not_applicable_and_a_few_carry_evidence(demo):
+    shares = demo.answers["value"].value_counts(normalize=True)
+    assert 0.02 < shares["DK"] < 0.15
+    assert 0 < shares.get("NA", 0) < 0.05
+    comments = demo.answers[demo.answers["comment"] != ""]
+    assert 0 < len(comments) < 0.05 * len(demo.answers)
+    assert comments["value"].isin(["4", "5"]).all()  # evidence of good practice
+
+
+def test_open_rounds_get_more_invitations_than_answers(demo):
+    open_rounds = set(demo.rounds.loc[demo.rounds["status"] == "open", "round"])
+    assert set(demo.invitations["round"]) == open_rounds
+    answered = demo.answers[demo.answers["round"].isin(open_rounds)].drop_duplicates("respondent")
+    counts = answered.groupby(["round", "agency"]).size().rename("answered").reset_index()
+    both = counts.merge(demo.invitations, on=["round", "agency"])
+    assert len(both) == len(counts) and (both["count"] > both["answered"]).all()
+
+
+def test_bad_arguments_are_refused(mini_v1):
+    with pytest.raises(ValueError, match="at least one questionnaire"):
+        generate_demo([], FORCES)
+    with pytest.raises(ValueError, match="open_rounds"):
+        generate_demo([mini_v1], FORCES, partnerships=3, open_rounds=5)
