@@ -1,0 +1,94 @@
+"""Shared pieces of the storage services: exceptions, the audit trail and look-ups by public key."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from assessment.storage.models import AuditEvent, PartnershipRow, QuestionnaireVersionRow, RoundRow, utcnow
+
+__all__ = [
+    "AGENCY_NAMES",
+    "Conflict",
+    "NotFound",
+    "StateError",
+    "StorageError",
+    "audit",
+    "check_agency",
+    "check_key",
+    "get_partnership",
+    "get_round",
+    "get_version",
+]
+
+# The sectors respondents belong to (the same words as assessment.scoring.AGENCIES).
+AGENCY_NAMES = ("police", "mental_health_trust", "icb", "acute_trust", "ambulance", "local_authority",
+                "vcse", "lived_experience", "other")
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
+
+
+class StorageError(ValueError):
+    """A request the stored data does not allow; the message says what to do instead."""
+
+
+class NotFound(StorageError):
+    """No partnership, round, questionnaire version... with that key."""
+
+
+class Conflict(StorageError):
+    """The request clashes with what is stored (a key in use, a different published file...)."""
+
+
+class StateError(StorageError):
+    """The request is not allowed in the current state (a closed round, a submitted respondent...)."""
+
+
+def check_key(kind: str, key: str) -> str:
+    """Keys are lower-case letters, digits, ``-``, ``_`` and ``.`` (they appear in links and CSV files)."""
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        raise ValueError(f"{kind} key {key!r} must be lower-case letters, digits, '-', '_' or '.', starting "
+                         "with a letter or digit (at most 120 characters)")
+    return key
+
+
+def check_agency(agency: str) -> str:
+    if agency not in AGENCY_NAMES:
+        raise ValueError(f"agency {agency!r} is not one of: {', '.join(AGENCY_NAMES)}")
+    return agency
+
+
+def audit(session: Session, actor: str, action: str, entity: str, entity_key: str, **detail: Any) -> None:
+    """Record a state change (who, what, when) in the same transaction as the change itself."""
+    if not actor or not isinstance(actor, str):
+        raise ValueError("every change needs an actor (who made it) for the audit trail")
+    session.execute(insert(AuditEvent).values(at=utcnow(), actor=actor, action=action, entity=entity,
+                                              entity_key=entity_key, detail=detail))
+
+
+def get_partnership(session: Session, key: str) -> PartnershipRow:
+    row = session.scalar(select(PartnershipRow).where(PartnershipRow.key == key))
+    if row is None:
+        raise NotFound(f"no partnership '{key}' (add it with `assessment partnership add`)")
+    return row
+
+
+def get_round(session: Session, key: str, *, for_update: bool = False) -> RoundRow:
+    query = select(RoundRow).where(RoundRow.key == key)
+    if for_update:
+        query = query.with_for_update()
+    row = session.scalar(query)
+    if row is None:
+        raise NotFound(f"no round '{key}' (list rounds with `assessment round list`)")
+    return row
+
+
+def get_version(session: Session, questionnaire: str, version: str) -> QuestionnaireVersionRow:
+    row = session.scalar(select(QuestionnaireVersionRow).where(
+        QuestionnaireVersionRow.questionnaire == questionnaire, QuestionnaireVersionRow.version == version))
+    if row is None:
+        raise NotFound(f"questionnaire {questionnaire} {version} is not published "
+                       "(publish it with `assessment questionnaire publish PATH`)")
+    return row

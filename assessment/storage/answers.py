@@ -1,0 +1,320 @@
+"""Respondents and their answers: start (from an invite), save as they go, submit once; read back.
+
+An answer is one row per respondent and item: a scale value (``"1"``..``"5"`` on the shipped scale),
+``"NA"`` (not applicable here) or ``"DK"`` (don't know), plus an optional evidence comment stored exactly
+as written. Saving is an idempotent upsert; it is refused once the respondent has submitted or the round
+is not open.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from assessment.storage._common import StateError, audit, get_round
+from assessment.storage.invitations import InvalidInvitation, resolve_invitation
+from assessment.storage.models import (
+    AnswerRow,
+    InvitationRow,
+    PartnershipRow,
+    QuestionnaireVersionRow,
+    RespondentRow,
+    RoundRow,
+    utcnow,
+)
+
+__all__ = [
+    "ANSWER_EXPORT_COLUMNS",
+    "RespondentContext",
+    "answer_comments",
+    "respondent_answers",
+    "response_counts",
+    "round_answers",
+    "save_answer",
+    "save_answers",
+    "start_respondent",
+    "submit_respondent",
+]
+
+ANSWER_EXPORT_COLUMNS = ("partnership", "round", "respondent", "agency", "item", "value", "comment",
+                         "questionnaire", "version", "period")
+
+
+@dataclass(frozen=True)
+class RespondentContext:
+    round: str
+    respondent: str
+    agency: str
+    partnership: str
+    questionnaire: str
+    version: str
+    period: str
+    resumed: bool
+    submitted: bool
+
+
+# -- what a questionnaire version accepts (immutable per content hash, so cached) --------------------------
+
+_ALLOWED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+_ALLOWED_LOCK = threading.Lock()
+
+
+def _allowed(session: Session, version_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    digest = session.scalar(select(QuestionnaireVersionRow.content_hash).where(QuestionnaireVersionRow.id == version_id))
+    cached = _ALLOWED.get(digest)
+    if cached is not None:
+        return cached
+    definition = session.scalar(select(QuestionnaireVersionRow.definition).where(QuestionnaireVersionRow.id == version_id))
+    items = frozenset(item["id"] for domain in definition["domains"] for item in domain["items"])
+    scale = definition["scale"]
+    values = {str(level["value"]) for level in scale["levels"]}
+    if scale.get("allow_na", True):
+        values.add("NA")
+    if scale.get("allow_dk", True):
+        values.add("DK")
+    with _ALLOWED_LOCK:
+        _ALLOWED[digest] = (items, frozenset(values))
+    return _ALLOWED[digest]
+
+
+def _normalise_value(value: object) -> str:
+    text = "" if value is None else str(value).strip()
+    return text.upper() if text.upper() in ("NA", "DK") else text
+
+
+# -- respondents --------------------------------------------------------------------------------------------
+
+def _context(session: Session, respondent: RespondentRow, resumed: bool) -> RespondentContext:
+    found = session.execute(
+        select(RoundRow.key, PartnershipRow.key, QuestionnaireVersionRow.questionnaire,
+               QuestionnaireVersionRow.version, RoundRow.period)
+        .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
+        .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
+        .where(RoundRow.id == respondent.round_id)).one()
+    return RespondentContext(found[0], respondent.key, respondent.agency, found[1], found[2], found[3], found[4],
+                             resumed, respondent.submitted_at is not None)
+
+
+def start_respondent(session: Session, token: str) -> RespondentContext:
+    """Start answering from an invite token (raises :class:`InvalidInvitation` for any bad token).
+
+    A single-use link resumes the respondent it started before (until that respondent submits); a
+    multi-use link creates a new respondent on every call, so the app calls this once per browser session
+    and keeps the returned respondent key in that session.
+    """
+    invitation = resolve_invitation(session, token)
+    if invitation.single_use:
+        # Touch the invitation first: this takes its row lock (the write lock on SQLite), so two browsers
+        # opening the same single-use link at once still share one respondent.
+        session.execute(update(InvitationRow).where(InvitationRow.id == invitation.invitation_id)
+                        .values(uses=InvitationRow.uses))
+        existing = session.scalar(select(RespondentRow).where(
+            RespondentRow.invitation_id == invitation.invitation_id, RespondentRow.submitted_at.is_(None)))
+        if existing is not None:
+            return _context(session, existing, True)
+    round_id = session.scalar(select(RoundRow.id).where(RoundRow.key == invitation.round))
+    row = RespondentRow(key=f"r-{secrets.token_hex(6)}", round_id=round_id, agency=invitation.agency,
+                        invitation_id=invitation.invitation_id, started_at=utcnow())
+    session.add(row)
+    session.flush()
+    return _context(session, row, False)
+
+
+def _respondent(session: Session, round_key: str, respondent_key: str) -> tuple[RoundRow, RespondentRow]:
+    round_row = get_round(session, round_key)
+    respondent = session.scalar(select(RespondentRow).where(RespondentRow.round_id == round_row.id,
+                                                            RespondentRow.key == respondent_key))
+    if respondent is None:
+        raise StateError(f"no respondent '{respondent_key}' in round '{round_key}'")
+    return round_row, respondent
+
+
+def _check_can_answer(round_row: RoundRow, respondent: RespondentRow) -> None:
+    if respondent.submitted_at is not None:
+        raise StateError("these answers were already submitted and can no longer be changed")
+    if round_row.status != "open":
+        raise StateError(f"round '{round_row.key}' is {round_row.status}: answers can only be saved while it is open")
+
+
+def _upsert(session: Session, rows: list[dict]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # any other engine: delete then insert, in the caller's transaction
+        for row in rows:
+            session.execute(delete(AnswerRow).where(AnswerRow.respondent_id == row["respondent_id"],
+                                                    AnswerRow.item == row["item"]))
+        session.execute(insert(AnswerRow), rows)
+        return
+    statement = dialect_insert(AnswerRow)
+    statement = statement.on_conflict_do_update(
+        index_elements=[AnswerRow.respondent_id, AnswerRow.item],
+        set_={"value": statement.excluded.value, "comment": statement.excluded.comment,
+              "updated_at": statement.excluded.updated_at})
+    session.execute(statement, rows)
+
+
+def save_answers(session: Session, round_key: str, respondent_key: str,
+                 answers: Iterable[Mapping[str, object]] | pd.DataFrame) -> int:
+    """Save (insert or replace) several answers: each has ``item``, ``value`` and optionally ``comment``.
+
+    A value of ``""``/None with no comment clears the answer (missing). Every item and value is checked
+    against the round's questionnaire version first; nothing is saved if one is wrong. Returns the number
+    of answers written.
+    """
+    records = answers.to_dict("records") if isinstance(answers, pd.DataFrame) else [dict(a) for a in answers]
+    round_row, respondent = _respondent(session, round_key, respondent_key)
+    _check_can_answer(round_row, respondent)
+    items, values = _allowed(session, round_row.questionnaire_version_id)
+    now = utcnow()
+    upserts, clears, wrong = [], [], []
+    for record in records:
+        item = str(record.get("item", ""))
+        value = _normalise_value(record.get("value"))
+        comment = "" if record.get("comment") is None else str(record.get("comment"))
+        if item not in items:
+            wrong.append(f"item '{item}' is not in this questionnaire")
+        elif value and value not in values:
+            wrong.append(f"value '{value}' for item '{item}' is not one of {', '.join(sorted(values))}")
+        elif not value and not comment:
+            clears.append(item)
+        else:
+            upserts.append({"respondent_id": respondent.id, "item": item, "value": value, "comment": comment,
+                            "updated_at": now})
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    if clears:
+        session.execute(delete(AnswerRow).where(AnswerRow.respondent_id == respondent.id, AnswerRow.item.in_(clears)))
+    if upserts:
+        _upsert(session, upserts)
+    return len(upserts) + len(clears)
+
+
+def save_answer(session: Session, round_key: str, respondent_key: str, item: str, value: object,
+                comment: str = "") -> None:
+    """Save one answer (see :func:`save_answers`)."""
+    save_answers(session, round_key, respondent_key, [{"item": item, "value": value, "comment": comment}])
+
+
+def submit_respondent(session: Session, round_key: str, respondent_key: str, *, actor: str = "respondent") -> None:
+    """Submit once: the answers are frozen and the invitation's use is counted.
+
+    Raises :class:`InvalidInvitation` if the link was revoked, expired or used up in the meantime.
+    """
+    round_row, respondent = _respondent(session, round_key, respondent_key)
+    _check_can_answer(round_row, respondent)
+    now = utcnow()
+    if respondent.invitation_id is not None:
+        counted = session.execute(
+            update(InvitationRow)
+            .where(InvitationRow.id == respondent.invitation_id, InvitationRow.uses < InvitationRow.max_uses,
+                   InvitationRow.revoked.is_(False), InvitationRow.expires_at > now)
+            .values(uses=InvitationRow.uses + 1)).rowcount
+        if counted != 1:
+            raise InvalidInvitation()
+    respondent.submitted_at = now
+    session.flush()
+    audit(session, actor, "submit", "respondent", f"{round_key}/{respondent_key}", agency=respondent.agency)
+
+
+def respondent_answers(session: Session, round_key: str, respondent_key: str) -> pd.DataFrame:
+    """One respondent's saved answers (to resume): columns item, value, comment, updated_at."""
+    _round, respondent = _respondent(session, round_key, respondent_key)
+    rows = session.execute(select(AnswerRow.item, AnswerRow.value, AnswerRow.comment, AnswerRow.updated_at)
+                           .where(AnswerRow.respondent_id == respondent.id).order_by(AnswerRow.item)).all()
+    return pd.DataFrame(rows, columns=["item", "value", "comment", "updated_at"])
+
+
+# -- reading a round ------------------------------------------------------------------------------------------
+
+def response_counts(session: Session, round_key: str) -> pd.DataFrame:
+    """Per agency: invited (places on live links), started, submitted and response_rate (submitted / invited)."""
+    round_row = get_round(session, round_key)
+    invited = dict(session.execute(
+        select(InvitationRow.agency, func.sum(InvitationRow.max_uses))
+        .where(InvitationRow.round_id == round_row.id, InvitationRow.revoked.is_(False))
+        .group_by(InvitationRow.agency)).all())
+    started = session.execute(
+        select(RespondentRow.agency, func.count(),
+               func.sum(case((RespondentRow.submitted_at.is_not(None), 1), else_=0)))
+        .where(RespondentRow.round_id == round_row.id).group_by(RespondentRow.agency)).all()
+    counts = {agency: (int(n), int(s or 0)) for agency, n, s in started}
+    agencies = sorted(set(invited) | set(counts))
+    frame = pd.DataFrame({
+        "agency": agencies,
+        "invited": [int(invited.get(a) or 0) for a in agencies],
+        "started": [counts.get(a, (0, 0))[0] for a in agencies],
+        "submitted": [counts.get(a, (0, 0))[1] for a in agencies],
+    }).astype({"agency": str, "invited": "int64", "started": "int64", "submitted": "int64"})
+    frame["response_rate"] = (frame["submitted"] / frame["invited"].where(frame["invited"] > 0)).astype(float)
+    return frame
+
+
+def _answers_query(round_ids: Sequence[int] | None, submitted_only: bool):
+    query = (select(PartnershipRow.key, RoundRow.key, RespondentRow.key, RespondentRow.agency, AnswerRow.item,
+                    AnswerRow.value, AnswerRow.comment, QuestionnaireVersionRow.questionnaire,
+                    QuestionnaireVersionRow.version, RoundRow.period)
+             .select_from(AnswerRow)
+             .join(RespondentRow, RespondentRow.id == AnswerRow.respondent_id)
+             .join(RoundRow, RoundRow.id == RespondentRow.round_id)
+             .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
+             .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
+             .order_by(RoundRow.key, RespondentRow.key, AnswerRow.item))
+    if round_ids is not None:
+        query = query.where(RespondentRow.round_id.in_(list(round_ids)))
+    if submitted_only:
+        query = query.where(RespondentRow.submitted_at.is_not(None))
+    return query
+
+
+def round_answers(session: Session, round_key: str, *, submitted_only: bool = True) -> pd.DataFrame:
+    """The round's answers in the scoring input format, with comment, questionnaire, version and period.
+
+    Columns: partnership, round, respondent, agency, item, value, comment, questionnaire, version, period
+    (all text). Only submitted respondents by default: their answers are the ones that count.
+    """
+    round_row = get_round(session, round_key)
+    rows = session.execute(_answers_query([round_row.id], submitted_only)).all()
+    return pd.DataFrame(rows, columns=list(ANSWER_EXPORT_COLUMNS)).astype(str)
+
+
+def answer_comments(session: Session, rounds: Sequence[str] | None = None, *,
+                    partnership: str | None = None) -> pd.DataFrame:
+    """Non-empty evidence comments of submitted respondents in closed rounds (the practice library's input).
+
+    Columns: partnership, round, period, questionnaire, version, agency, domain, item, value, comment,
+    share_practice (the partnership's opt-in).
+    """
+    query = select(RoundRow.id).join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id).where(
+        RoundRow.status == "closed")
+    if rounds is not None:
+        query = query.where(RoundRow.key.in_(list(rounds)))
+    if partnership is not None:
+        query = query.where(PartnershipRow.key == partnership)
+    round_ids = list(session.scalars(query))
+    columns = ["partnership", "round", "period", "questionnaire", "version", "agency", "domain", "item", "value",
+               "comment", "share_practice"]
+    if not round_ids:
+        return pd.DataFrame({c: pd.Series(dtype=bool if c == "share_practice" else str) for c in columns})
+    base = _answers_query(round_ids, True).where(AnswerRow.comment != "")
+    frame = pd.DataFrame(session.execute(base).all(), columns=list(ANSWER_EXPORT_COLUMNS))
+    item_domains = pd.DataFrame(
+        [(qid, version, item["id"], domain["id"])
+         for qid, version, definition in session.execute(
+             select(QuestionnaireVersionRow.questionnaire, QuestionnaireVersionRow.version,
+                    QuestionnaireVersionRow.definition))
+         for domain in definition["domains"] for item in domain["items"]],
+        columns=["questionnaire", "version", "item", "domain"])
+    frame = frame.merge(item_domains, on=["questionnaire", "version", "item"], how="left")
+    frame["domain"] = frame["domain"].fillna("").astype(str)
+    flags = dict(session.execute(select(PartnershipRow.key, PartnershipRow.share_practice)).all())
+    frame["share_practice"] = frame["partnership"].map(flags).fillna(False).astype(bool)
+    return frame[columns].reset_index(drop=True)

@@ -1,0 +1,292 @@
+"""Published questionnaire versions, organisations, partnerships and custom peer groups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from assessment.questionnaire import Questionnaire, content_hash, normalised_definition
+from assessment.storage._common import (
+    Conflict,
+    NotFound,
+    audit,
+    check_agency,
+    check_key,
+    get_partnership,
+    get_version,
+)
+from assessment.storage.models import (
+    OrganisationRow,
+    PartnershipMember,
+    PartnershipRow,
+    PeerGroupMember,
+    PeerGroupRow,
+    QuestionnaireVersionRow,
+)
+
+__all__ = [
+    "PARTNERSHIP_COLUMNS",
+    "Organisation",
+    "Partnership",
+    "PublishedQuestionnaire",
+    "add_organisation",
+    "add_partnership",
+    "list_organisations",
+    "list_partnerships",
+    "list_questionnaire_versions",
+    "publish_questionnaire",
+    "published_questionnaire",
+    "set_peer_groups",
+    "update_partnership",
+]
+
+PARTNERSHIP_COLUMNS = ("partnership", "name", "nation", "region", "groups", "share_practice", "named_to_peers")
+
+
+@dataclass(frozen=True)
+class PublishedQuestionnaire:
+    questionnaire: str
+    version: str
+    title: str
+    content_hash: str
+    published_at: dt.datetime
+    newly_published: bool
+
+
+@dataclass(frozen=True)
+class Organisation:
+    key: str
+    name: str
+    kind: str
+    nation: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Partnership:
+    key: str
+    name: str
+    nation: str
+    region: str
+    members: tuple[str, ...]
+    groups: tuple[str, ...]
+    share_practice: bool
+    named_to_peers: bool
+
+
+# -- questionnaire versions ---------------------------------------------------------------------------
+
+def publish_questionnaire(session: Session, questionnaire: Questionnaire, *, actor: str) -> PublishedQuestionnaire:
+    """Record a questionnaire version as published (idempotent for the same content).
+
+    Publishing the same id and version again with identical content does nothing. Different content
+    under an already published id and version is refused: published versions never change, a fix is a
+    new version.
+    """
+    digest = content_hash(questionnaire)
+    existing = session.scalar(select(QuestionnaireVersionRow).where(
+        QuestionnaireVersionRow.questionnaire == questionnaire.id,
+        QuestionnaireVersionRow.version == questionnaire.version))
+    if existing is not None:
+        if existing.content_hash != digest:
+            raise Conflict(
+                f"questionnaire {questionnaire.id} {questionnaire.version} is already published with different "
+                f"content (sha256 {existing.content_hash[:12]}, this file {digest[:12]}): published versions "
+                "never change; publish the change as a new version (raise the version number and set `previous`)")
+        return PublishedQuestionnaire(existing.questionnaire, existing.version, existing.title,
+                                      existing.content_hash, existing.published_at, False)
+    row = QuestionnaireVersionRow(questionnaire=questionnaire.id, version=questionnaire.version,
+                                  title=questionnaire.title, content_hash=digest,
+                                  definition=normalised_definition(questionnaire), published_by=actor)
+    session.add(row)
+    session.flush()
+    audit(session, actor, "publish", "questionnaire", questionnaire.key, content_hash=digest)
+    return PublishedQuestionnaire(row.questionnaire, row.version, row.title, row.content_hash,
+                                  row.published_at, True)
+
+
+@lru_cache(maxsize=64)
+def _parse(digest: str, definition_json: str) -> Questionnaire:
+    # Published versions are immutable and keyed by their content hash, so caching the parse is safe.
+    import json
+
+    return Questionnaire.model_validate(json.loads(definition_json))
+
+
+def published_questionnaire(session: Session, questionnaire: str, version: str) -> Questionnaire:
+    """The published version as a validated, frozen model."""
+    import json
+
+    row = get_version(session, questionnaire, version)
+    return _parse(row.content_hash, json.dumps(row.definition, sort_keys=True))
+
+
+def list_questionnaire_versions(session: Session) -> pd.DataFrame:
+    """Columns: questionnaire, version, title, content_hash, published_at, published_by."""
+    rows = session.execute(select(
+        QuestionnaireVersionRow.questionnaire, QuestionnaireVersionRow.version, QuestionnaireVersionRow.title,
+        QuestionnaireVersionRow.content_hash, QuestionnaireVersionRow.published_at,
+        QuestionnaireVersionRow.published_by).order_by(QuestionnaireVersionRow.id)).all()
+    return pd.DataFrame(rows, columns=["questionnaire", "version", "title", "content_hash", "published_at",
+                                       "published_by"])
+
+
+# -- organisations ------------------------------------------------------------------------------------
+
+def add_organisation(session: Session, key: str, name: str, *, kind: str, nation: str, region: str,
+                     actor: str) -> Organisation:
+    """Add an organisation; ``kind`` is an agency word (police, mental_health_trust, icb, ...)."""
+    check_key("organisation", key)
+    check_agency(kind)
+    if not name.strip():
+        raise ValueError("an organisation needs a name")
+    clash = session.scalar(select(OrganisationRow).where((OrganisationRow.key == key) | (OrganisationRow.name == name)))
+    if clash is not None:
+        raise Conflict(f"an organisation with key '{clash.key}' or name '{clash.name}' already exists")
+    session.add(OrganisationRow(key=key, name=name.strip(), kind=kind, nation=nation, region=region))
+    session.flush()
+    audit(session, actor, "add", "organisation", key, name=name, kind=kind, nation=nation, region=region)
+    return Organisation(key, name.strip(), kind, nation, region)
+
+
+def list_organisations(session: Session) -> pd.DataFrame:
+    """Columns: organisation, name, kind, nation, region, reference (shipped forces are reference data)."""
+    rows = session.execute(select(OrganisationRow.key, OrganisationRow.name, OrganisationRow.kind,
+                                  OrganisationRow.nation, OrganisationRow.region, OrganisationRow.reference)
+                           .order_by(OrganisationRow.name)).all()
+    return pd.DataFrame(rows, columns=["organisation", "name", "kind", "nation", "region", "reference"])
+
+
+def _organisation_ids(session: Session, members: Iterable[str]) -> list[tuple[int, OrganisationRow]]:
+    members = list(dict.fromkeys(members))
+    if not members:
+        return []
+    rows = session.scalars(select(OrganisationRow).where(
+        OrganisationRow.key.in_(members) | OrganisationRow.name.in_(members))).all()
+    found = {r.key: r for r in rows} | {r.name: r for r in rows}
+    missing = [m for m in members if m not in found]
+    if missing:
+        raise NotFound(f"no organisation {', '.join(repr(m) for m in missing)} (members are named by key or "
+                       "name; the 44 police forces are shipped, add others with add_organisation)")
+    return [(found[m].id, found[m]) for m in members]
+
+
+# -- partnerships and peer groups ---------------------------------------------------------------------
+
+def add_partnership(session: Session, key: str, name: str, *, actor: str, members: Sequence[str] = (),
+                    nation: str | None = None, region: str | None = None, groups: Sequence[str] = (),
+                    share_practice: bool = False, named_to_peers: bool = False) -> Partnership:
+    """Add a partnership of existing organisations (by key or name).
+
+    Nation and region default to those of the partnership's police force member, so
+    ``add_partnership(s, "kent", "Kent crisis care partnership", members=["kent"], actor=...)`` is enough.
+    ``groups`` are custom peer-group names (created when new). The two flags are the partnership's
+    opt-ins: share evidence comments in the practice library, and be named to peers.
+    """
+    check_key("partnership", key)
+    if not name.strip():
+        raise ValueError("a partnership needs a name")
+    if session.scalar(select(PartnershipRow.id).where(PartnershipRow.key == key)) is not None:
+        raise Conflict(f"partnership '{key}' already exists")
+    orgs = _organisation_ids(session, members)
+    police = [org for _, org in orgs if org.kind == "police"]
+    if nation is None or region is None:
+        if not police:
+            raise ValueError("give nation and region, or include a police force among the members")
+        nation = nation or police[0].nation
+        region = region or police[0].region
+    row = PartnershipRow(key=key, name=name.strip(), nation=nation, region=region,
+                         share_practice=bool(share_practice), named_to_peers=bool(named_to_peers))
+    session.add(row)
+    session.flush()
+    if orgs:
+        session.execute(insert(PartnershipMember), [{"partnership_id": row.id, "organisation_id": oid} for oid, _ in orgs])
+    _set_groups(session, row.id, groups)
+    audit(session, actor, "add", "partnership", key, name=name, nation=nation, region=region,
+          members=[org.key for _, org in orgs], groups=sorted(set(groups)),
+          share_practice=bool(share_practice), named_to_peers=bool(named_to_peers))
+    return _partnership(session, row)
+
+
+def update_partnership(session: Session, key: str, *, actor: str, share_practice: bool | None = None,
+                       named_to_peers: bool | None = None, name: str | None = None) -> Partnership:
+    """Change a partnership's name or opt-in flags (audited)."""
+    row = get_partnership(session, key)
+    changes = {}
+    for field, value in (("share_practice", share_practice), ("named_to_peers", named_to_peers), ("name", name)):
+        if value is not None and getattr(row, field) != value:
+            changes[field] = [getattr(row, field), value]
+            setattr(row, field, value)
+    if changes:
+        session.flush()
+        audit(session, actor, "update", "partnership", key, **changes)
+    return _partnership(session, row)
+
+
+def set_peer_groups(session: Session, key: str, groups: Sequence[str], *, actor: str) -> Partnership:
+    """Replace a partnership's custom peer groups (names; new groups are created)."""
+    row = get_partnership(session, key)
+    session.execute(delete(PeerGroupMember).where(PeerGroupMember.partnership_id == row.id))
+    _set_groups(session, row.id, groups)
+    audit(session, actor, "set-groups", "partnership", key, groups=sorted(set(groups)))
+    return _partnership(session, row)
+
+
+def _set_groups(session: Session, partnership_id: int, groups: Sequence[str]) -> None:
+    names = sorted({g.strip() for g in groups if g.strip()})
+    for name in names:
+        if name in ("all", "nation", "region") or ";" in name:
+            raise ValueError(f"'{name}' cannot name a custom peer group (reserved word or contains ';')")
+    if not names:
+        return
+    existing = dict(session.execute(select(PeerGroupRow.name, PeerGroupRow.id).where(PeerGroupRow.name.in_(names))).all())
+    for name in names:
+        if name not in existing:
+            group = PeerGroupRow(name=name, description="")
+            session.add(group)
+            session.flush()
+            existing[name] = group.id
+    session.execute(insert(PeerGroupMember), [{"peer_group_id": existing[n], "partnership_id": partnership_id}
+                                              for n in names])
+
+
+def _partnership(session: Session, row: PartnershipRow) -> Partnership:
+    members = session.scalars(select(OrganisationRow.key).join(
+        PartnershipMember, PartnershipMember.organisation_id == OrganisationRow.id)
+        .where(PartnershipMember.partnership_id == row.id).order_by(OrganisationRow.key)).all()
+    groups = session.scalars(select(PeerGroupRow.name).join(
+        PeerGroupMember, PeerGroupMember.peer_group_id == PeerGroupRow.id)
+        .where(PeerGroupMember.partnership_id == row.id).order_by(PeerGroupRow.name)).all()
+    return Partnership(row.key, row.name, row.nation, row.region, tuple(members), tuple(groups),
+                       row.share_practice, row.named_to_peers)
+
+
+def list_partnerships(session: Session) -> pd.DataFrame:
+    """The partnerships frame peers and trends read.
+
+    Columns: partnership, name, nation, region, groups (custom peer-group names joined with ";"),
+    share_practice, named_to_peers; one row per partnership, ordered by key.
+    """
+    rows = session.execute(select(PartnershipRow.id, PartnershipRow.key, PartnershipRow.name, PartnershipRow.nation,
+                                  PartnershipRow.region, PartnershipRow.share_practice,
+                                  PartnershipRow.named_to_peers).order_by(PartnershipRow.key)).all()
+    frame = pd.DataFrame(rows, columns=["id", "partnership", "name", "nation", "region", "share_practice",
+                                        "named_to_peers"])
+    groups = session.execute(select(PeerGroupMember.partnership_id, PeerGroupRow.name)
+                             .join(PeerGroupRow, PeerGroupRow.id == PeerGroupMember.peer_group_id)
+                             .order_by(PeerGroupRow.name)).all()
+    joined = pd.DataFrame(groups, columns=["id", "group"]).groupby("id")["group"].agg(";".join)
+    frame["groups"] = frame["id"].map(joined).fillna("").astype(str)
+    frame["share_practice"] = frame["share_practice"].astype(bool)
+    frame["named_to_peers"] = frame["named_to_peers"].astype(bool)
+    return frame[list(PARTNERSHIP_COLUMNS)].reset_index(drop=True)
+
+
+def count_partnerships(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(PartnershipRow)) or 0

@@ -1,0 +1,214 @@
+"""The database tables as typed SQLAlchemy 2 models.
+
+Public identifiers are short text keys (``partnership.key``, ``round.key``, ``respondent.key``); integer
+primary keys stay inside the storage layer. Times are naive UTC (``utcnow()``) so that they compare equal on
+every engine and survive a backup from SQLite into PostgreSQL and back. Service functions in
+:mod:`assessment.storage.services` never hand these objects to the UI: they return dataclasses or frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AnswerRow",
+    "AuditEvent",
+    "Base",
+    "InvitationRow",
+    "OrganisationRow",
+    "PartnershipMember",
+    "PartnershipRow",
+    "PeerGroupMember",
+    "PeerGroupRow",
+    "QuestionnaireVersionRow",
+    "RespondentRow",
+    "RoundRow",
+    "ScoreFrameRow",
+    "utcnow",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, without tzinfo (stored the same way on SQLite and PostgreSQL)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, dt.datetime: DateTime(), dt.date: Date()}
+
+
+class OrganisationRow(Base):
+    """A police force, NHS trust, ICB, ambulance service, local authority, VCSE body..."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))  # an agency: police, mental_health_trust, icb, ...
+    nation: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str] = mapped_column(String(60))
+    reference: Mapped[bool] = mapped_column(Boolean, default=False)  # shipped reference data (forces)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PartnershipRow(Base):
+    """A named set of organisations, usually one police force area."""
+
+    __tablename__ = "partnerships"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    nation: Mapped[str] = mapped_column(String(40))
+    region: Mapped[str] = mapped_column(String(60))
+    share_practice: Mapped[bool] = mapped_column(Boolean, default=False)  # evidence comments in the practice library
+    named_to_peers: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PartnershipMember(Base):
+    __tablename__ = "partnership_members"
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+
+
+class PeerGroupRow(Base):
+    """A named custom peer group (e.g. ``metropolitan``, ``rcrp-pilot``)."""
+
+    __tablename__ = "peer_groups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class PeerGroupMember(Base):
+    __tablename__ = "peer_group_members"
+    peer_group_id: Mapped[int] = mapped_column(ForeignKey("peer_groups.id", ondelete="CASCADE"), primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True)
+
+
+class QuestionnaireVersionRow(Base):
+    """A published, immutable questionnaire version: its normalised definition and content hash."""
+
+    __tablename__ = "questionnaire_versions"
+    __table_args__ = (UniqueConstraint("questionnaire", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    questionnaire: Mapped[str] = mapped_column(String(80))
+    version: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    definition: Mapped[dict[str, Any]]
+    published_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    published_by: Mapped[str] = mapped_column(String(120))
+
+
+class RoundRow(Base):
+    """One assessment of one partnership with one questionnaire version in one period."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("partnership_id", "period"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    period: Mapped[str] = mapped_column(String(20))
+    opens_on: Mapped[dt.date | None]
+    closes_on: Mapped[dt.date | None]
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft -> open -> closed
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[dt.datetime | None]
+
+
+class InvitationRow(Base):
+    """An invite link's scope and limits; only the SHA-256 of the token is stored, never the token."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[dt.datetime]
+    max_uses: Mapped[int] = mapped_column(Integer, default=1)
+    uses: Mapped[int] = mapped_column(Integer, default=0)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+
+
+class RespondentRow(Base):
+    """A pseudonymous respondent in one round, under one agency."""
+
+    __tablename__ = "respondents"
+    __table_args__ = (UniqueConstraint("round_id", "key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(40))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+
+
+class AnswerRow(Base):
+    """One answer per respondent and item: a scale value, ``NA`` or ``DK`` (text, as in the CSV format)."""
+
+    __tablename__ = "answers"
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"), primary_key=True)
+    item: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ScoreFrameRow(Base):
+    """The scores of a closed round, one row per level (respondents, agencies, partnerships, overall, items).
+
+    Each row holds one of the scoring engine's frames for that round as JSON (``columns``, ``dtypes``,
+    ``data``): a generic store that does not have to change when the scoring engine adds a column.
+    Recomputed when a round closes or reopens; read back with the ``*_scores`` functions.
+    """
+
+    __tablename__ = "score_frames"
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    frame: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEvent(Base):
+    """Who changed what, when."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_key: Mapped[str] = mapped_column(String(120))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,317 @@
+"""Rounds (draft -> open -> closed, reopen audited) and the materialised scores of closed rounds.
+
+When a round closes, the scoring engine runs over its answers and each of its frames (respondents,
+agencies, partnerships, overall, items) is stored in ``score_frames`` as JSON, one row per round and level.
+Reopening a round removes them (a reopened round has no official scores); closing it again recomputes
+them. The ``*_scores`` functions read them back as one frame across rounds, with questionnaire, version
+and period on every row. Suppression flags are stored as computed: callers blank flagged figures with
+``assessment.scoring.blank_suppressed`` before showing them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from assessment.storage._common import (
+    Conflict,
+    StateError,
+    audit,
+    check_key,
+    get_partnership,
+    get_round,
+    get_version,
+)
+from assessment.storage.models import (
+    AuditEvent,
+    PartnershipRow,
+    QuestionnaireVersionRow,
+    RespondentRow,
+    RoundRow,
+    ScoreFrameRow,
+    utcnow,
+)
+
+__all__ = [
+    "ROUND_STATUSES",
+    "SCORE_LEVELS",
+    "RoundInfo",
+    "agency_scores",
+    "close_round",
+    "create_round",
+    "data_version",
+    "item_scores",
+    "list_rounds",
+    "open_round",
+    "overall_scores",
+    "partnership_scores",
+    "reopen_round",
+    "respondent_scores",
+    "round_info",
+    "round_questionnaire",
+]
+
+ROUND_STATUSES = ("draft", "open", "closed")
+SCORE_LEVELS = ("respondents", "agencies", "partnerships", "overall", "items")
+
+
+@dataclass(frozen=True)
+class RoundInfo:
+    key: str
+    partnership: str
+    questionnaire: str
+    version: str
+    period: str
+    status: str
+    opens_on: dt.date | None
+    closes_on: dt.date | None
+
+
+def _info(session: Session, row: RoundRow) -> RoundInfo:
+    partnership = session.scalar(select(PartnershipRow.key).where(PartnershipRow.id == row.partnership_id))
+    qv = session.get(QuestionnaireVersionRow, row.questionnaire_version_id)
+    return RoundInfo(row.key, partnership or "", qv.questionnaire, qv.version, row.period, row.status,
+                     row.opens_on, row.closes_on)
+
+
+def round_info(session: Session, key: str) -> RoundInfo:
+    """The round's partnership, questionnaire version, period, status and dates."""
+    return _info(session, get_round(session, key))
+
+
+def round_questionnaire(session: Session, key: str):
+    """The published questionnaire version the round uses (a frozen ``Questionnaire``)."""
+    from assessment.storage.catalogue import published_questionnaire
+
+    info = round_info(session, key)
+    return published_questionnaire(session, info.questionnaire, info.version)
+
+
+def create_round(session: Session, partnership: str, period: str, *, questionnaire: str, version: str,
+                 actor: str, key: str | None = None, opens_on: dt.date | None = None,
+                 closes_on: dt.date | None = None) -> RoundInfo:
+    """Create a draft round of a partnership on a published questionnaire version in a period (``2026-H1``).
+
+    The round's key defaults to ``<partnership>-<period>`` in lower case (``kent-2026-h1``).
+    """
+    if not period or not period.strip() or len(period) > 20:
+        raise ValueError("a round needs a period label such as 2026-H1 (at most 20 characters)")
+    if opens_on and closes_on and closes_on < opens_on:
+        raise ValueError(f"the round closes ({closes_on}) before it opens ({opens_on})")
+    prow = get_partnership(session, partnership)
+    qv = get_version(session, questionnaire, version)
+    key = check_key("round", key or f"{partnership}-{period}".lower())
+    if session.scalar(select(RoundRow.id).where(RoundRow.key == key)) is not None:
+        raise Conflict(f"round '{key}' already exists")
+    if session.scalar(select(RoundRow.key).where(RoundRow.partnership_id == prow.id, RoundRow.period == period)):
+        raise Conflict(f"partnership '{partnership}' already has a round in period {period}")
+    row = RoundRow(key=key, partnership_id=prow.id, questionnaire_version_id=qv.id, period=period,
+                   opens_on=opens_on, closes_on=closes_on, status="draft")
+    session.add(row)
+    session.flush()
+    audit(session, actor, "create", "round", key, partnership=partnership, questionnaire=questionnaire,
+          version=version, period=period, opens_on=opens_on and opens_on.isoformat(),
+          closes_on=closes_on and closes_on.isoformat())
+    return _info(session, row)
+
+
+def _transition(session: Session, key: str, actor: str, allowed_from: str, to: str, action: str,
+                **detail) -> RoundRow:
+    row = get_round(session, key, for_update=True)
+    if row.status != allowed_from:
+        raise StateError(f"round '{key}' is {row.status}: only a {allowed_from} round can be {action}")
+    row.status = to
+    row.updated_at = utcnow()
+    row.closed_at = row.updated_at if to == "closed" else None
+    session.flush()
+    audit(session, actor, action, "round", key, status_from=allowed_from, status_to=to, **detail)
+    return row
+
+
+def open_round(session: Session, key: str, *, actor: str) -> RoundInfo:
+    """draft -> open: invitations can be used and answers saved."""
+    return _info(session, _transition(session, key, actor, "draft", "open", "opened"))
+
+
+def close_round(session: Session, key: str, *, actor: str, min_coverage: float = 0.5,
+                split_threshold: float = 1.0, min_group_size: int = 3) -> RoundInfo:
+    """open -> closed: answers are frozen and the round's scores are computed and stored (official)."""
+    row = _transition(session, key, actor, "open", "closed", "closed", min_coverage=min_coverage,
+                      split_threshold=split_threshold, min_group_size=min_group_size)
+    _materialise(session, row, min_coverage=min_coverage, split_threshold=split_threshold,
+                 min_group_size=min_group_size)
+    return _info(session, row)
+
+
+def reopen_round(session: Session, key: str, *, actor: str, reason: str) -> RoundInfo:
+    """closed -> open, for an administrator, with a reason (audited); the stored scores are withdrawn
+    until the round closes again."""
+    if not reason or not reason.strip():
+        raise ValueError("reopening a closed round needs a reason (it is recorded in the audit trail)")
+    row = _transition(session, key, actor, "closed", "open", "reopened", reason=reason.strip())
+    session.execute(delete(ScoreFrameRow).where(ScoreFrameRow.round_id == row.id))
+    return _info(session, row)
+
+
+def list_rounds(session: Session, partnership: str | None = None) -> pd.DataFrame:
+    """Columns: round, partnership, questionnaire, version, period, status, opens_on, closes_on,
+    respondents, submitted, closed_at, updated_at; ordered by partnership and period."""
+    counts = (select(RespondentRow.round_id, func.count().label("respondents"),
+                     func.sum(case((RespondentRow.submitted_at.is_not(None), 1), else_=0)).label("submitted"))
+              .group_by(RespondentRow.round_id).subquery())
+    query = (select(RoundRow.key, PartnershipRow.key, QuestionnaireVersionRow.questionnaire,
+                    QuestionnaireVersionRow.version, RoundRow.period, RoundRow.status, RoundRow.opens_on,
+                    RoundRow.closes_on, func.coalesce(counts.c.respondents, 0),
+                    func.coalesce(counts.c.submitted, 0), RoundRow.closed_at, RoundRow.updated_at)
+             .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
+             .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
+             .outerjoin(counts, counts.c.round_id == RoundRow.id)
+             .order_by(PartnershipRow.key, RoundRow.period))
+    if partnership is not None:
+        query = query.where(PartnershipRow.key == partnership)
+    columns = ["round", "partnership", "questionnaire", "version", "period", "status", "opens_on", "closes_on",
+               "respondents", "submitted", "closed_at", "updated_at"]
+    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+    frame["respondents"] = frame["respondents"].astype("int64")
+    frame["submitted"] = frame["submitted"].astype("int64")
+    return frame
+
+
+def data_version(session: Session) -> str:
+    """A short text that changes whenever stored data changes (a cache key for cached reads)."""
+    audit_id = session.scalar(select(func.max(AuditEvent.id))) or 0
+    respondents = session.execute(select(func.count(), func.max(RespondentRow.id),
+                                         func.count(RespondentRow.submitted_at))).one()
+    return f"{audit_id}.{respondents[0]}.{respondents[1] or 0}.{respondents[2]}"
+
+
+# -- materialised scores --------------------------------------------------------------------------------
+
+def _json_value(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
+        return value.isoformat()
+    return value
+
+
+def _dump_frame(frame: pd.DataFrame) -> str:
+    data = [[_json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    return json.dumps({"columns": [str(c) for c in frame.columns],
+                       "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
+                       "data": data}, separators=(",", ":"), allow_nan=False)
+
+
+def _load_frames(blobs: Sequence[str]) -> pd.DataFrame:
+    if not blobs:
+        return pd.DataFrame()
+    parsed = [json.loads(b) for b in blobs]
+    columns: list[str] = []
+    for p in parsed:
+        columns.extend(c for c in p["columns"] if c not in columns)
+    rows: list[list] = []
+    for p in parsed:
+        if p["columns"] == columns:
+            rows.extend(p["data"])
+        else:
+            index = [p["columns"].index(c) if c in p["columns"] else None for c in columns]
+            rows.extend([[r[i] if i is not None else None for i in index] for r in p["data"]])
+    frame = pd.DataFrame(rows, columns=columns)
+    dtypes = {}
+    for p in parsed:
+        for c, t in p["dtypes"].items():
+            dtypes.setdefault(c, t)
+    for column, dtype in dtypes.items():
+        try:
+            if dtype in ("bool", "boolean"):
+                frame[column] = frame[column].astype("boolean" if frame[column].isna().any() else "bool")
+            elif dtype.startswith("int") and frame[column].isna().any():
+                frame[column] = frame[column].astype("Int64")
+            else:
+                frame[column] = frame[column].astype(dtype)
+        except (TypeError, ValueError):
+            pass
+    return frame
+
+
+def _materialise(session: Session, row: RoundRow, *, min_coverage: float, split_threshold: float,
+                 min_group_size: int) -> None:
+    from assessment.storage.answers import round_answers
+
+    session.execute(delete(ScoreFrameRow).where(ScoreFrameRow.round_id == row.id))
+    answers = round_answers(session, row.key)
+    if answers.empty:
+        return
+    from assessment.scoring import score_responses
+
+    questionnaire = round_questionnaire(session, row.key)
+    scores = score_responses(questionnaire, answers.drop(columns=["comment"]), min_coverage=min_coverage,
+                             split_threshold=split_threshold, min_group_size=min_group_size)
+    now = utcnow()
+    session.execute(insert(ScoreFrameRow), [
+        {"round_id": row.id, "level": level, "frame": _dump_frame(getattr(scores, level)), "computed_at": now}
+        for level in SCORE_LEVELS])
+
+
+def _read_scores(session: Session, level: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
+    query = (select(ScoreFrameRow.frame, RoundRow.key, RoundRow.period, QuestionnaireVersionRow.questionnaire,
+                    QuestionnaireVersionRow.version)
+             .join(RoundRow, RoundRow.id == ScoreFrameRow.round_id)
+             .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
+             .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
+             .where(ScoreFrameRow.level == level, RoundRow.status == "closed")
+             .order_by(PartnershipRow.key, RoundRow.period))
+    if rounds is not None:
+        query = query.where(RoundRow.key.in_(list(rounds)))
+    if partnership is not None:
+        query = query.where(PartnershipRow.key == partnership)
+    found = session.execute(query).all()
+    frame = _load_frames([r[0] for r in found])
+    if frame.empty:
+        return frame
+    meta = pd.DataFrame([r[1:] for r in found], columns=["round", "period", "questionnaire", "version"])
+    meta = meta.set_index("round")
+    for column in ("questionnaire", "version", "period"):
+        frame[column] = frame["round"].map(meta[column]).astype(str)
+    return frame
+
+
+def partnership_scores(session: Session, rounds: Sequence[str] | None = None, *,
+                       partnership: str | None = None) -> pd.DataFrame:
+    """Partnership domain scores of closed rounds (``Scores.partnerships``) with questionnaire, version, period."""
+    return _read_scores(session, "partnerships", rounds, partnership)
+
+
+def agency_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
+    """Agency domain scores of closed rounds (``Scores.agencies``)."""
+    return _read_scores(session, "agencies", rounds, partnership)
+
+
+def respondent_scores(session: Session, rounds: Sequence[str] | None = None, *,
+                      partnership: str | None = None) -> pd.DataFrame:
+    """Respondent domain scores of closed rounds (``Scores.respondents``; the input of trends)."""
+    return _read_scores(session, "respondents", rounds, partnership)
+
+
+def overall_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
+    """Overall partnership scores of closed rounds (``Scores.overall``)."""
+    return _read_scores(session, "overall", rounds, partnership)
+
+
+def item_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
+    """Item distributions of closed rounds (``Scores.items``)."""
+    return _read_scores(session, "items", rounds, partnership)

@@ -1,0 +1,93 @@
+"""Tables out of the library: one formula-safe path for every CSV and Excel export.
+
+A spreadsheet treats a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a
+formula (CWE-1236, "CSV injection"). Free text in this product (evidence comments, partnership names) is
+written by respondents, so every export goes through :func:`formula_safe`, which prefixes such text with
+an apostrophe. Numbers stay numbers: ``-0.4`` in a float column is a number, ``"-3 repeat callers"`` in a
+text column is text and gets the prefix.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import pandas as pd
+
+__all__ = ["FORMULA_PREFIXES", "formula_safe", "safe_text", "to_csv_bytes", "to_xlsx_bytes"]
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: object) -> object:
+    """One cell: text starting with a formula character gets a leading apostrophe; anything else is returned."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _is_text_column(series: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(series) or series.dtype == object
+
+
+def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas.
+
+    Text cells (in string or object columns) starting with ``= + - @``, tab or carriage return get a
+    leading ``'``; numeric, boolean and date columns are untouched. Column names are made safe too.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Any table about to be written to CSV or Excel.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same shape and dtypes, with risky text prefixed.
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError("formula_safe expects a pandas DataFrame")
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if not _is_text_column(series):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        if risky.any():
+            fixed = series.astype(object).copy()
+            fixed[risky.to_numpy()] = ("'" + text[risky]).to_numpy(dtype=object)
+            out[column] = fixed.astype(series.dtype) if pd.api.types.is_string_dtype(series) else fixed
+    out.columns = [safe_text(str(c)) for c in out.columns]
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV (with a byte-order mark so Excel reads accents correctly), formula-safe, no index."""
+    return formula_safe(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """An Excel workbook with one formula-safe sheet per entry (sheet names cut to Excel's 31 characters).
+
+    Text cells are written as text (never as formulas): openpyxl would otherwise store a cell starting
+    with ``=`` as a formula, so the apostrophe prefix is kept as visible text, as in the CSV.
+    """
+    if not sheets:
+        raise ValueError("to_xlsx_bytes needs at least one sheet")
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            safe = formula_safe(frame)
+            # Excel has no timezone-aware datetimes: write them as UTC wall-clock times.
+            for column in safe.columns:
+                if isinstance(safe[column].dtype, pd.DatetimeTZDtype):
+                    safe[column] = safe[column].dt.tz_convert("UTC").dt.tz_localize(None)
+            safe.to_excel(writer, sheet_name=str(name)[:31] or "Sheet", index=False)
+            sheet = writer.sheets[str(name)[:31] or "Sheet"]
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":  # belt and braces: never a formula
+                        cell.data_type = "s"
+    return buffer.getvalue()
