@@ -32,7 +32,7 @@ import pandas as pd
 from assessment.questionnaire.schema import Questionnaire, version_key
 
 __all__ = [
-    "AGENCY_SHARES",
+    "AGENCY_TURNOUT",
     "DEMO_ACTOR",
     "DEMO_PERIODS",
     "DEMO_SEED",
@@ -46,22 +46,23 @@ __all__ = [
 DEMO_SEED = 20260101
 DEMO_ACTOR = "synthetic-demo"
 DEMO_PERIODS = ("2025-H1", "2025-H2", "2026-H1")
-#: Expected share of respondents from each agency: police-heavy, few from ICBs, ambulance or lived experience.
-AGENCY_SHARES = {
-    "police": 0.34,
-    "mental_health_trust": 0.20,
-    "local_authority": 0.11,
-    "acute_trust": 0.08,
-    "ambulance": 0.06,
-    "icb": 0.06,
-    "vcse": 0.07,
-    "lived_experience": 0.05,
-    "other": 0.03,
+#: Per agency: the chance it takes part in a round, and its range of respondents when it does (low
+#: inclusive, high exclusive). Police-heavy; ICBs, ambulance services and lived experience take part less.
+AGENCY_TURNOUT = {
+    "police": (1.0, 5, 12),
+    "mental_health_trust": (1.0, 3, 8),
+    "local_authority": (0.8, 3, 6),
+    "acute_trust": (0.6, 3, 5),
+    "ambulance": (0.55, 3, 5),
+    "icb": (0.5, 3, 4),
+    "vcse": (0.5, 3, 5),
+    "lived_experience": (0.5, 3, 6),
+    "other": (0.15, 3, 4),
 }
 # How each agency tends to rate the partnership (police a little higher, lived experience lower).
 _AGENCY_EFFECT = {
-    "police": 0.15, "mental_health_trust": -0.05, "local_authority": 0.0, "acute_trust": -0.1, "ambulance": 0.05,
-    "icb": 0.1, "vcse": -0.2, "lived_experience": -0.45, "other": 0.0,
+    "police": 0.12, "mental_health_trust": -0.05, "local_authority": 0.0, "acute_trust": -0.08, "ambulance": 0.04,
+    "icb": 0.08, "vcse": -0.1, "lived_experience": -0.25, "other": 0.0,
 }
 # Agencies further from day-to-day joint work answer "don't know" more often.
 _AGENCY_DK = {
@@ -152,7 +153,7 @@ def _questionnaire_pair(questionnaires: Sequence[Questionnaire]) -> tuple[Questi
 
 
 def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame, *, partnerships: int = 40,
-                  seed: int = DEMO_SEED, open_rounds: int = 4, respondents: tuple[int, int] = (14, 30)) -> DemoData:
+                  seed: int = DEMO_SEED, open_rounds: int = 4) -> DemoData:
     """Generate the synthetic demo dataset (pure and deterministic for a given ``seed``).
 
     Parameters
@@ -168,16 +169,11 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         Seed of the ``numpy.random.Generator``.
     open_rounds : int
         How many partnerships keep their latest round (2026-H1) open, part-answered, with invitations.
-    respondents : (int, int)
-        Range (low inclusive, high exclusive) of respondents in a closed round.
     """
     if partnerships < 1:
         raise ValueError("partnerships must be at least 1")
     if not 0 <= open_rounds <= partnerships:
         raise ValueError("open_rounds must be between 0 and the number of partnerships")
-    low, high = respondents
-    if not 1 <= low < high:
-        raise ValueError("respondents must be a range (low, high) with 1 <= low < high")
     rng = np.random.default_rng(seed)
     old, new = _questionnaire_pair(questionnaires)
 
@@ -211,8 +207,16 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
     can_open = np.flatnonzero(latest & (period_index == 2))
     opened = np.zeros(len(p_of_round), dtype=bool)
     opened[rng.choice(can_open, size=min(open_rounds, len(can_open)), replace=False)] = True
-    n_resp = rng.integers(low, high, size=len(p_of_round))
-    n_resp = np.where(opened, np.maximum(n_resp * 3 // 5, 3), n_resp)
+    # Respondents per round and agency: agencies that take part send at least 3 people; in a quarter of the
+    # rounds one agency sends only 1 or 2 (its figures are suppressed); open rounds are part-way through.
+    agencies = np.asarray(list(AGENCY_TURNOUT))
+    chance, low, high = (np.array([t[k] for t in AGENCY_TURNOUT.values()]) for k in range(3))
+    n_r, n_a = len(p_of_round), len(agencies)
+    counts = np.where(rng.random((n_r, n_a)) < chance, rng.integers(low, high, size=(n_r, n_a)), 0)
+    small = rng.random(n_r) < 0.25
+    counts[np.flatnonzero(small), rng.integers(2, n_a, size=n_r)[small]] = rng.integers(1, 3, size=n_r)[small]
+    counts = np.where(opened[:, None], np.ceil(counts * 0.6).astype(int), counts)
+    n_resp = counts.sum(axis=1)
     keys = parts["partnership"].to_numpy()[p_of_round]
     rounds = pd.DataFrame({
         "round": pd.Series(keys) + "-" + pd.Series(periods).str.lower(),
@@ -225,19 +229,13 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
     })
 
     # -- respondents ---------------------------------------------------------------------------------
-    agencies = np.asarray(list(AGENCY_SHARES))
-    round_of_resp = np.repeat(np.arange(len(rounds)), n_resp)
-    agency_idx = rng.choice(len(agencies), size=len(round_of_resp), p=list(AGENCY_SHARES.values()))
-    # Every round hears from the police and the mental health trust at least: its first two respondents.
+    round_of_resp = np.repeat(np.arange(n_r), n_resp)
+    agency_idx = np.repeat(np.tile(np.arange(n_a), n_r), counts.ravel())
     start = np.cumsum(n_resp) - n_resp
-    agency_idx[start] = 0
-    agency_idx[start + 1] = 1
-    order = np.lexsort((agency_idx, round_of_resp))  # group respondents by agency within each round
-    agency_idx = agency_idx[order]
     number = np.arange(len(round_of_resp)) - np.repeat(start, n_resp) + 1
     respondent_ids = (rounds["round"].to_numpy()[round_of_resp].astype(object) + "-r"
                       + pd.Series(number).map("{:03d}".format).to_numpy().astype(object))
-    resp_effect = rng.normal(0.0, 0.35, size=len(round_of_resp))
+    resp_effect = rng.normal(0.0, 0.25, size=len(round_of_resp))
 
     # -- effects on the latent score ---------------------------------------------------------------------
     domain_ids = list(dict.fromkeys([d.id for d in old.domains] + ([d.id for d in new.domains] if new else [])))
@@ -282,7 +280,7 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         latent = (3.0 + p_effect[p] + domain_effect[d] + pd_effect[p, d] + agency_effect[a]
                   + np.where(split & (a == 0), 0.7, 0.0) + np.where(split & (a == 1), -0.7, 0.0)
                   + trend[p] * period_index[rnd] + resp_effect[r] + item_effect[i]
-                  + rng.normal(0.0, 0.55, size=len(r)))
+                  + rng.normal(0.0, 0.45, size=len(r)))
         level = np.clip(np.rint(latent), 1, 5).astype(int)
         u = rng.random(len(r))
         na = u < item_na[i]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from assessment.demo import AGENCY_SHARES, DEMO_PERIODS, demo_partnership_name, generate_demo
+from assessment.demo import AGENCY_TURNOUT, DEMO_PERIODS, demo_partnership_name, generate_demo
 
 FORCES = pd.DataFrame(
     [
@@ -84,7 +84,7 @@ def test_agency_mix_is_police_heavy_and_every_round_hears_police_and_the_trust(d
     shares = respondents["agency"].value_counts(normalize=True)
     assert shares.index[0] == "police"
     assert shares["lived_experience"] < shares["mental_health_trust"]
-    assert set(respondents["agency"]) <= set(AGENCY_SHARES)
+    assert set(respondents["agency"]) <= set(AGENCY_TURNOUT)
     per_round = respondents.groupby("round")["agency"].unique()
     assert all({"police", "mental_health_trust"} <= set(heard) for heard in per_round)
     assert respondents["respondent"].is_unique
