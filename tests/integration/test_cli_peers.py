@@ -1,0 +1,175 @@
+"""`assessment benchmark`, `assessment regions` and `assessment trends`: the CLI agrees with the library."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from assessment.cli import main
+from assessment.peers import COMPARISON_COLUMNS, REGION_COLUMNS, compare_regions, compare_with_peers
+from tests.conftest import ROOT, TEST_QUESTIONNAIRES
+
+PEERS = ROOT / "tests" / "data" / "peers"
+SCORES = PEERS / "scores.csv"
+PARTNERSHIPS = PEERS / "partnerships.csv"
+
+BENCHMARK_HEADER = ("partnership,round,peer_group,domain,score,n_peers,median,q1,q3,min,max,percentile_rank,"
+                    "gap_to_median,gap_to_top_quartile,suppressed,n_excluded,excluded_reasons")
+REGIONS_HEADER = "level,nation,region,domain,partnerships,median,q1,q3,suppressed"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def read(text: str) -> pd.DataFrame:
+    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=[""])
+
+
+def library_inputs():
+    scores = pd.read_csv(SCORES, dtype=str, keep_default_na=False)
+    scores["score"] = pd.to_numeric(scores["score"].replace("", np.nan))
+    return scores, pd.read_csv(PARTNERSHIPS, dtype=str, keep_default_na=False)
+
+
+def assert_same(cli: pd.DataFrame, library: pd.DataFrame) -> None:
+    assert list(cli.columns) == list(library.columns)
+    for column in library.columns:
+        if pd.api.types.is_float_dtype(library[column]):
+            np.testing.assert_allclose(cli[column].to_numpy(float), library[column].to_numpy(float), rtol=1e-12)
+        else:
+            assert cli[column].astype("string").fillna("").tolist() == library[column].astype(str).tolist(), column
+
+
+def test_benchmark_prints_the_documented_header_and_hand_computed_values():
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS,
+                 "--partnership", "Avon and Somerset", "--round", "2026-H1", "--peer-group", "region")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == BENCHMARK_HEADER
+    table = read(result.stdout).set_index("domain")
+    # South West governance peers 2.1, 2.8, 3.6, 4.0: q1 2.625, median 3.2, q3 3.7; own 3.2 -> rank 50.
+    assert tuple(table.loc["governance", ["q1", "median", "q3", "percentile_rank"]]) == pytest.approx(
+        (2.625, 3.2, 3.7, 50.0))
+    # safety: Dorset has no score -> 3 peers 2.7, 3.1, 3.3; own 3.9 -> rank 100, gap to q3 3.9 - 3.2.
+    assert table.at["safety", "n_peers"] == 3 and table.at["safety", "excluded_reasons"] == "1 no score"
+    assert table.at["safety", "gap_to_top_quartile"] == pytest.approx(0.7)
+    assert set(result.stdout.splitlines()[1].split(",")[14:15]) == {"False"}
+
+
+def test_benchmark_agrees_with_the_library_for_every_peer_group():
+    scores, partnerships = library_inputs()
+    for group in ("all", "nation", "region", "rural"):
+        result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS,
+                     "--partnership", "Dyfed-Powys", "--round", "2026-H1", "--peer-group", group)
+        assert result.exit_code == 0, result.output
+        library = compare_with_peers(scores, partnerships, partnership="Dyfed-Powys", round="2026-H1",
+                                     peer_group=group)
+        assert_same(read(result.stdout), library)
+
+
+def test_a_suppressed_benchmark_names_the_wider_group_on_stderr(tmp_path):
+    out = tmp_path / "gwent.csv"
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--partnership", "Gwent",
+                 "--round", "2026-H1", "--peer-group", "nation", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "3 domain(s) have fewer than 3 peers in 'nation'" in result.stderr
+    assert "the 'all' peer group has enough peers" in result.stderr
+    text = out.read_text(encoding="utf-8-sig")
+    assert text.splitlines()[0] == BENCHMARK_HEADER
+    assert [line.split(",")[5] for line in text.splitlines()[1:]] == ["1", "1", "1"]  # n_peers still written
+    assert all(line.split(",")[14] == "True" for line in text.splitlines()[1:])
+
+
+def test_custom_groups_come_from_the_partnerships_file_or_a_groups_file():
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--partnership", "Dorset",
+                 "--round", "2026-H1", "--peer-group", "peninsula", "--groups", PEERS / "groups.yaml")
+    assert result.exit_code == 0, result.output
+    assert read(result.stdout)["n_peers"].tolist() == [3, 3, 3]
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--partnership", "Dorset",
+                 "--round", "2026-H1", "--peer-group", "peninsula")
+    assert result.exit_code == 1
+    assert "unknown peer group 'peninsula'" in result.stderr
+
+
+def test_min_peers_option():
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--partnership",
+                 "Avon and Somerset", "--round", "2026-H1", "--peer-group", "region", "--min-peers", "4")
+    assert result.exit_code == 0
+    assert read(result.stdout)["suppressed"].tolist() == [False, False, True]
+    assert "the 'nation' peer group has enough peers" in result.stderr
+
+
+def test_bad_input_is_reported_with_file_row_and_column(tmp_path):
+    scores = tmp_path / "scores.csv"
+    scores.write_text("partnership,round,score\nKent,2026-H1,high\nKent,2026-H1,3.1\n", encoding="utf-8")
+    result = run("benchmark", "--scores", scores, "--partnerships", PARTNERSHIPS, "--partnership", "Kent",
+                 "--round", "2026-H1")
+    assert result.exit_code == 1
+    assert "missing-column: required column 'domain' is missing" in result.stderr
+    assert f"{scores}:2: invalid-value at row 2, column score: 'high' is not a number" in result.stderr
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--partnership", "Kent",
+                 "--round", "2024-H1")
+    assert result.exit_code == 1 and "no scores for partnership 'Kent' in round '2024-H1'" in result.stderr
+
+
+def test_exported_text_is_formula_safe(tmp_path):
+    scores = tmp_path / "scores.csv"
+    partnerships = tmp_path / "partnerships.csv"
+    names = ["=HYPERLINK(\"http://example.org\")", "Kent", "Surrey", "Sussex"]
+    pd.DataFrame({"partnership": names, "round": "2026-H1", "domain": "triage",
+                  "score": [3.0, 2.0, 2.5, 3.5]}).to_csv(scores, index=False)
+    pd.DataFrame({"partnership": names, "nation": "England", "region": "South East"}).to_csv(partnerships, index=False)
+    result = run("benchmark", "--scores", scores, "--partnerships", partnerships, "--partnership", names[0],
+                 "--round", "2026-H1")
+    assert result.exit_code == 0, result.output
+    assert read(result.stdout).at[0, "partnership"] == "'" + names[0]
+
+
+def test_mixed_versions_are_compared_through_the_crosswalk(tmp_path):
+    scores = tmp_path / "scores.csv"
+    rows = []
+    for name, version, score in [("Own", "1.1.0", 3.0), ("A", "1.1.0", 2.0), ("B", "1.1.0", 2.5),
+                                 ("C", "1.1.0", 3.5), ("D", "1.0.0", 4.0)]:
+        for domain in ("governance", "triage"):
+            rows.append({"partnership": name, "round": f"{name} 2026-H1", "period": "2026-H1", "domain": domain,
+                         "score": score, "questionnaire": "mini-partnership", "version": version})
+    pd.DataFrame(rows).to_csv(scores, index=False)
+    partnerships = tmp_path / "partnerships.csv"
+    pd.DataFrame({"partnership": ["Own", "A", "B", "C", "D"], "nation": "England",
+                  "region": "North West"}).to_csv(partnerships, index=False)
+    result = run("benchmark", "--scores", scores, "--partnerships", partnerships, "--partnership", "Own",
+                 "--round", "Own 2026-H1", "--questionnaires", TEST_QUESTIONNAIRES)
+    assert result.exit_code == 0, result.output
+    table = read(result.stdout).set_index("domain")
+    assert table.at["governance", "n_peers"] == 4
+    assert table.at["triage", "n_peers"] == 3
+    assert table.at["triage", "excluded_reasons"] == "1 version not comparable"
+
+
+def test_regions_agree_with_the_library():
+    scores, partnerships = library_inputs()
+    result = run("regions", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--round", "2026-H1")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == REGIONS_HEADER
+    cli = read(result.stdout)
+    cli["region"] = cli["region"].fillna("")
+    assert_same(cli, compare_regions(scores, partnerships, round="2026-H1"))
+    assert tuple(cli.columns) == REGION_COLUMNS
+
+
+def test_regions_take_a_round_or_a_period_not_both():
+    result = run("regions", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--round", "2026-H1",
+                 "--period", "2026-H1")
+    assert result.exit_code == 2 and "not both" in result.output
+    result = run("regions", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--period", "2025-H2")
+    assert result.exit_code == 0
+    south_west = read(result.stdout).query("level == 'region' and domain == 'governance'")
+    assert south_west["partnerships"].tolist() == [4]
+
+
+def test_benchmark_columns_match_the_library_constant():
+    assert tuple(BENCHMARK_HEADER.split(",")) == COMPARISON_COLUMNS
