@@ -21,9 +21,13 @@ def default_questionnaires_dir() -> Path:
     in_repo = REPO_ROOT / "questionnaires"
     if in_repo.is_dir():
         return in_repo
-    from importlib.resources import files
+    # A data-only folder installed as a namespace package: ask the import system where it lives.
+    from importlib.util import find_spec
 
-    return Path(str(files("assessment.shipped_questionnaires")))
+    spec = find_spec("assessment.shipped_questionnaires")
+    if spec is None or not spec.submodule_search_locations:
+        return in_repo
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @dataclass(frozen=True)
