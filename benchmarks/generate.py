@@ -212,6 +212,19 @@ class SyntheticAnswers:
             }
         )
 
+    def respondent_ids(self) -> list[str]:
+        """Pseudonymous respondent ids, one per respondent index, unique across partnerships and rounds
+        (a respondent id belongs to one partnership), sorted within each partnership-round:
+        ``partnership-001/2026-H1/R07``."""
+        labels = self.group_labels()
+        prefix = (labels["partnership"] + "/" + labels["round"] + "/R").tolist()
+        width = max(2, len(str(self.spec.respondents)))
+        local = np.arange(self.n_respondents) - np.searchsorted(self.respondent_group, self.respondent_group)
+        return [
+            f"{prefix[g]}{i + 1:0{width}d}"
+            for g, i in zip(self.respondent_group.tolist(), local.tolist(), strict=True)
+        ]
+
     def answers_frame(self, *, with_period: bool = False) -> pd.DataFrame:
         """The same answers as the text frame scoring reads (ANSWER_COLUMNS), every column text.
 
@@ -227,9 +240,7 @@ class SyntheticAnswers:
         value_labels = {NA_CODE: "NA", DK_CODE: "DK"} | {v: str(v) for v in self.layout.scale_values}
         value_codes = np.array(sorted(value_labels), dtype=np.int16)
         value_index = np.searchsorted(value_codes, self.value)
-        local = self.respondent % self.spec.respondents
-        width = max(3, len(str(self.spec.respondents)))
-        respondent_names = [f"R{i + 1:0{width}d}" for i in range(self.spec.respondents)]
+        respondent_names = self.respondent_ids()
 
         def text(codes, categories) -> pd.Series:
             taken = pc.take(pa.array(list(categories), pa.large_string()), pa.array(codes))
@@ -238,7 +249,7 @@ class SyntheticAnswers:
         columns = {
             "partnership": text(partnership_code, self.partnership_ids),
             "round": text(round_code, self.round_ids),
-            "respondent": text(local, respondent_names),
+            "respondent": text(self.respondent, respondent_names),
             "agency": text(self.agency, AGENCIES),
             "item": text(self.item, self.layout.item_ids),
             "value": text(value_index, [value_labels[int(c)] for c in value_codes]),

@@ -4,8 +4,10 @@ Each implements the full scoring rules of PRODUCT.md over the same pre-encoded i
 (:class:`benchmarks.generate.SyntheticAnswers`):
 
 1. respondent domain score = weighted mean of answered items, NA items left out of the domain, DK and
-   missing unanswered; no score when answered weight / applicable weight < ``min_coverage``, and
-   "not applicable" when no item weight is applicable;
+   missing unanswered; no score when nothing is answered or answered weight / applicable weight is below
+   ``min_coverage`` (compared with the engine's tolerance of 1e-9, so a coverage that is exactly on the
+   threshold in arithmetic is not pushed below it by rounding), and "not applicable" when no item weight is
+   applicable;
 2. partnership domain score = mean over agencies of each agency's mean respondent score (agency-balanced).
 
 * :func:`numpy_scores` — bare ``numpy.bincount``: the limit of what a vectorised single-threaded pass
@@ -29,6 +31,8 @@ from benchmarks.generate import AGENCIES, NA_CODE, SyntheticAnswers
 __all__ = ["REFERENCES", "duckdb_scores", "labelled", "numpy_scores", "pandas_scores"]
 
 N_AGENCIES = len(AGENCIES)
+#: Thresholds are compared with this tolerance, as in the engine (assessment.scoring.TOLERANCE).
+TOLERANCE = 1e-9
 
 
 def _check(answers: SyntheticAnswers, min_coverage: float) -> None:
@@ -54,8 +58,8 @@ def numpy_scores(answers: SyntheticAnswers, *, min_coverage: float = 0.5) -> pd.
 
     Per respondent-domain, with item weight w and value x over the answer rows:
     answered = Σ w [x is a level], total = Σ w x [x is a level], na = Σ w [x is NA];
-    applicable = W_domain − na; score = total / answered when applicable > 0 and
-    answered / applicable ≥ min_coverage. Then per group-domain-agency the mean of scores, and the
+    applicable = W_domain − na; score = total / answered when applicable > 0, answered > 0 and
+    answered / applicable ≥ min_coverage − 1e-9. Then per group-domain-agency the mean of scores, and the
     partnership score is the mean of those agency means.
     """
     _check(answers, min_coverage)
@@ -76,7 +80,7 @@ def numpy_scores(answers: SyntheticAnswers, *, min_coverage: float = 0.5) -> pd.
 
     applicable = np.tile(layout.domain_weight_total, answers.n_respondents) - na
     with np.errstate(divide="ignore", invalid="ignore"):
-        scored = (applicable > 0) & (answered / applicable >= min_coverage)
+        scored = (applicable > 0) & (answered > 0) & (answered / applicable >= min_coverage - TOLERANCE)
         score = total[scored] / answered[scored]
     where = np.flatnonzero(scored)
     respondent, domain = np.divmod(where, n_d)
@@ -104,7 +108,7 @@ WITH respondent_domain AS (
 respondent_score AS (
     SELECT r."group", r.agency, r.domain, r.total / r.answered AS score
     FROM respondent_domain AS r JOIN domains AS d ON r.domain = d.domain
-    WHERE d.weight - r.na > 0 AND r.answered / (d.weight - r.na) >= $min_coverage
+    WHERE d.weight - r.na > 0 AND r.answered > 0 AND r.answered / (d.weight - r.na) >= $min_coverage
 ),
 agency_score AS (
     SELECT "group", domain, agency, avg(score) AS score, count(*) AS n
@@ -156,7 +160,7 @@ def duckdb_scores(answers: SyntheticAnswers, *, min_coverage: float = 0.5, conne
         ),
     )
     try:
-        found = con.execute(_SQL, {"na": NA_CODE, "min_coverage": min_coverage}).df()
+        found = con.execute(_SQL, {"na": NA_CODE, "min_coverage": min_coverage - TOLERANCE}).df()
     finally:
         for name in ("answers", "items", "domains"):
             con.unregister(name)
@@ -203,7 +207,8 @@ def pandas_scores(answers: SyntheticAnswers, *, min_coverage: float = 0.5) -> pd
         .reset_index()
     )
     applicable = layout.domain_weight_total[per_respondent["domain"].to_numpy()] - per_respondent["na"]
-    keep = (applicable > 0) & (per_respondent["answered"] / applicable >= min_coverage)
+    answered = per_respondent["answered"]
+    keep = (applicable > 0) & (answered > 0) & (answered / applicable >= min_coverage - TOLERANCE)
     scored = per_respondent[keep].assign(score=lambda f: f["total"] / f["answered"])
     per_agency = scored.groupby(["group", "domain", "agency"])["score"].agg(["mean", "size"]).reset_index()
     per_partnership = (

@@ -69,6 +69,12 @@ EXPECTED_AT_60 = {
     ("south", "2026-H2", "triage"): (np.nan, 0),
     ("south", "2026-H2", "safety"): (2.5, 1),
 }
+# At min_coverage 0, R3's safety (0.2) counts: police 11/3 and trust 4 -> 23/6; R2's triage (nothing
+# answered, all DK) still has no score.
+EXPECTED_AT_0 = {
+    ("north", "2026-H1", "triage"): (3.25, 2),
+    ("north", "2026-H1", "safety"): (23 / 6, 2),
+}
 
 
 @pytest.fixture
@@ -85,7 +91,9 @@ def _by_key(result: pd.DataFrame) -> dict:
 
 
 @pytest.mark.parametrize("reference", sorted(REFERENCES))
-@pytest.mark.parametrize("min_coverage, expected", [(0.5, EXPECTED), (0.6, EXPECTED_AT_60)])
+@pytest.mark.parametrize(
+    "min_coverage, expected", [(0.5, EXPECTED), (0.6, EXPECTED_AT_60), (0.0, EXPECTED_AT_0)]
+)
 def test_each_reference_gives_the_hand_computed_agency_balanced_scores(
     hand_case, reference, min_coverage, expected
 ):

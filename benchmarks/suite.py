@@ -1,0 +1,363 @@
+"""The measurements: each section times one piece of the platform beside its reference, in the same run.
+
+A section raises :class:`~benchmarks.harness.Skip` with a reason when the piece it measures is not there
+(not landed yet, or no PostgreSQL server); the others still run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.generate import SyntheticAnswers, generate
+from benchmarks.harness import Measurement, Skip, time_it
+from benchmarks.references import REFERENCES, duckdb_scores, labelled, numpy_scores, pandas_scores
+
+__all__ = ["SECTIONS", "Context", "run_sections"]
+
+#: Targets (issue 8) that are defined at international scale (24M answers) only.
+INTERNATIONAL = "international"
+POSTGRES_ADMIN_URL = os.environ.get("BENCHMARK_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@dataclass
+class Context:
+    """What the sections share: the scale, the synthetic answers, and results earlier sections left."""
+
+    scale: str
+    runs: int = 3
+    import_rows: int | None = None
+    saves: int = 200
+    log: Callable[[str], None] = print
+    work_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="benchmarks-")))
+    cache: dict = field(default_factory=dict)
+    _data: SyntheticAnswers | None = None
+
+    @property
+    def data(self) -> SyntheticAnswers:
+        if self._data is None:
+            start = time.perf_counter()
+            self._data = generate(self.scale)
+            self.log(
+                f"generated {self._data.n_answers:,} answers ({self.scale}: {self._data.spec.partnerships} "
+                f"partnerships x {self._data.spec.respondents} respondents x {self._data.spec.rounds} rounds, "
+                f"{self._data.questionnaire.key}) in {time.perf_counter() - start:.1f} s"
+            )
+        return self._data
+
+    def at_target_scale(self) -> bool:
+        return self.scale == INTERNATIONAL
+
+
+def _need(module: str, *names: str):
+    """Import ``module`` and check it has ``names``, or skip the section saying what is missing."""
+    try:
+        mod = __import__(module, fromlist=["_"])
+    except ImportError as exc:
+        raise Skip(f"{module} is not importable yet ({exc})") from exc
+    missing = [name for name in names if not hasattr(mod, name)]
+    if missing:
+        raise Skip(f"{module} has no {', '.join(missing)} yet")
+    return mod
+
+
+def _millions(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}k" if n >= 1e3 else str(n)
+
+
+# -- scoring -------------------------------------------------------------------------------------------------
+
+
+def _engine_encoded(ctx: Context):
+    """Encode the text frame with the engine once (cached), checking its columns are the generator's."""
+    if "encoded" in ctx.cache:
+        return ctx.cache["encoded"]
+    scoring = _need("assessment.scoring", "encode_answers", "score_encoded")
+    data = ctx.data
+    frame = data.answers_frame(with_period=True)
+    encoded = scoring.encode_answers(data.questionnaire, frame)
+    same = (
+        np.array_equal(encoded.respondent, data.respondent)
+        and np.array_equal(encoded.item, data.item)
+        and np.array_equal(encoded.value, np.where(data.value >= 0, data.value - 1, data.value))
+        and np.array_equal(encoded.respondents["agency"].to_numpy(), data.respondent_agency)
+    )
+    if not same:
+        raise RuntimeError(
+            "the engine's encoded columns differ from the generator's: the comparison would be unfair"
+        )
+    ctx.cache["encoded"] = encoded
+    return encoded
+
+
+def check_engine_matches_references(data: SyntheticAnswers, scores, reference: pd.DataFrame) -> None:
+    """The engine's partnership ``score`` and ``n_respondents`` equal a reference's (to 1e-9)."""
+    expected = labelled(data, reference)
+    got = scores.partnerships[["partnership", "round", "domain", "score", "n_respondents"]]
+    merged = expected.merge(
+        got, on=["partnership", "round", "domain"], how="outer", suffixes=("", "_engine"), indicator=True
+    )
+    if not (merged["_merge"] == "both").all():
+        raise AssertionError("the engine and the reference list different partnership/round/domain rows")
+    np.testing.assert_allclose(
+        merged["score_engine"].to_numpy(float),
+        merged["score"].to_numpy(float),
+        rtol=0,
+        atol=1e-9,
+        equal_nan=True,
+    )
+    if not (merged["n_respondents_engine"].to_numpy() == merged["n_respondents"].to_numpy()).all():
+        raise AssertionError("the engine's respondent counts differ from the reference's")
+
+
+def section_scoring(ctx: Context) -> list[Measurement]:
+    scoring = _need("assessment.scoring", "encode_answers", "score_encoded")
+    import duckdb
+    import pyarrow as pa
+
+    data = ctx.data
+    n = data.n_answers
+    frame = data.answers_frame(with_period=True)
+    out: list[Measurement] = []
+
+    # Encoding + validation, beside the floor of any text -> code step: dictionary-encoding the six columns.
+    def dictionary_encode() -> None:
+        for column in ("partnership", "round", "respondent", "agency", "item", "value"):
+            array = getattr(frame[column].array, "_pa_array", None)
+            (array if array is not None else pa.chunked_array([pa.array(frame[column])])).dictionary_encode()
+
+    encode = time_it(lambda: scoring.encode_answers(data.questionnaire, frame), runs=ctx.runs)
+    floor = time_it(dictionary_encode, runs=ctx.runs)
+    out.append(
+        Measurement(
+            "scoring",
+            f"encode + validate {_millions(n)} text answers (engine)",
+            encode.median,
+            reference="pyarrow dictionary-encode of the 6 text columns (floor)",
+            reference_value=floor.median,
+            runs=encode.runs,
+            reference_runs=floor.runs,
+        )
+    )
+    encoded = _engine_encoded(ctx)
+    if ctx.at_target_scale():
+        data._cache.clear()  # the text frame: not an input of scoring, and large
+        del frame
+        gc.collect()
+
+    connection = duckdb.connect()
+    engine = time_it(lambda: scoring.score_encoded(encoded), runs=ctx.runs)
+    refs = {
+        "numpy": time_it(lambda: numpy_scores(data), runs=ctx.runs),
+        "duckdb": time_it(lambda: duckdb_scores(data, connection=connection), runs=ctx.runs),
+        "pandas": time_it(lambda: pandas_scores(data), runs=ctx.runs),
+    }
+    connection.close()
+
+    # The four give the same numbers.
+    scores = scoring.score_encoded(encoded)
+    base = numpy_scores(data)
+    for name, reference in REFERENCES.items():
+        other = reference(data) if name != "numpy" else base
+        np.testing.assert_allclose(other["score"], base["score"], rtol=0, atol=1e-9, equal_nan=True)
+    check_engine_matches_references(data, scores, base)
+    ctx.cache["scores"] = scores
+    ctx.log("scoring: engine, numpy, DuckDB and pandas give the same partnership scores (to 1e-9)")
+
+    target = ctx.at_target_scale()
+    note = "" if target else "(target set at 24M answers)"
+    name = f"score {_millions(n)} answers: engine (all 5 frames)"
+    out.append(
+        Measurement(
+            "scoring",
+            name,
+            engine.median,
+            reference="bare numpy bincount (the limit)",
+            reference_value=refs["numpy"].median,
+            max_ratio=1.5 if target else None,
+            target_note=note,
+            runs=engine.runs,
+            reference_runs=refs["numpy"].runs,
+        )
+    )
+    out.append(
+        Measurement(
+            "scoring",
+            name,
+            engine.median,
+            reference="DuckDB SQL (peer engine, 2 threads)",
+            reference_value=refs["duckdb"].median,
+            max_ratio=0.6 if target else None,
+            target_note=note,
+            runs=engine.runs,
+            reference_runs=refs["duckdb"].runs,
+        )
+    )
+    out.append(
+        Measurement(
+            "scoring",
+            name,
+            engine.median,
+            reference="pandas groupby (an analyst's version)",
+            reference_value=refs["pandas"].median,
+            runs=engine.runs,
+            reference_runs=refs["pandas"].runs,
+        )
+    )
+    return out
+
+
+# -- peers and regions -----------------------------------------------------------------------------------------
+
+
+def _scores(ctx: Context):
+    if "scores" not in ctx.cache:
+        scoring = _need("assessment.scoring", "score_encoded")
+        ctx.cache["scores"] = scoring.score_encoded(_engine_encoded(ctx))
+    return ctx.cache["scores"]
+
+
+def section_peers(ctx: Context) -> list[Measurement]:
+    peers = _need("assessment.peers", "compare_with_peers", "compare_regions")
+    data = ctx.data
+    scores = _scores(ctx).partnerships
+    partnerships = data.partnerships_frame()
+    latest = data.round_ids[-1]
+    everyone = list(data.partnership_ids)
+    # Every partnership at national scale; a fixed sample at international scale (the per-call time is
+    # then multiplied out, and said so).
+    sample = everyone if len(everyone) <= 200 else everyone[:: max(1, len(everyone) // 50)][:50]
+    runs = ctx.runs
+
+    def compare_all() -> None:
+        for partnership in sample:
+            peers.compare_with_peers(
+                scores, partnerships, partnership=partnership, round=latest, peer_group="region"
+            )
+
+    region_of = partnerships.set_index("partnership")["region"]
+
+    def floor() -> None:
+        frame = scores[scores["round"] == latest]
+        frame = frame.assign(region=frame["partnership"].map(region_of))
+        frame.groupby(["region", "domain"])["score"].quantile([0.25, 0.5, 0.75])
+
+    peer_time = time_it(compare_all, runs=runs)
+    floor_time = time_it(floor, runs=runs)
+    regions = time_it(lambda: peers.compare_regions(scores, partnerships), runs=runs)
+    scale_up = len(everyone) / len(sample)
+    note = "" if scale_up == 1 else f"(timed on {len(sample)} partnerships, x{scale_up:g})"
+    return [
+        Measurement(
+            "peers",
+            f"peer comparison (region) for every partnership ({len(everyone)}) {note}".strip(),
+            peer_time.median * scale_up,
+            reference="one groupby quantile pass over all (floor)",
+            reference_value=floor_time.median,
+            runs=tuple(t * scale_up for t in peer_time.runs),
+            reference_runs=floor_time.runs,
+            extra={"per_partnership_s": peer_time.median / len(sample), "sampled": len(sample)},
+        ),
+        Measurement(
+            "peers",
+            "region and nation aggregates (compare_regions)",
+            regions.median,
+            reference="one groupby quantile pass over all (floor)",
+            reference_value=floor_time.median,
+            runs=regions.runs,
+            reference_runs=floor_time.runs,
+        ),
+    ]
+
+
+# -- memory ---------------------------------------------------------------------------------------------------
+
+
+def section_memory(ctx: Context) -> list[Measurement]:
+    """Peak resident memory of scoring beyond its inputs, each in a fresh process (see benchmarks.memory)."""
+    _need("assessment.scoring", "score_encoded")
+    encoded = _engine_encoded(ctx)
+    data = ctx.data
+    data._cache.clear()
+    path = ctx.work_dir / "inputs.pickle"
+    with open(path, "wb") as handle:
+        pickle.dump((encoded, data), handle, protocol=pickle.HIGHEST_PROTOCOL)
+    results = {}
+    for what in ("engine", "numpy"):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.memory", str(path), what],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results[what] = json.loads(done.stdout.strip().splitlines()[-1])
+    path.unlink()
+    target = ctx.at_target_scale()
+    engine, limit = results["engine"], results["numpy"]
+    mb = 2**20
+    return [
+        Measurement(
+            "memory",
+            f"scoring peak RSS beyond inputs, {_millions(data.n_answers)} answers (engine)",
+            engine["peak_beyond_inputs"] / mb,
+            unit="MB",
+            reference="bare numpy bincount (the limit)",
+            reference_value=limit["peak_beyond_inputs"] / mb,
+            max_value=2048 if target else None,
+            target_note="" if target else "(2 GB target set at 24M answers)",
+            extra={"engine": engine, "numpy": limit},
+        ),
+        Measurement(
+            "memory",
+            "scoring peak traced allocations (tracemalloc, engine)",
+            engine["tracemalloc_peak"] / mb,
+            unit="MB",
+            reference="bare numpy bincount (the limit)",
+            reference_value=limit["tracemalloc_peak"] / mb,
+        ),
+    ]
+
+
+SECTIONS: dict[str, Callable[[Context], list[Measurement]]] = {
+    "scoring": section_scoring,
+    "peers": section_peers,
+    "memory": section_memory,
+}
+
+
+def run_sections(ctx: Context, names: list[str]) -> tuple[list[Measurement], dict[str, str]]:
+    """Run the named sections in order; a section that raises Skip is reported, not fatal."""
+    measurements: list[Measurement] = []
+    skipped: dict[str, str] = {}
+    for name in names:
+        start = time.perf_counter()
+        ctx.log(f"== {name}")
+        try:
+            found = SECTIONS[name](ctx)
+        except Skip as reason:
+            skipped[name] = str(reason)
+            ctx.log(f"   skipped: {reason}")
+            continue
+        measurements.extend(found)
+        ctx.log(f"   {len(found)} measurement(s) in {time.perf_counter() - start:.1f} s")
+    with contextlib.suppress(OSError):
+        ctx.work_dir.rmdir()
+    return measurements, skipped
+
+
+def _unique_name(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
