@@ -46,6 +46,7 @@ def main(argv: list[str]) -> None:
     result = run()
     _, traced = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    del result
     print(
         json.dumps(
             {
