@@ -151,12 +151,11 @@ def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
         out["closed"] = scores["round_status"].astype("string").fillna("").str.lower().eq("closed").astype(bool)
     else:
         out["closed"] = True
-    # Keep the round's own sort order (numbers sort as numbers) for "latest round in the period".
-    out["_order"] = _round_order(scores["round"])
     return out.reset_index(drop=True)
 
 
 def _round_order(rounds: pd.Series) -> np.ndarray:
+    """Sort key of round values: numbers as numbers (round 10 after round 9), otherwise as text."""
     numeric = pd.to_numeric(rounds, errors="coerce")
     if numeric.notna().all():
         return numeric.to_numpy(dtype=float)
@@ -167,7 +166,11 @@ def _latest_per_partnership(frame: pd.DataFrame) -> pd.DataFrame:
     """One round per partnership: the latest in the selection (rows of other rounds dropped)."""
     if frame.empty:
         return frame
-    last = frame.sort_values("_order", kind="stable").groupby("partnership")["round"].last()
+    pairs = frame[["partnership", "round"]].drop_duplicates()
+    if not pairs["partnership"].duplicated().any():
+        return frame  # the usual case: one round per partnership and period
+    pairs = pairs.assign(_order=_round_order(pairs["round"])).sort_values("_order", kind="stable")
+    last = pairs.groupby("partnership")["round"].last()
     return frame[frame["round"] == frame["partnership"].map(last)]
 
 
@@ -388,8 +391,9 @@ def compare_with_peers(
     """
     if min_peers < 1:
         raise ValueError(f"min_peers must be at least 1, not {min_peers}")
-    frame = _score_frame(scores)
+    _require(scores, _SCORE_COLUMNS, "scores")
     partnership, round_ = str(partnership), str(round)
+    frame = _score_frame(_rows_of_period(scores, partnership, round_))
     own = frame[(frame["partnership"] == partnership) & (frame["round"] == round_)]
     if own.empty:
         raise ValueError(f"no scores for partnership '{partnership}' in round '{round_}'")
@@ -398,55 +402,61 @@ def compare_with_peers(
     has_versions = bool(own["has_versions"].iloc[0])
     own_key = (own["questionnaire"].iloc[0], own["version"].iloc[0])
 
-    candidates = frame[
-        frame["partnership"].isin(members) & (frame["period"] == period) & frame["closed"]
-    ]
+    candidates = frame[frame["partnership"].isin(members) & (frame["period"] == period) & frame["closed"]]
     candidates = _latest_per_partnership(candidates)
-    n_without_round = len(set(members) - set(candidates["partnership"]))
-    peer_rounds = candidates.drop_duplicates("partnership")
-    # Which peer keys are comparable for which domain (one crosswalk per distinct version, not per peer).
-    comparability: dict[tuple[str, str], dict[str, bool] | None] = {}
-    if has_versions:
-        for key in set(zip(peer_rounds["questionnaire"], peer_rounds["version"], strict=True)):
-            comparability[key] = _comparable_domains(own_key, key, questionnaires)
+    n_peer_rounds = candidates["partnership"].nunique()
+    n_without_round = len(members) - n_peer_rounds
+    # Comparability is decided once per distinct version (a handful), never per peer.
+    version_counts = (candidates.drop_duplicates("partnership").groupby(["questionnaire", "version"]).size()
+                      if has_versions else pd.Series(dtype=int))
+    verdicts = {key: _comparable_domains(own_key, key, questionnaires) for key in version_counts.index}
+
+    def n_not_comparable(domain: str) -> int:
+        return int(sum(n for key, n in version_counts.items()
+                       if verdicts[key] is not None and not verdicts[key].get(domain, False)))
 
     domains = _domain_order(own, questionnaires.get(own_key) if (questionnaires and has_versions) else None)
+    if has_versions:
+        present = candidates["domain"].unique()
+        table = pd.Series(
+            {(q, v, d): verdict is None or verdict.get(d, False)
+             for (q, v), verdict in verdicts.items() for d in present}, dtype=bool)
+        keys = pd.MultiIndex.from_arrays([candidates["questionnaire"], candidates["version"], candidates["domain"]])
+        candidates = candidates[table.reindex(keys).fillna(False).to_numpy(dtype=bool)]
+    by_domain = dict(tuple(candidates.groupby("domain", sort=False)))
+    own_scores = own.drop_duplicates("domain").set_index("domain")["score"]
     rows = []
     for domain in domains:
-        own_score = own.loc[own["domain"] == domain, "score"]
-        own_value = float(own_score.iloc[0]) if len(own_score) else np.nan
-        counts = {REASON_NO_CLOSED_ROUND: n_without_round}
-        in_domain = candidates[candidates["domain"] == domain]
-        if has_versions:
-            def ok(q: str, v: str, domain: str = domain) -> bool:
-                verdict = comparability[(q, v)]
-                return verdict is None or verdict.get(domain, False)
-
-            comparable_peers = {
-                p for p, q, v in zip(peer_rounds["partnership"], peer_rounds["questionnaire"],
-                                     peer_rounds["version"], strict=True) if ok(q, v)
-            }
-        else:
-            comparable_peers = set(peer_rounds["partnership"])
-        counts[REASON_NOT_COMPARABLE] = len(peer_rounds) - len(comparable_peers)
-        usable = in_domain[in_domain["partnership"].isin(comparable_peers)]
+        own_value = float(own_scores.get(domain, np.nan))
+        counts = {REASON_NO_CLOSED_ROUND: n_without_round, REASON_NOT_COMPARABLE: n_not_comparable(domain)}
+        usable = by_domain.get(domain, candidates.iloc[0:0])
         scored = usable[usable["score"].notna()]
-        counts[REASON_NO_SCORE] = len(comparable_peers) - len(scored)
-        values_frame = scored[~scored["suppressed"]]
-        counts[REASON_SUPPRESSED] = len(scored) - len(values_frame)
-        values = values_frame["score"].to_numpy(dtype=float)
+        counts[REASON_NO_SCORE] = n_peer_rounds - counts[REASON_NOT_COMPARABLE] - len(scored)
+        values = scored.loc[~scored["suppressed"], "score"].to_numpy(dtype=float)
+        counts[REASON_SUPPRESSED] = len(scored) - len(values)
         suppressed = len(values) < min_peers
-        row = {
+        rows.append({
             "partnership": partnership, "round": round_, "peer_group": peer_group, "domain": domain,
             "score": own_value, "n_peers": len(values),
             **(_EMPTY_STATISTICS if suppressed else _peer_statistics(values, own_value)),
             "suppressed": suppressed,
             "n_excluded": sum(counts.values()),
             "excluded_reasons": _describe_exclusions(counts),
-        }
-        rows.append(row)
+        })
     out = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
     return out.astype({"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
+
+
+def _rows_of_period(scores: pd.DataFrame, partnership: str, round_: str) -> pd.DataFrame:
+    """The partnership's round and every row of the same period (cheap text comparisons first, so the
+    full conversion runs on one period, not the whole history)."""
+    rounds = scores["round"].astype(str)
+    own = (scores["partnership"].astype(str) == partnership) & (rounds == round_)
+    if "period" not in scores:
+        return scores[rounds == round_]
+    periods = scores["period"].astype(str)
+    own_periods = periods[own].unique()
+    return scores[own | periods.isin(own_periods)]
 
 
 def _domain_order(own: pd.DataFrame, questionnaire: Questionnaire | None) -> list[str]:

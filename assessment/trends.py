@@ -57,6 +57,32 @@ Questionnaires = Mapping[tuple[str, str], Questionnaire]
 # -- statistics -------------------------------------------------------------------------------------------
 
 
+def _agency_codes(agencies) -> np.ndarray:
+    """Integer agency codes in alphabetical order of agency (independent of row order)."""
+    return pd.factorize(pd.Series(agencies, dtype=object).astype(str), sort=True)[0]
+
+
+def _balanced(values: np.ndarray, codes: np.ndarray) -> float:
+    if values.size == 0:
+        return float("nan")
+    sums = np.bincount(codes, weights=values)
+    counts = np.bincount(codes)
+    present = counts > 0
+    return float(np.mean(sums[present] / counts[present]))
+
+
+def _bootstrap(values: np.ndarray, codes: np.ndarray, resamples: int, rng) -> np.ndarray:
+    order = np.argsort(codes, kind="stable")
+    values, codes = values[order], codes[order]
+    _, codes = np.unique(codes, return_inverse=True)  # dense 0..K-1, still in agency order
+    sizes = np.bincount(codes)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    draws = rng.random((resamples, values.size))
+    index = starts[codes] + np.floor(draws * sizes[codes]).astype(np.int64)
+    agency_means = np.add.reduceat(values[index], starts, axis=1) / sizes
+    return agency_means.mean(axis=1)
+
+
 def agency_balanced_score(scores: np.ndarray, agencies: np.ndarray) -> float:
     """Mean over agencies of each agency's mean respondent score (NaN when there are no scores).
 
@@ -64,13 +90,7 @@ def agency_balanced_score(scores: np.ndarray, agencies: np.ndarray) -> float:
     respondents of agency *k* (PRODUCT.md, scoring rule 2). E.g. police 2, 2, 2, 2 and NHS 4 give 3.0,
     where the plain respondent mean would be 2.4.
     """
-    scores = np.asarray(scores, dtype=float)
-    if scores.size == 0:
-        return float("nan")
-    codes, _ = pd.factorize(pd.Series(agencies).astype(str))
-    sums = np.bincount(codes, weights=scores)
-    counts = np.bincount(codes)
-    return float(np.mean(sums / counts))
+    return _balanced(np.asarray(scores, dtype=float), _agency_codes(agencies))
 
 
 def bootstrap_agency_balanced(
@@ -80,25 +100,19 @@ def bootstrap_agency_balanced(
 
     Each resample draws, for every agency with :math:`n_k` respondents, :math:`n_k` respondents of that
     agency with replacement, and recomputes the agency-balanced score (stratified bootstrap; Efron &
-    Tibshirani 1993, ch. 6 and 8.4). Vectorised: one ``(resamples, n)`` matrix of uniform draws is
-    turned into within-agency indices, and agency means come from ``numpy.add.reduceat``.
+    Tibshirani 1993, ch. 6 and 8.4). Vectorised: one ``(resamples, n)`` matrix of uniform draws
+    ``rng.random`` is laid over the respondents grouped by agency (agencies in alphabetical order, rows in
+    their given order within an agency); draw :math:`u` in an agency of :math:`n_k` picks its respondent
+    :math:`\\lfloor u \\, n_k \\rfloor`. Agency means come from ``numpy.add.reduceat``.
 
     Returns an array of ``resamples`` values (empty when there are no scores).
     """
-    scores = np.asarray(scores, dtype=float)
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, not {resamples}")
+    scores = np.asarray(scores, dtype=float)
     if scores.size == 0:
         return np.empty(0)
-    codes, _ = pd.factorize(pd.Series(agencies).astype(str))
-    order = np.argsort(codes, kind="stable")
-    values, codes = scores[order], codes[order]
-    sizes = np.bincount(codes)
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    draws = rng.random((resamples, values.size))
-    index = starts[codes] + np.floor(draws * sizes[codes]).astype(np.int64)
-    agency_means = np.add.reduceat(values[index], starts, axis=1) / sizes
-    return agency_means.mean(axis=1)
+    return _bootstrap(scores, _agency_codes(agencies), resamples, rng)
 
 
 def percentile_interval(distribution: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -164,6 +178,7 @@ def domain_trends(
     seed: int = 20260101,
     min_respondents: int = 5,
     level: float = 0.95,
+    latest_only: bool = False,
 ) -> pd.DataFrame:
     """A partnership's domain scores round by round, with intervals, changes and verdicts.
 
@@ -183,6 +198,8 @@ def domain_trends(
         Bootstrap resamples, seed and interval level (defaults: 2,000, 20260101, 95%).
     min_respondents : int
         Fewest scored respondents in a domain, in both rounds, for an interval and a change verdict.
+    latest_only : bool
+        Only each partnership's latest round and the one before it: all that :func:`portfolio` needs.
 
     Returns
     -------
@@ -219,6 +236,7 @@ def domain_trends(
     if "status" in respondent_scores:
         scored &= respondent_scores["status"].astype(str).eq("scored").to_numpy()
     frame["scored"] = scored
+    frame["code"] = _agency_codes(frame["agency"])
     if partnership is not None:
         frame = frame[frame["partnership"] == str(partnership)]
 
@@ -227,9 +245,16 @@ def domain_trends(
         .drop_duplicates(["partnership", "round"])
         .sort_values(["partnership", "period", "round"], kind="stable")
     )
-    by_cell = {key: part for key, part in frame[frame["scored"]].groupby(["partnership", "round", "domain"])}
-    seen_domains = {key: list(dict.fromkeys(part["domain"]))
-                    for key, part in frame.groupby(["partnership", "round"], sort=False)}
+    if latest_only:
+        rounds = rounds.groupby("partnership", sort=False).tail(2)
+    # Positions of each partnership/round/domain's scored respondents: one groupby, then plain numpy.
+    scored_rows = frame[frame["scored"]]
+    values_all = scored_rows["score"].to_numpy(float)
+    codes_all = scored_rows["code"].to_numpy()
+    cells = scored_rows.groupby(["partnership", "round", "domain"], sort=False).indices
+    seen_domains = {key: list(dict.fromkeys(part))
+                    for key, part in frame.groupby(["partnership", "round"], sort=False)["domain"]}
+    no_rows = np.empty(0, dtype=np.int64)
 
     rows: list[dict] = []
     for partnership_id, its_rounds in rounds.groupby("partnership", sort=True):
@@ -239,15 +264,12 @@ def domain_trends(
             domains = _round_domains(questionnaires, key, seen_domains[(partnership_id, record.round)])
             current: dict[str, tuple[float, int, np.ndarray]] = {}
             for domain in domains:
-                cell = by_cell.get((partnership_id, record.round, domain))
-                values = cell["score"].to_numpy(float) if cell is not None else np.empty(0)
-                agencies = cell["agency"].to_numpy() if cell is not None else np.empty(0, dtype=object)
+                where = cells.get((partnership_id, record.round, domain), no_rows)
+                values, codes = values_all[where], codes_all[where]
                 n = int(values.size)
-                score = agency_balanced_score(values, agencies)
+                score = _balanced(values, codes)
                 if n >= min_respondents:
-                    dist = bootstrap_agency_balanced(
-                        values, agencies, resamples=resamples,
-                        rng=_stream(seed, partnership_id, record.round, domain))
+                    dist = _bootstrap(values, codes, resamples, _stream(seed, partnership_id, record.round, domain))
                 else:
                     dist = np.empty(0)
                 current[domain] = (score, n, dist)

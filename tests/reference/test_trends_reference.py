@@ -40,23 +40,30 @@ def test_agency_balanced_score_by_hand():
 
 
 def test_each_resample_draws_respondents_within_their_agency():
-    # police scores 1 and 3, ICB score 5. A draw u picks respondent floor(u * n_agency) of its agency.
-    # Resample 1: u = 0.0, 0.99 (police) -> respondents 0, 1 -> 1, 3 -> mean 2; ICB 5 -> (2 + 5) / 2 = 3.5.
-    # Resample 2: u = 0.6, 0.7 (police) -> respondents 1, 1 -> 3, 3 -> mean 3; ICB 5 -> (3 + 5) / 2 = 4.0.
-    # Resample 3: u = 0.2, 0.4 (police) -> 0, 0 -> 1, 1 -> 1; ICB 5 -> 3.0.
-    draws = [[0.0, 0.99, 0.5], [0.6, 0.7, 0.1], [0.2, 0.4, 0.9]]
-    dist = bootstrap_agency_balanced(np.array([1.0, 3.0, 5.0]), np.array(["police", "police", "icb"]),
+    # ICB score 5, police scores 1 and 3 (agencies in alphabetical order: icb, then police). A draw u
+    # picks respondent floor(u * n_agency) of its agency.
+    # Resample 1: ICB u = 0.5 -> 5; police u = 0.0, 0.99 -> respondents 0, 1 -> 1, 3 -> 2; (5 + 2) / 2 = 3.5.
+    # Resample 2: police u = 0.6, 0.7 -> respondents 1, 1 -> 3, 3 -> 3; (5 + 3) / 2 = 4.0.
+    # Resample 3: police u = 0.2, 0.4 -> respondents 0, 0 -> 1, 1 -> 1; (5 + 1) / 2 = 3.0.
+    draws = [[0.5, 0.0, 0.99], [0.1, 0.6, 0.7], [0.9, 0.2, 0.4]]
+    dist = bootstrap_agency_balanced(np.array([5.0, 1.0, 3.0]), np.array(["icb", "police", "police"]),
                                      resamples=3, rng=FixedDraws(draws))
     assert dist.tolist() == [3.5, 4.0, 3.0]
 
 
 def test_agencies_need_not_be_grouped_in_the_input():
-    # The same respondents with the ICB row between the police rows. The draws' columns follow the rows
-    # grouped by agency in order of first appearance: police (scores 1, 3), then ICB (5).
-    # u for police = 0.99, 0.5 -> respondents 1, 1 -> 3, 3 -> mean 3; ICB u = 0.0 -> 5; (3 + 5) / 2 = 4.0.
+    # The same respondents with the ICB row between the police rows: the draws' columns follow the rows
+    # grouped by agency in alphabetical order, ICB (5) then police (1, 3), so the same draws give the same
+    # resamples as above.
+    draws = [[0.5, 0.0, 0.99], [0.1, 0.6, 0.7], [0.9, 0.2, 0.4]]
     dist = bootstrap_agency_balanced(np.array([1.0, 5.0, 3.0]), np.array(["police", "icb", "police"]),
-                                     resamples=1, rng=FixedDraws([[0.99, 0.5, 0.0]]))
-    assert dist.tolist() == [4.0]
+                                     resamples=3, rng=FixedDraws(draws))
+    assert dist.tolist() == [3.5, 4.0, 3.0]
+
+
+def test_an_agency_absent_from_a_domain_does_not_count():
+    # police 2 and 4 -> 3; vcse 5 -> 5; balanced 4.0 whatever other agencies exist elsewhere.
+    assert agency_balanced_score(np.array([2.0, 5.0, 4.0]), np.array(["police", "vcse", "police"])) == 4.0
 
 
 def test_percentile_interval_by_hand():

@@ -124,3 +124,12 @@ def test_portfolio_reads_trends_back_from_a_csv():
     reread = pd.read_csv(io.StringIO(trends.to_csv(index=False)))
     places = pd.DataFrame({"partnership": ["Kent"], "nation": ["England"], "region": ["South East"]})
     assert portfolio(reread, places)["triage"].tolist() == ["no clear change"]
+
+
+def test_latest_only_computes_the_same_latest_rows():
+    frame = pd.concat([respondents("Kent", "2025-H1", "triage", LOW), respondents("Kent", "2025-H2", "triage", SAME),
+                       respondents("Kent", "2026-H1", "triage", HIGH)])
+    full = domain_trends(frame, partnership="Kent", questionnaires=None)
+    latest = domain_trends(frame, partnership="Kent", questionnaires=None, latest_only=True)
+    assert list(latest["period"]) == ["2025-H2", "2026-H1"]
+    pd.testing.assert_frame_equal(latest.iloc[[1]].reset_index(drop=True), full.iloc[[2]].reset_index(drop=True))
