@@ -23,7 +23,8 @@ latest round of a few partnerships stays open with invitations so response track
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +39,13 @@ __all__ = [
     "DEMO_SEED",
     "DemoData",
     "DemoSummary",
+    "StartReport",
     "demo_partnership_name",
     "generate_demo",
     "is_demo_loaded",
+    "prepare_database",
+    "seed_demo",
+    "shipped_questionnaires",
 ]
 
 DEMO_SEED = 20260101
@@ -49,8 +54,8 @@ DEMO_PERIODS = ("2025-H1", "2025-H2", "2026-H1")
 #: Per agency: the chance it takes part in a round, and its range of respondents when it does (low
 #: inclusive, high exclusive). Police-heavy; ICBs, ambulance services and lived experience take part less.
 AGENCY_TURNOUT = {
-    "police": (1.0, 5, 12),
-    "mental_health_trust": (1.0, 3, 8),
+    "police": (1.0, 4, 10),
+    "mental_health_trust": (1.0, 3, 7),
     "local_authority": (0.8, 3, 6),
     "acute_trust": (0.6, 3, 5),
     "ambulance": (0.55, 3, 5),
@@ -168,12 +173,13 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
     seed : int
         Seed of the ``numpy.random.Generator``.
     open_rounds : int
-        How many partnerships keep their latest round (2026-H1) open, part-answered, with invitations.
+        How many partnerships keep their latest round (2026-H1) open, part-answered, with invitations
+        (at most as many as have a 2026-H1 round).
     """
     if partnerships < 1:
         raise ValueError("partnerships must be at least 1")
-    if not 0 <= open_rounds <= partnerships:
-        raise ValueError("open_rounds must be between 0 and the number of partnerships")
+    if open_rounds < 0:
+        raise ValueError("open_rounds must be 0 or more")
     rng = np.random.default_rng(seed)
     old, new = _questionnaire_pair(questionnaires)
 
@@ -323,3 +329,102 @@ def is_demo_loaded(session) -> bool:
     from assessment.storage.models import AuditEvent
 
     return bool(session.scalar(select(exists().where(AuditEvent.actor == DEMO_ACTOR))))
+
+
+@dataclass(frozen=True)
+class StartReport:
+    """What :func:`prepare_database` did on this start."""
+
+    published: tuple[str, ...]  # questionnaire versions newly published ("id@version")
+    problems: tuple[str, ...]  # shipped questionnaire files that could not be loaded
+    seeded: DemoSummary | None  # the demo, when it was loaded on this start
+
+
+def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str = "http://localhost:8501",
+              partnerships: int = 40, seed: int = DEMO_SEED, open_rounds: int = 4,
+              progress: Callable[[float, str], None] | None = None) -> DemoSummary:
+    """Load the synthetic demo through the storage service functions (the caller commits).
+
+    Publishes the questionnaire versions (idempotent), adds the partnerships (members: their police force),
+    creates and opens every round, imports its answers as a CSV file exactly as an administrator would,
+    and closes it (which computes and stores its scores); the open rounds stay open with invitations.
+    The shipped forces must be loaded already (``assessment.storage.db.upgrade`` loads them).
+    """
+    from assessment.storage import services
+    from assessment.storage.imports import import_responses
+    from assessment.storage.reference import forces
+    from assessment.tabular import to_csv_bytes
+
+    started = time.perf_counter()
+    data = generate_demo(questionnaires, forces(), partnerships=partnerships, seed=seed, open_rounds=open_rounds)
+    for questionnaire in sorted(questionnaires, key=lambda q: version_key(q.version)):
+        services.publish_questionnaire(session, questionnaire, actor=DEMO_ACTOR)
+    for row in data.partnerships.itertuples():
+        services.add_partnership(session, row.partnership, row.name, actor=DEMO_ACTOR, members=[row.force],
+                                 groups=row.groups.split(";"), share_practice=bool(row.share_practice),
+                                 named_to_peers=bool(row.named_to_peers))
+    columns = ["partnership", "round", "respondent", "agency", "item", "value", "comment"]
+    by_round = dict(tuple(data.answers.groupby("round", sort=False)))
+    total = len(data.rounds)
+    for number, row in enumerate(data.rounds.itertuples(), start=1):
+        services.create_round(session, row.partnership, row.period, questionnaire=row.questionnaire,
+                              version=row.version, actor=DEMO_ACTOR, key=row.round)
+        services.open_round(session, row.round, actor=DEMO_ACTOR)
+        import_responses(session, row.round, to_csv_bytes(by_round[row.round][columns]), actor=DEMO_ACTOR)
+        if row.status == "closed":
+            services.close_round(session, row.round, actor=DEMO_ACTOR)
+        if progress is not None:
+            progress(number / total, f"round {row.round}")
+    for row in data.invitations.itertuples():
+        services.create_invitations(session, row.round, row.agency, int(row.count), actor=DEMO_ACTOR,
+                                    base_url=base_url)
+    return DemoSummary(len(data.partnerships), len(data.rounds), int(data.rounds["respondents"].sum()),
+                       len(data.answers), round(time.perf_counter() - started, 2))
+
+
+def shipped_questionnaires(settings) -> tuple[list[Questionnaire], list[str]]:
+    """The valid questionnaire versions in the settings' folder, and a line per file that is not valid."""
+    from assessment.errors import ValidationFailed
+    from assessment.questionnaire import load_questionnaire
+
+    found, problems = [], []
+    for path in sorted(settings.questionnaires_dir.glob("*/*.yaml")):
+        try:
+            found.append(load_questionnaire(path))
+        except ValidationFailed as exc:
+            problems.append(f"{path.name}: {exc.summary}")
+    return found, problems
+
+
+def prepare_database(engine, settings, *, demo: bool | None = None) -> StartReport:
+    """First start (and every start): upgrade the schema, load the reference forces, publish the shipped
+    questionnaires and, when ``settings.demo`` is on and there are no partnerships yet, seed the demo.
+
+    Safe to run on every start and from several processes: each step does nothing when already done.
+    """
+    from assessment.storage import services
+    from assessment.storage.catalogue import count_partnerships
+    from assessment.storage.db import make_session_factory, upgrade
+
+    upgrade(engine)
+    factory = make_session_factory(engine)
+    found, problems = shipped_questionnaires(settings)
+    published: list[str] = []
+    with factory.begin() as session:
+        for questionnaire in sorted(found, key=lambda q: (q.id, version_key(q.version))):
+            try:
+                if services.publish_questionnaire(session, questionnaire, actor="first-start").newly_published:
+                    published.append(questionnaire.key)
+            except services.Conflict as exc:
+                problems.append(str(exc))
+    seeded = None
+    wanted = settings.demo if demo is None else demo
+    if wanted and found:
+        with factory.begin() as session:
+            if count_partnerships(session) == 0:
+                by_id: dict[str, list[Questionnaire]] = {}
+                for questionnaire in found:
+                    by_id.setdefault(questionnaire.id, []).append(questionnaire)
+                versions = max(by_id.values(), key=len)
+                seeded = seed_demo(session, versions, base_url=settings.base_url)
+    return StartReport(tuple(published), tuple(problems), seeded)

@@ -112,4 +112,78 @@ def test_bad_arguments_are_refused(mini_v1):
     with pytest.raises(ValueError, match="at least one questionnaire"):
         generate_demo([], FORCES)
     with pytest.raises(ValueError, match="open_rounds"):
-        generate_demo([mini_v1], FORCES, partnerships=3, open_rounds=5)
+        generate_demo([mini_v1], FORCES, partnerships=3, open_rounds=-1)
+
+
+# -- loading the demo into a database (SQLite file in a temporary folder) ----------------------------------
+def _settings(tmp_path, demo: str):
+    from assessment.settings import load_settings
+    from tests.conftest import TEST_QUESTIONNAIRES
+
+    return load_settings({"ASSESSMENT_DATA_DIR": str(tmp_path), "ASSESSMENT_DEMO": demo,
+                          "ASSESSMENT_QUESTIONNAIRES_DIR": str(TEST_QUESTIONNAIRES)})
+
+
+def test_seed_demo_loads_rounds_scores_and_invitations_through_the_services(tmp_path, mini_v1, mini_v2):
+    from assessment.demo import is_demo_loaded, prepare_database, seed_demo
+    from assessment.storage import services
+    from assessment.storage.db import make_engine, make_session_factory
+
+    settings = _settings(tmp_path, "0")
+    engine = make_engine(settings.database_url)
+    start = prepare_database(engine, settings)
+    assert start.seeded is None and set(start.published) == {mini_v1.key, mini_v2.key}
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        assert not is_demo_loaded(session)
+        summary = seed_demo(session, [mini_v1, mini_v2], partnerships=6, open_rounds=2)
+    with factory() as session:
+        rounds = services.list_rounds(session)
+        assert len(rounds) == summary.rounds and summary.partnerships == 6
+        assert (rounds["status"] == "open").sum() == 2
+        assert rounds["submitted"].sum() == summary.respondents
+        scores = services.partnership_scores(session)
+        assert set(scores["round"]) == set(rounds.loc[rounds["status"] == "closed", "round"])
+        open_round = rounds.loc[rounds["status"] == "open", "round"].iloc[0]
+        counts = services.response_counts(session, open_round)
+        assert (counts["invited"] > counts["submitted"]).all()
+        assert is_demo_loaded(session)
+
+
+@pytest.mark.slow
+def test_first_start_seeds_the_demo_once_and_an_empty_start_stays_empty(tmp_path):
+    from assessment.demo import prepare_database
+    from assessment.storage.catalogue import count_partnerships
+    from assessment.storage.db import make_engine, make_session_factory
+
+    settings = _settings(tmp_path / "empty", "0")
+    engine = make_engine(settings.database_url)
+    prepare_database(engine, settings)
+    with make_session_factory(engine)() as session:
+        assert count_partnerships(session) == 0
+
+    settings = _settings(tmp_path / "demo", "1")
+    engine = make_engine(settings.database_url)
+    first = prepare_database(engine, settings)
+    assert first.seeded is not None and first.seeded.partnerships == 40
+    again = prepare_database(engine, settings)
+    assert again.seeded is None and again.published == ()
+
+
+def test_demo_command_refuses_to_overwrite_and_reset_rebuilds(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from assessment.cli import main
+    from tests.conftest import TEST_QUESTIONNAIRES
+
+    monkeypatch.setenv("ASSESSMENT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ASSESSMENT_QUESTIONNAIRES_DIR", str(TEST_QUESTIONNAIRES))
+    runner = CliRunner()
+    first = runner.invoke(main, ["demo", "--partnerships", "3"])
+    assert first.exit_code == 0, first.output
+    assert "3 partnerships" in first.output
+    again = runner.invoke(main, ["demo", "--partnerships", "3"])
+    assert again.exit_code == 1 and "use --reset" in again.output
+    reset = runner.invoke(main, ["demo", "--reset", "--partnerships", "4"])
+    assert reset.exit_code == 0, reset.output
+    assert "4 partnerships" in reset.output
