@@ -28,7 +28,8 @@ def _register_optional() -> None:
 
     for module, names in (
         ("assessment.cli.scoring", ("score",)),
-        ("assessment.cli.database", ("db", "partnership", "round", "invite", "import_", "export", "backup", "restore", "demo")),
+        ("assessment.cli.database", ("db", "partnership", "round", "invite", "import_", "export", "backup", "restore")),
+        ("assessment.cli.demo", ("demo",)),
         ("assessment.cli.peers", ("benchmark", "regions", "trends")),
     ):
         try:
