@@ -70,6 +70,8 @@ def _questionnaires(frame: pd.DataFrame, directory: Path | None):
 
 
 def _write(frame: pd.DataFrame, out: Path | None) -> None:
+    # Six decimals: far below any meaningful difference on a 1-5 scale, and no binary noise (2.9000000000000004).
+    frame = frame.round(6)
     if out is None:
         click.echo(formula_safe(frame).to_csv(index=False), nl=False)
     else:

@@ -40,7 +40,7 @@ def assert_same(cli: pd.DataFrame, library: pd.DataFrame) -> None:
     assert list(cli.columns) == list(library.columns)
     for column in library.columns:
         if pd.api.types.is_float_dtype(library[column]):
-            np.testing.assert_allclose(cli[column].to_numpy(float), library[column].to_numpy(float), rtol=1e-12)
+            np.testing.assert_allclose(cli[column].to_numpy(float), library[column].to_numpy(float), rtol=0, atol=5e-7)
         else:
             assert cli[column].astype("string").fillna("").tolist() == library[column].astype(str).tolist(), column
 
@@ -173,3 +173,27 @@ def test_regions_take_a_round_or_a_period_not_both():
 
 def test_benchmark_columns_match_the_library_constant():
     assert tuple(BENCHMARK_HEADER.split(",")) == COMPARISON_COLUMNS
+
+
+def _documented_benchmarks():
+    """The `assessment benchmark` examples in docs/benchmarking.md: (arguments, printed lines)."""
+    import re
+    import shlex
+
+    doc = (ROOT / "docs" / "benchmarking.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```console\n(.*?)```", doc, flags=re.S):
+        text = block.replace("\\\n", " ")
+        command, *printed = text.strip().splitlines()
+        if command.startswith("$ assessment benchmark"):
+            yield shlex.split(command[2:])[1:], printed
+
+
+def test_the_worked_examples_in_the_docs_are_what_the_cli_prints(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    examples = list(_documented_benchmarks())
+    assert len(examples) == 2
+    for args, printed in examples:
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines() == [line for line in printed if not line.startswith("note:")]
+        assert [line for line in printed if line.startswith("note:")] == result.stderr.splitlines()
