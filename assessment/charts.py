@@ -33,6 +33,7 @@ __all__ = [
     "build_region_distribution_chart",
     "build_region_heatmap",
     "build_trend_chart",
+    "strengths_and_priorities",
 ]
 
 #: Okabe-Ito colour-blind-safe palette (Okabe & Ito, 2008).
@@ -513,9 +514,13 @@ def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None 
 def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] | None = None) -> alt.Chart:
     """Partnership × domain grid of the latest change verdicts (listed alphabetically; never ranked).
 
-    ``portfolio`` is long: partnership, domain, verdict (as :func:`assessment.trends.portfolio` gives it,
-    or melted from its wide form by the caller).
+    ``portfolio`` is the wide frame of :func:`assessment.trends.portfolio` (partnership, nation, region and
+    one column per domain holding its verdict) or the same in long form (partnership, domain, verdict).
     """
+    if "verdict" not in portfolio.columns and "partnership" in portfolio.columns:
+        domains = [c for c in portfolio.columns if c not in ("partnership", "name", "nation", "region")]
+        portfolio = portfolio.melt(id_vars=["partnership"], value_vars=domains, var_name="domain",
+                                   value_name="verdict")
     _require(portfolio, ("partnership", "domain", "verdict"), "build_portfolio_chart")
     data = _with_titles(portfolio, titles)
     data["verdict"] = data["verdict"].fillna("").astype(str).replace("", "first round")
@@ -547,3 +552,28 @@ def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] 
         "Grid with one row per partnership (alphabetical, not ranked) and one column per domain; each cell "
         "shows whether the domain improved, declined or showed no clear change since the previous round.",
     )
+
+
+# -- tables beside the charts ----------------------------------------------------------------------------
+def strengths_and_priorities(partnership_scores: pd.DataFrame, *, titles: Mapping[str, str] | None = None,
+                             n: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``n`` highest-scoring domains (strengths) and the ``n`` lowest (priorities) of one round.
+
+    Only shown scores count (suppressed figures blanked first); ties keep the questionnaire's order. A
+    domain is never both: priorities are taken from the domains that are not strengths. Each table has
+    domain, domain_title, score, level_label and split (agencies see the domain a level or more apart).
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    _require(partnership_scores, ("domain", "score"), "strengths_and_priorities")
+    data = _with_titles(partnership_scores, titles)
+    data = data[pd.to_numeric(data["score"], errors="coerce").notna()].copy()
+    data["score"] = data["score"].astype(float)
+    data["level_label"] = data["level_label"].fillna("").astype(str) if "level_label" in data else ""
+    data["split"] = data["split"].astype("boolean").fillna(False).astype(bool) if "split" in data else False
+    data["_order"] = np.arange(len(data))
+    columns = ["domain", "domain_title", "score", "level_label", "split"]
+    strengths = data.sort_values(["score", "_order"], ascending=[False, True], kind="stable").head(n)
+    rest = data[~data.index.isin(strengths.index)]
+    priorities = rest.sort_values(["score", "_order"], kind="stable").head(n)
+    return strengths[columns].reset_index(drop=True), priorities[columns].reset_index(drop=True)

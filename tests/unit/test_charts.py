@@ -239,3 +239,33 @@ def test_portfolio_chart_lists_partnerships_alphabetically_never_ranked():
     assert_accessible(spec)
     assert spec["layer"][0]["encoding"]["y"]["sort"] == "ascending"
     assert [r["symbol"] for r in rows(spec)] == ["▲", "▼", "●", "–"]
+
+
+def test_strengths_and_priorities_pick_highest_and_lowest_shown_scores():
+    scores = pd.DataFrame({
+        "domain": ["governance", "triage", "safety", "data", "training", "culture", "prevention"],
+        "score": [3.1, 2.2, 4.0, np.nan, 2.2, 3.9, 1.5],  # data: suppressed (blank)
+        "level_label": ["Defined", "Developing", "Integrated", None, "Developing", "Integrated", "Initial"],
+        "split": [False, True, False, pd.NA, False, False, False],
+    })
+    strengths, priorities = charts.strengths_and_priorities(scores)
+    assert strengths["domain"].tolist() == ["safety", "culture", "governance"]
+    # triage and training tie at 2.2: questionnaire order breaks the tie.
+    assert priorities["domain"].tolist() == ["prevention", "triage", "training"]
+    assert priorities["split"].tolist() == [False, True, False]
+
+
+def test_strengths_and_priorities_never_list_a_domain_twice():
+    scores = pd.DataFrame({"domain": DOMAINS, "score": [3.0, 2.0, 4.0]})
+    strengths, priorities = charts.strengths_and_priorities(scores, titles=TITLES)
+    assert strengths["domain"].tolist() == ["safety", "governance", "triage"]
+    assert priorities.empty
+
+
+def test_portfolio_chart_reads_the_wide_portfolio_frame():
+    wide = pd.DataFrame({"partnership": ["Avon and Somerset", "Cumbria"], "nation": "England",
+                         "region": ["South West", "North West"], "governance": ["improved", "first round"],
+                         "triage": ["declined", "no clear change"]})
+    spec = charts.build_portfolio_chart(wide, titles=TITLES).to_dict()
+    data = rows(spec)
+    assert len(data) == 4 and {r["domain_title"] for r in data} == {TITLES["governance"], TITLES["triage"]}
