@@ -140,3 +140,19 @@ def schema(out: Path | None) -> None:
         out.write_text(text + "\n", encoding="utf-8")
     else:
         sys.stdout.write(text + "\n")
+
+
+@questionnaire.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--actor", default=None, help="Who publishes (audit trail; default cli:<login name>).")
+def publish(path: Path, actor: str | None) -> None:
+    """Publish a questionnaire version into the database (refused if that version was published with
+    different content: publish a new version instead)."""
+    from assessment.cli.database import default_actor, transaction
+    from assessment.storage.services import publish_questionnaire
+
+    q = _load(path)
+    with transaction() as session:
+        published = publish_questionnaire(session, q, actor=actor or default_actor())
+    state = "published" if published.newly_published else "already published (same content)"
+    click.echo(f"{published.questionnaire} {published.version} {state}, sha256 {published.content_hash[:12]}")

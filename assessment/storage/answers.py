@@ -236,26 +236,35 @@ def respondent_answers(session: Session, round_key: str, respondent_key: str) ->
 # -- reading a round ------------------------------------------------------------------------------------------
 
 def response_counts(session: Session, round_key: str) -> pd.DataFrame:
-    """Per agency: invited (places on live links), started, submitted and response_rate (submitted / invited)."""
+    """Responses per agency against invitations.
+
+    Columns: agency; invited (places on live links: a workshop link counts its maximum uses); started and
+    submitted (respondents who came through a link); response_rate (submitted / invited); imported
+    (respondents loaded from a file, who had no link).
+    """
     round_row = get_round(session, round_key)
     invited = dict(session.execute(
         select(InvitationRow.agency, func.sum(InvitationRow.max_uses))
         .where(InvitationRow.round_id == round_row.id, InvitationRow.revoked.is_(False))
         .group_by(InvitationRow.agency)).all())
-    started = session.execute(
-        select(RespondentRow.agency, func.count(),
-               func.sum(case((RespondentRow.submitted_at.is_not(None), 1), else_=0)))
+    linked = RespondentRow.invitation_id.is_not(None)
+    rows = session.execute(
+        select(RespondentRow.agency,
+               func.sum(case((linked, 1), else_=0)),
+               func.sum(case((linked & RespondentRow.submitted_at.is_not(None), 1), else_=0)),
+               func.sum(case((linked, 0), else_=1)))
         .where(RespondentRow.round_id == round_row.id).group_by(RespondentRow.agency)).all()
-    counts = {agency: (int(n), int(s or 0)) for agency, n, s in started}
+    counts = {agency: (int(a or 0), int(b or 0), int(c or 0)) for agency, a, b, c in rows}
     agencies = sorted(set(invited) | set(counts))
     frame = pd.DataFrame({
-        "agency": agencies,
-        "invited": [int(invited.get(a) or 0) for a in agencies],
-        "started": [counts.get(a, (0, 0))[0] for a in agencies],
-        "submitted": [counts.get(a, (0, 0))[1] for a in agencies],
-    }).astype({"agency": str, "invited": "int64", "started": "int64", "submitted": "int64"})
+        "agency": pd.Series(agencies, dtype=str),
+        "invited": pd.Series([int(invited.get(a) or 0) for a in agencies], dtype="int64"),
+        "started": pd.Series([counts.get(a, (0, 0, 0))[0] for a in agencies], dtype="int64"),
+        "submitted": pd.Series([counts.get(a, (0, 0, 0))[1] for a in agencies], dtype="int64"),
+        "imported": pd.Series([counts.get(a, (0, 0, 0))[2] for a in agencies], dtype="int64"),
+    })
     frame["response_rate"] = (frame["submitted"] / frame["invited"].where(frame["invited"] > 0)).astype(float)
-    return frame
+    return frame[["agency", "invited", "started", "submitted", "response_rate", "imported"]]
 
 
 def _answers_query(round_ids: Sequence[int] | None, submitted_only: bool):

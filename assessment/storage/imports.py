@@ -72,6 +72,7 @@ def _encoding_problem(data: bytes, exc: UnicodeDecodeError, name: str) -> Proble
 
 
 def _row_problems(mask: np.ndarray, column: str, name: str, detail: Callable[[int], str]) -> list[Problem]:
+    """Problems for the first ``MAX_ROWS_REPORTED`` flagged rows (row 1 is the header)."""
     rows = np.flatnonzero(mask)[:MAX_ROWS_REPORTED]
     return [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row {int(r) + 2}, column {column}",
                          detail=detail(int(r))) for r in rows]
@@ -157,7 +158,9 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     respondents = text["respondent"].to_numpy(dtype=object)
     existing = set(session.scalars(select(RespondentRow.key).where(RespondentRow.round_id == round_row.id)))
     if existing:
-        problems += _row_problems(np.isin(respondents, list(existing)), "respondent", name,
+        # One problem per respondent (at their first row), not one per answer.
+        first = ~pd.Series(respondents).duplicated().to_numpy()
+        problems += _row_problems(np.isin(respondents, list(existing)) & first, "respondent", name,
                                   lambda r: f"respondent '{respondents[r]}' is already in round '{round_key}'")
     # encode_answers checks the answers against the questionnaire; it reads the round column as a group
     # key, so give every row this round's key (a wrong round value is reported above).
@@ -168,7 +171,8 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
         problems += list(exc.problems)
     if problems:
         problems.sort(key=lambda p: (_row_of(p), p.path, p.code.code))
-        raise ValidationFailed(problems, f"{len(problems)} problem(s) listed in {name}; nothing was imported")
+        raise ValidationFailed(problems, f"{name}: {len(problems)} problem(s) listed (at most {MAX_ROWS_REPORTED} "
+                                         "rows of each kind); nothing was imported")
 
     now = utcnow()
     value = text["value"]

@@ -17,6 +17,7 @@ from assessment.storage.answers import (
     start_respondent,
     submit_respondent,
 )
+from assessment.storage.backup import BackupInfo, backup, restore
 from assessment.storage.catalogue import (
     Organisation,
     Partnership,
@@ -31,6 +32,8 @@ from assessment.storage.catalogue import (
     set_peer_groups,
     update_partnership,
 )
+from assessment.storage.exports import EXPORT_TABLES, export_round, export_tables
+from assessment.storage.imports import ImportReport, import_responses, problems_frame
 from assessment.storage.invitations import (
     InvalidInvitation,
     InvitationContext,
@@ -60,7 +63,10 @@ from assessment.storage.rounds import (
 )
 
 __all__ = [
+    "EXPORT_TABLES",
+    "BackupInfo",
     "Conflict",
+    "ImportReport",
     "InvalidInvitation",
     "InvitationContext",
     "IssuedInvitation",
@@ -75,11 +81,15 @@ __all__ = [
     "add_organisation",
     "add_partnership",
     "agency_scores",
+    "backup",
     "answer_comments",
     "close_round",
     "create_invitations",
     "create_round",
     "data_version",
+    "export_round",
+    "export_tables",
+    "import_responses",
     "invitation_link",
     "issue_invitations",
     "item_scores",
@@ -90,10 +100,12 @@ __all__ = [
     "open_round",
     "overall_scores",
     "partnership_scores",
+    "problems_frame",
     "publish_questionnaire",
     "published_questionnaire",
     "reopen_round",
     "resolve_invitation",
+    "restore",
     "respondent_answers",
     "respondent_scores",
     "response_counts",

@@ -136,6 +136,17 @@ def db(request, tmp_path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def sqlite_db(tmp_path) -> Iterator[Database]:
+    """An upgraded SQLite database only (for tests that start from the embedded default)."""
+    from assessment.storage.db import make_session_factory, upgrade
+
+    engine = _sqlite_engine(tmp_path)
+    upgrade(engine)
+    yield Database(engine, make_session_factory(engine), "sqlite")
+    engine.dispose()
+
+
+@pytest.fixture
 def empty_postgres(postgres_server) -> Iterator[Engine]:
     """A brand-new PostgreSQL database with no tables at all (for restore tests)."""
     from assessment.storage.db import make_engine

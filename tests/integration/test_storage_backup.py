@@ -48,10 +48,9 @@ def _fill(db, mini_v1, mini_v2, responses_csv) -> None:
 
 
 @pytest.mark.postgres
-def test_sqlite_to_postgresql_and_back_loses_nothing(db, mini_v1, mini_v2, responses_csv, table_dump, empty_postgres,
-                                                    empty_sqlite, tmp_path):
-    if db.kind != "sqlite":
-        pytest.skip("the round trip starts from SQLite")
+def test_sqlite_to_postgresql_and_back_loses_nothing(sqlite_db, mini_v1, mini_v2, responses_csv, table_dump,
+                                                    empty_postgres, empty_sqlite, tmp_path):
+    db = sqlite_db
     _fill(db, mini_v1, mini_v2, responses_csv)
     original = table_dump(db.engine)
     assert all(original[name] for name in ("answers", "score_frames", "invitations", "audit_events"))

@@ -1,0 +1,369 @@
+"""Database commands: ``db``, ``partnership``, ``round``, ``invite``, ``import``, ``export``, ``backup``, ``restore``.
+
+Every command reads ``ASSESSMENT_DATABASE_URL`` (default: an SQLite file in ``ASSESSMENT_DATA_DIR``),
+brings the schema up to date, runs one library call in one transaction and prints the result. Changes are
+recorded in the audit trail under ``--actor`` (default ``cli:<login name>``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from assessment.cli._common import fail_with
+from assessment.errors import ValidationFailed
+from assessment.settings import load_settings
+
+__all__ = ["backup", "db", "export", "import_", "invite", "partnership", "restore", "round"]
+
+AGENCY_CHOICE = click.Choice(["police", "mental_health_trust", "icb", "acute_trust", "ambulance", "local_authority",
+                              "vcse", "lived_experience", "other"])
+
+
+def default_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name (some containers)
+        return "cli"
+
+
+actor_option = click.option("--actor", default=default_actor, show_default="cli:<login name>",
+                            help="Who is making the change (recorded in the audit trail).")
+
+
+def _engine(*, migrate: bool = True):
+    from assessment.storage.db import make_engine, upgrade
+
+    engine = make_engine(load_settings().database_url)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+@contextlib.contextmanager
+def transaction() -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back (and reported) on any refusal."""
+    from assessment.storage._common import StorageError
+    from assessment.storage.db import make_session_factory
+
+    engine = _engine()
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    except ValidationFailed as exc:
+        fail_with(exc.problems, exc.summary)
+    except (StorageError, ValueError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+
+
+def _print_frame(frame) -> None:
+    if frame.empty:
+        click.echo("(none)")
+        return
+    click.echo(frame.to_string(index=False))
+
+
+# -- db ---------------------------------------------------------------------------------------------------
+
+@click.group()
+def db() -> None:
+    """The database schema (migrations)."""
+
+
+@db.command(name="upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the newest schema and load the shipped reference data."""
+    from assessment.storage.db import current_revision
+
+    engine = _engine()
+    click.echo(f"database at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
+    engine.dispose()
+
+
+@db.command(name="status")
+def db_status() -> None:
+    """Show the database URL and its schema revision against the newest."""
+    from assessment.storage.db import current_revision, head_revision
+
+    engine = _engine(migrate=False)
+    current, head = current_revision(engine), head_revision()
+    click.echo(f"{engine.url.render_as_string(hide_password=True)}: revision {current or '(empty)'}, newest {head}"
+               + ("" if current == head else " - run `assessment db upgrade`"))
+    engine.dispose()
+
+
+# -- partnership ---------------------------------------------------------------------------------------------
+
+@click.group()
+def partnership() -> None:
+    """Partnerships: named sets of organisations, usually one police force area."""
+
+
+@partnership.command(name="add")
+@click.argument("key")
+@click.option("--name", required=True, help="The partnership's name, e.g. 'Kent and Medway crisis care partnership'.")
+@click.option("--member", "members", multiple=True,
+              help="A member organisation by key or name (repeatable); the 44 police forces are shipped, "
+                   "e.g. --member kent.")
+@click.option("--organisation", "organisations", multiple=True, metavar="KEY=KIND:NAME",
+              help="Add a new member organisation first, e.g. 'kmpt=mental_health_trust:Kent and Medway NHS "
+                   "and Social Care Partnership Trust' (repeatable).")
+@click.option("--nation", help="Default: the police force member's nation.")
+@click.option("--region", help="Default: the police force member's region.")
+@click.option("--group", "groups", multiple=True, help="A custom peer group name (repeatable).")
+@click.option("--share-practice/--no-share-practice", default=False, show_default=True,
+              help="Opt in to sharing evidence comments in the practice library.")
+@click.option("--named-to-peers/--not-named-to-peers", default=False, show_default=True,
+              help="Opt in to being named to peer partnerships.")
+@actor_option
+def partnership_add(key, name, members, organisations, nation, region, groups, share_practice, named_to_peers,
+                    actor) -> None:
+    """Add partnership KEY (lower-case letters, digits and '-')."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        known = s.list_organisations(session)
+        police = known[(known["kind"] == "police") & (known["organisation"].isin(members) | known["name"].isin(members))]
+        org_nation = nation or (police["nation"].iloc[0] if len(police) else "")
+        org_region = region or (police["region"].iloc[0] if len(police) else "")
+        new_keys = []
+        for spec in organisations:
+            org_key, _, rest = spec.partition("=")
+            kind, _, org_name = rest.partition(":")
+            if not (org_key and kind and org_name):
+                raise click.BadParameter(f"expected KEY=KIND:NAME, got {spec!r}", param_hint="--organisation")
+            s.add_organisation(session, org_key, org_name, kind=kind, nation=org_nation, region=org_region,
+                               actor=actor)
+            new_keys.append(org_key)
+        created = s.add_partnership(session, key, name, members=[*members, *new_keys], nation=nation,
+                                    region=region, groups=groups, share_practice=share_practice,
+                                    named_to_peers=named_to_peers, actor=actor)
+    click.echo(f"added partnership {created.key}: {created.name} ({created.nation}, {created.region}); "
+               f"members {', '.join(created.members) or '-'}; groups {', '.join(created.groups) or '-'}")
+
+
+@partnership.command(name="list")
+def partnership_list() -> None:
+    """List partnerships with nation, region, peer groups and opt-ins."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        _print_frame(s.list_partnerships(session))
+
+
+# -- round ------------------------------------------------------------------------------------------------
+
+@click.group(name="round")
+def round() -> None:  # noqa: A001 - the users' word for it
+    """Assessment rounds: draft -> open -> closed (reopen needs a reason)."""
+
+
+def _date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@round.command(name="create")
+@click.option("--partnership", "partnership_key", required=True)
+@click.option("--period", required=True, help="Period label, e.g. 2026-H1.")
+@click.option("--questionnaire", required=True, help="Questionnaire id (published with `questionnaire publish`).")
+@click.option("--version", "version", required=True, help="Questionnaire version, e.g. 1.0.0.")
+@click.option("--key", help="Round key (default <partnership>-<period>, lower case).")
+@click.option("--opens", help="Opening date YYYY-MM-DD.")
+@click.option("--closes", help="Closing date YYYY-MM-DD.")
+@actor_option
+def round_create(partnership_key, period, questionnaire, version, key, opens, closes, actor) -> None:
+    """Create a draft round."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        info = s.create_round(session, partnership_key, period, questionnaire=questionnaire, version=version,
+                              key=key, opens_on=_date(opens), closes_on=_date(closes), actor=actor)
+    click.echo(f"created round {info.key}: {info.partnership} {info.period} on {info.questionnaire} "
+               f"{info.version} ({info.status})")
+
+
+@round.command(name="open")
+@click.argument("key")
+@actor_option
+def round_open(key, actor) -> None:
+    """Open a draft round: invitations work and answers can be saved."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        info = s.open_round(session, key, actor=actor)
+    click.echo(f"round {info.key} is {info.status}")
+
+
+@round.command(name="close")
+@click.argument("key")
+@actor_option
+def round_close(key, actor) -> None:
+    """Close an open round: answers freeze and the scores are computed and stored."""
+    from assessment.storage import services as s
+
+    settings = load_settings()
+    with transaction() as session:
+        info = s.close_round(session, key, actor=actor, min_coverage=settings.min_coverage,
+                             split_threshold=settings.split_threshold, min_group_size=settings.min_group_size)
+        n = len(s.partnership_scores(session, [key]))
+    click.echo(f"round {info.key} is {info.status}; {n} domain score(s) stored")
+
+
+@round.command(name="reopen")
+@click.argument("key")
+@click.option("--reason", required=True, help="Why the round is reopened (recorded in the audit trail).")
+@actor_option
+def round_reopen(key, reason, actor) -> None:
+    """Reopen a closed round (an administrator's action; audited). Its scores are withdrawn until it closes."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        info = s.reopen_round(session, key, actor=actor, reason=reason)
+    click.echo(f"round {info.key} is {info.status} again")
+
+
+@round.command(name="list")
+@click.option("--partnership", "partnership_key")
+def round_list(partnership_key) -> None:
+    """List rounds with their status and respondent counts."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        frame = s.list_rounds(session, partnership_key)
+    _print_frame(frame.drop(columns=["closed_at", "updated_at"]))
+
+
+@round.command(name="responses")
+@click.argument("key")
+def round_responses(key) -> None:
+    """Responses per agency against invitations."""
+    from assessment.storage import services as s
+
+    with transaction() as session:
+        _print_frame(s.response_counts(session, key))
+
+
+# -- invite -------------------------------------------------------------------------------------------------
+
+@click.command()
+@click.option("--round", "round_key", required=True)
+@click.option("--agency", required=True, type=AGENCY_CHOICE)
+@click.option("--count", default=1, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--expires-days", default=30, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--max-uses", default=1, show_default=True, type=click.IntRange(1, 10_000),
+              help="1: a personal link that can resume; more: a workshop link (a new respondent per browser).")
+@actor_option
+def invite(round_key, agency, count, expires_days, max_uses, actor) -> None:
+    """Create invitation links and print them (the only time they are shown: keep them safe)."""
+    from assessment.storage import services as s
+
+    settings = load_settings()
+    with transaction() as session:
+        links = s.create_invitations(session, round_key, agency, count, actor=actor, base_url=settings.base_url,
+                                     expires_days=expires_days, max_uses=max_uses)
+    for link in links:
+        click.echo(link)
+
+
+# -- import / export --------------------------------------------------------------------------------------------
+
+@click.group(name="import")
+def import_() -> None:
+    """Import data into a round."""
+
+
+@import_.command(name="responses")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--round", "round_key", required=True)
+@actor_option
+def import_responses(file, round_key, actor) -> None:
+    """Import a responses CSV (the `assessment score` format) into a draft or open round: all or nothing."""
+    from assessment.storage import services as s
+
+    def progress(done: int, total: int) -> None:
+        if total >= 20_000:
+            click.echo(f"  {done:,} / {total:,} answers", err=True)
+
+    with transaction() as session:
+        report = s.import_responses(session, round_key, file, actor=actor, progress=progress)
+    click.echo(f"imported {report.answers} answer(s) from {report.respondents} respondent(s) into {report.round}"
+               + (f" ({report.blank_rows} blank row(s) not stored)" if report.blank_rows else ""))
+
+
+@click.command()
+@click.option("--round", "round_key", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--table", type=click.Choice(["all", "answers", "domain_scores", "agency_scores", "overall_scores",
+                                            "item_scores"]), default="all", show_default=True,
+              help="CSV only: one table, or all (answers to OUT, each scores table next to it).")
+def export(round_key, fmt, out, table) -> None:
+    """Export a round's answers and (once closed) scores, formula-safe, with questionnaire, version and period."""
+    from assessment.storage import services as s
+    from assessment.tabular import to_csv_bytes, to_xlsx_bytes
+
+    with transaction() as session:
+        tables = s.export_tables(session, round_key)
+    if fmt == "xlsx":
+        out.write_bytes(to_xlsx_bytes(tables))
+        click.echo(f"wrote {out} ({', '.join(tables)})")
+        return
+    if table != "all":
+        if table not in tables:
+            click.echo(f"error: round '{round_key}' has no {table} (scores exist once a round is closed)", err=True)
+            sys.exit(1)
+        tables = {table: tables[table]}
+    for index, (name, frame) in enumerate(tables.items()):
+        path = out if index == 0 else out.with_name(f"{out.stem}.{name}{out.suffix or '.csv'}")
+        path.write_bytes(to_csv_bytes(frame))
+        click.echo(f"wrote {path} ({name}, {len(frame)} rows)")
+
+
+# -- backup / restore ------------------------------------------------------------------------------------------
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def backup(out) -> None:
+    """Back up the whole database to one file (restores into SQLite or PostgreSQL)."""
+    from assessment.storage.backup import backup as run_backup
+
+    engine = _engine()
+    try:
+        info = run_backup(engine, out)
+    finally:
+        engine.dispose()
+    click.echo(f"wrote {info.path}: revision {info.revision}, {sum(info.rows.values()):,} rows in "
+               f"{len(info.rows)} tables")
+
+
+@click.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore(file) -> None:
+    """Restore a backup into the (empty) database at ASSESSMENT_DATABASE_URL."""
+    from assessment.storage._common import StorageError
+    from assessment.storage.backup import restore as run_restore
+
+    engine = _engine(migrate=False)
+    try:
+        info = run_restore(engine, file)
+    except StorageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    click.echo(f"restored {sum(info.rows.values()):,} rows from {file} (backup of {info.created_at})")

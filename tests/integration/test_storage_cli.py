@@ -1,0 +1,101 @@
+"""The database commands end to end on SQLite and PostgreSQL, as a board secretary would run them."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from assessment.cli import main
+
+
+def _scoring_available() -> bool:
+    try:
+        from assessment.scoring import encode_answers, score_responses  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+pytestmark = pytest.mark.skipif(not _scoring_available(), reason="assessment.scoring is not there yet")
+
+
+@pytest.fixture
+def run(db, tmp_path):
+    """``run("round", "open", ...)`` with the database and base URL settings pointing at the test database."""
+    env = {"ASSESSMENT_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+           "ASSESSMENT_DATA_DIR": str(tmp_path / "data"), "ASSESSMENT_BASE_URL": "https://assess.example.org/"}
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True, url: str | None = None):
+        result = runner.invoke(main, list(args), env=env | ({"ASSESSMENT_DATABASE_URL": url} if url else {}))
+        if ok:
+            assert result.exit_code == 0, (result.output, result.exception)
+        return result
+
+    return invoke
+
+
+def test_a_round_from_publishing_to_export_and_backup(run, db, mini_v1_path, tmp_path, responses_csv, table_dump,
+                                                      request):
+    run("db", "upgrade")
+    assert "published" in run("questionnaire", "publish", str(mini_v1_path)).output
+    assert "already published" in run("questionnaire", "publish", str(mini_v1_path)).output
+    added = run("partnership", "add", "kent", "--name", "Kent and Medway crisis care partnership", "--member", "kent",
+                "--organisation", "kmpt=mental_health_trust:Kent and Medway NHS and Social Care Partnership Trust",
+                "--group", "coastal", "--share-practice").output
+    assert "England, South East" in added and "kmpt" in added
+    run("round", "create", "--partnership", "kent", "--period", "2026-H1", "--questionnaire", "mini-partnership",
+        "--version", "1.0.0", "--opens", "2026-01-12", "--closes", "2026-03-27")
+    run("round", "open", "kent-2026-h1", "--actor", "board.secretary@example.org")
+    links = run("invite", "--round", "kent-2026-h1", "--agency", "police", "--count", "3").output.split()
+    assert len(links) == 3 and all(link.startswith("https://assess.example.org/?invite=") for link in links)
+
+    answers = tmp_path / "answers.csv"
+    answers.write_text(responses_csv(), encoding="utf-8")
+    assert "63 answer(s) from 9 respondent(s)" in run("import", "responses", str(answers), "--round",
+                                                      "kent-2026-h1").output
+    refused = run("import", "responses", str(answers), "--round", "kent-2026-h1", ok=False)
+    assert refused.exit_code == 1 and "already in round" in refused.output
+
+    counts = run("round", "responses", "kent-2026-h1").output
+    assert "police" in counts and "imported" in counts
+    assert "3 domain score(s) stored" in run("round", "close", "kent-2026-h1").output
+    refused = run("round", "reopen", "kent-2026-h1", ok=False)
+    assert refused.exit_code == 2  # --reason is required
+    run("round", "reopen", "kent-2026-h1", "--reason", "two late ambulance returns")
+    run("round", "close", "kent-2026-h1")
+
+    out = tmp_path / "kent.csv"
+    run("export", "--round", "kent-2026-h1", "--format", "csv", "--out", str(out))
+    exported = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert "'" + responses_csv.hyperlink in exported["comment"].tolist()
+    assert (tmp_path / "kent.domain_scores.csv").exists()
+    xlsx = tmp_path / "kent.xlsx"
+    run("export", "--round", "kent-2026-h1", "--format", "xlsx", "--out", str(xlsx))
+    assert "domain_scores" in openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes())).sheetnames
+
+    backup_file = tmp_path / "backup.zip"
+    run("backup", "--out", str(backup_file))
+    target = request.getfixturevalue("empty_sqlite" if db.kind == "sqlite" else "empty_postgres")
+    target_url = target.url.render_as_string(hide_password=False)
+    assert "restored" in run("restore", str(backup_file), url=target_url).output
+    assert table_dump(target) == table_dump(db.engine)
+    actors = {row[2] for row in table_dump(target)["audit_events"]}
+    assert "board.secretary@example.org" in actors and any(a.startswith("cli") for a in actors)
+    refused = run("restore", str(backup_file), url=target_url, ok=False)
+    assert refused.exit_code == 1 and "empty database" in refused.output
+
+
+def test_a_changed_file_under_a_published_version_is_refused(run, mini_v1_path, tmp_path):
+    run("questionnaire", "publish", str(mini_v1_path))
+    edited = tmp_path / "mini-partnership" / "1.0.0.yaml"
+    edited.parent.mkdir()
+    edited.write_text(mini_v1_path.read_text(encoding="utf-8").replace(
+        "title: Police–mental health partnership check (short form)", "title: A quietly edited title"),
+        encoding="utf-8")
+    refused = run("questionnaire", "publish", str(edited), ok=False)
+    assert refused.exit_code == 1 and "publish the change as a new version" in refused.output
