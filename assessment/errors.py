@@ -61,6 +61,11 @@ class ErrorCode(Enum):
     UNKNOWN_AGENCY = ("unknown-agency", "agency '{agency}' is not one of: {allowed}")
     EMPTY_IDENTIFIER = ("empty-identifier", "'{column}' must not be empty")
     ENCODING = ("encoding", "the file is not valid UTF-8: {detail}")
+    # -- scoring (issue 4) --
+    QUESTIONNAIRE_MISMATCH = (
+        "questionnaire-mismatch",
+        "column '{column}' says '{value}', but the answers are scored against '{expected}'",
+    )
 
     def __init__(self, code: str, template: str) -> None:
         self.code = code

@@ -1,0 +1,74 @@
+"""``assessment score``: score an answers CSV against one questionnaire version."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from assessment.cli._common import fail_with
+from assessment.errors import ValidationFailed
+from assessment.questionnaire import load_questionnaire
+from assessment.scoring import read_answers_csv, score_responses
+from assessment.settings import load_settings
+
+__all__ = ["score"]
+
+LEVELS = {
+    "respondent": "respondents",
+    "agency": "agencies",
+    "partnership": "partnerships",
+    "overall": "overall",
+    "item": "items",
+}
+
+
+@click.command()
+@click.option("--questionnaire", "questionnaire_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The questionnaire version file (questionnaires/<id>/<version>.yaml).")
+@click.option("--responses", "responses_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Answers CSV: partnership, round, respondent, agency, item, value "
+                   "(+ optional questionnaire, version, period, comment).")
+@click.option("--level", type=click.Choice(list(LEVELS)), default="partnership", show_default=True,
+              help="Which figures to write.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Output CSV (default: stdout).")
+@click.option("--min-coverage", type=float, default=None,
+              help="Answered share of the applicable weight needed for a score (default: setting, 0.5).")
+@click.option("--split-threshold", type=float, default=None,
+              help="Agency gap or SD that flags a domain as split (default: setting, 1.0).")
+@click.option("--min-group-size", type=int, default=None,
+              help="Smallest group whose mean is shown (default: setting, 3).")
+def score(questionnaire_path: Path, responses_path: Path, level: str, out_path: Path | None,
+          min_coverage: float | None, split_threshold: float | None, min_group_size: int | None) -> None:
+    """Score answers and write one level of figures as CSV.
+
+    Every value is written at full precision, with the suppression flags (suppressed,
+    suppression_reason, suppressed_figures) beside it: this is the analyst's view of data the analyst
+    already holds. The app and the exports blank the flagged figures.
+    """
+    settings = load_settings()
+    try:
+        questionnaire = load_questionnaire(questionnaire_path)
+        if not responses_path.is_file():
+            raise click.BadParameter(f"file not found: {responses_path}", param_hint="--responses")
+        answers = read_answers_csv(responses_path, source=str(responses_path))
+        scores = score_responses(
+            questionnaire,
+            answers,
+            min_coverage=settings.min_coverage if min_coverage is None else min_coverage,
+            split_threshold=settings.split_threshold if split_threshold is None else split_threshold,
+            min_group_size=settings.min_group_size if min_group_size is None else min_group_size,
+            source=str(responses_path),
+        )
+    except ValidationFailed as exc:
+        fail_with(exc.problems, exc.summary)
+        return
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    frame = getattr(scores, LEVELS[level])
+    if out_path is None:
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        frame.to_csv(out_path, index=False, lineterminator="\n")

@@ -1,0 +1,439 @@
+"""Answers in long form: reading, validating and encoding them to integer codes in one step.
+
+The scoring engine never looks at text. :func:`encode_answers` checks every answer row against one
+questionnaire version and turns the text columns into small integer arrays (respondent, item, value
+codes) plus the code -> label tables. Every check is a whole-column operation on the dictionary codes of
+a column (each distinct text is looked at once), so validating 24 million answers costs a few passes
+over integer arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.questionnaire.schema import Questionnaire
+
+__all__ = [
+    "AGENCIES",
+    "ANSWER_COLUMNS",
+    "CARRIED_COLUMNS",
+    "DK_CODE",
+    "MISSING_CODE",
+    "NA_CODE",
+    "EncodedAnswers",
+    "encode_answers",
+    "read_answers_csv",
+]
+
+AGENCIES = (
+    "police",
+    "mental_health_trust",
+    "icb",
+    "acute_trust",
+    "ambulance",
+    "local_authority",
+    "vcse",
+    "lived_experience",
+    "other",
+)
+ANSWER_COLUMNS = ("partnership", "round", "respondent", "agency", "item", "value")
+CARRIED_COLUMNS = ("questionnaire", "version", "period")
+
+# Value codes: 0..k-1 are the positions of the scale levels; the rest are negative.
+NA_CODE = -1
+DK_CODE = -2
+MISSING_CODE = -3
+
+# How many rows are listed per kind of problem (the count always covers every row).
+MAX_ROWS_REPORTED = 50
+
+
+@dataclass(frozen=True)
+class EncodedAnswers:
+    """Validated answers as integer codes, ready for :func:`assessment.scoring.score_encoded`.
+
+    Attributes
+    ----------
+    questionnaire : Questionnaire
+        The version the answers were checked against.
+    respondent : numpy.ndarray
+        Per answer row (int32): index into ``respondents``.
+    item : numpy.ndarray
+        Per answer row (int16): index into ``questionnaire.items``.
+    value : numpy.ndarray
+        Per answer row (int8): position of the scale level (0 = lowest), or ``NA_CODE``, ``DK_CODE``,
+        ``MISSING_CODE``.
+    respondents : pandas.DataFrame
+        One row per respondent code, sorted by (partnership, round, respondent): ``group`` (index into
+        ``groups``), ``agency`` (index into ``AGENCIES``) and the ``respondent`` id.
+    groups : pandas.DataFrame
+        One row per (partnership, round), sorted: ``partnership``, ``round``, ``questionnaire``,
+        ``version``, ``period`` (questionnaire and version default to the questionnaire's; period to "").
+    has_period : bool
+        Whether the answers had a ``period`` column.
+    """
+
+    questionnaire: Questionnaire
+    respondent: np.ndarray
+    item: np.ndarray
+    value: np.ndarray
+    respondents: pd.DataFrame
+    groups: pd.DataFrame
+    has_period: bool = False
+
+    @property
+    def n_answers(self) -> int:
+        return len(self.value)
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading
+
+
+def read_answers_csv(path_or_buffer: str | IO, *, source: str | None = None) -> pd.DataFrame:
+    """Read an answers CSV with every column as text.
+
+    ``NA`` stays the text ``"NA"`` (not applicable) and an empty cell stays ``""`` (missing): nothing is
+    guessed (``dtype=str, keep_default_na=False``). A UTF-8 byte-order mark is accepted.
+
+    Raises
+    ------
+    ValidationFailed
+        With code ``encoding`` when the file is not valid UTF-8.
+    """
+    name = source if source is not None else (str(path_or_buffer) if isinstance(path_or_buffer, str | bytes)
+                                              or hasattr(path_or_buffer, "__fspath__") else "")
+    try:
+        frame = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False, na_filter=False,
+                            encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            [Problem.make(ErrorCode.ENCODING, file=name, detail=f"byte {exc.start}: {exc.reason}")],
+            "the answers file could not be read",
+        ) from exc
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------------
+# column helpers
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """The column as text; NaN/None (a frame not read with keep_default_na=False) count as empty."""
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        out = np.full(len(values), "", dtype=object)
+        ok = ~np.isnan(values)
+        integral = ok & (values == np.round(values))
+        out[integral] = values[integral].astype(np.int64).astype(str)
+        out[ok & ~integral] = values[ok & ~integral].astype(str)
+        return pd.Series(out, index=series.index, dtype="str")
+    if not pd.api.types.is_string_dtype(series.dtype) or series.dtype == object:
+        series = series.astype("str")
+    if series.hasnans:
+        series = series.fillna("")
+    return series
+
+
+def _dictionary(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Dictionary-encode a text column: (codes per row, distinct labels as a text Series)."""
+    series = _text(series)
+    pa_array = getattr(series.array, "_pa_array", None)
+    if pa_array is not None:
+        encoded = pa_array.dictionary_encode()
+        if encoded.num_chunks > 1:
+            encoded = encoded.unify_dictionaries()
+        if encoded.num_chunks == 0:
+            return np.zeros(0, dtype=np.int32), pd.Series([], dtype="str")
+        labels = pd.Series(pd.array(encoded.chunks[0].dictionary, dtype="str"))
+        codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])
+        return codes.astype(np.int32, copy=False), labels
+    codes, labels = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    return codes.astype(np.int32, copy=False), pd.Series(pd.array(np.asarray(labels, dtype=object), dtype="str"))
+
+
+def _blank(labels: pd.Series) -> np.ndarray:
+    """Per label: empty or only whitespace."""
+    return (labels.str.strip() == "").to_numpy(dtype=bool)
+
+
+def _sorted(codes: np.ndarray, labels: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Renumber codes so that code order is the labels' sort order."""
+    order = np.argsort(labels.to_numpy(dtype=object), kind="stable") if len(labels) < 64 else \
+        labels.argsort(kind="stable").to_numpy()
+    rank = np.empty(len(labels), dtype=np.int32)
+    rank[order] = np.arange(len(labels), dtype=np.int32)
+    return rank[codes], labels.take(order).reset_index(drop=True)
+
+
+def _compress(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes for integer keys in ``[0, size)``, in key order: (codes, distinct keys)."""
+    n = len(keys)
+    if size <= 8 * n + (1 << 22):
+        present = np.zeros(size, dtype=bool)
+        present[keys] = True
+        distinct = np.flatnonzero(present)
+        rank = np.cumsum(present, dtype=np.int64) - 1
+        return rank[keys].astype(np.int32), distinct
+    distinct, codes = np.unique(keys, return_inverse=True)
+    return codes.astype(np.int32).reshape(-1), distinct
+
+
+def _conflicting_rows(owner: np.ndarray, attribute: np.ndarray, n_owners: int, valid: np.ndarray) -> np.ndarray:
+    """Rows whose ``attribute`` differs from the first valid row of the same ``owner``.
+
+    The fast check (a scatter and a compare) runs on every row; only owners with a conflict are looked
+    at row by row (with pandas) to name the rows that differ from the owner's first one.
+    """
+    chosen = np.zeros(n_owners, dtype=attribute.dtype)
+    chosen[owner[valid]] = attribute[valid]  # any one valid row's value per owner
+    differs = valid & (attribute != chosen[owner])
+    if not differs.any():
+        return np.zeros(0, dtype=np.int64)
+    bad = np.zeros(n_owners, dtype=bool)
+    bad[owner[differs]] = True
+    rows = np.flatnonzero(bad[owner] & valid)
+    first = pd.Series(attribute[rows]).groupby(owner[rows]).transform("first").to_numpy()
+    return rows[attribute[rows] != first]
+
+
+# ---------------------------------------------------------------------------------------------------
+# problems
+
+
+class _Problems:
+    """Collects offending rows per error code; keeps the first few as Problems and every count."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+        self.counts: dict[ErrorCode, int] = {}
+
+    def rows(self, code: ErrorCode, rows: np.ndarray, column: str, fields) -> None:
+        """Record ``rows`` (0-based positions); ``fields(row)`` gives the template's fields."""
+        if len(rows) == 0:
+            return
+        self.counts[code] = self.counts.get(code, 0) + len(rows)
+        for row in rows[:MAX_ROWS_REPORTED]:
+            row = int(row)
+            self.problems.append(
+                Problem.make(code, file=self.source, path=f"row {row + 2}, column {column}", **fields(row))
+            )
+
+    def raise_if_any(self, n_rows: int) -> None:
+        if not self.counts:
+            return
+        total = sum(self.counts.values())
+        parts = ", ".join(f"{count} × {code.code}" for code, count in self.counts.items())
+        shown = "" if len(self.problems) == total else f"; the first {MAX_ROWS_REPORTED} rows of each kind are listed"
+        summary = f"{total} problem(s) in {n_rows} answer row(s); nothing was scored ({parts}{shown})"
+        self.problems.sort(key=lambda p: (int(p.path.split(",")[0][4:]), p.code.code))
+        raise ValidationFailed(self.problems, summary)
+
+
+# ---------------------------------------------------------------------------------------------------
+# encoding
+
+
+def _value_table(questionnaire: Questionnaire, labels: pd.Series) -> np.ndarray:
+    """Per distinct value text: its code, or -10 off scale, -11 NA forbidden, -12 DK forbidden."""
+    scale = questionnaire.scale
+    position = {value: index for index, value in enumerate(scale.values)}
+    table = np.empty(len(labels), dtype=np.int16)
+    for index, label in enumerate(labels.to_numpy(dtype=object)):
+        text = str(label).strip()
+        upper = text.upper()
+        if text == "":
+            code = MISSING_CODE
+        elif upper == "NA":
+            code = NA_CODE if scale.allow_na else -11
+        elif upper == "DK":
+            code = DK_CODE if scale.allow_dk else -12
+        else:
+            try:
+                code = position.get(int(text), -10)
+            except ValueError:
+                code = -10
+        table[index] = code
+    return table
+
+
+def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, source: str = "") -> EncodedAnswers:
+    """Validate answers against one questionnaire version and encode them as integer codes.
+
+    Checks (every row, all at once): required columns; empty identifiers; unknown agency; unknown item;
+    value off the scale; NA or DK where the scale forbids them; a respondent under two agencies in one
+    round; a respondent id under two partnerships; two answers for the same (partnership, round,
+    respondent, item); ``questionnaire``/``version`` columns naming another questionnaire version.
+
+    Parameters
+    ----------
+    questionnaire : Questionnaire
+        The version the answers belong to.
+    answers : pandas.DataFrame
+        Long form: ``partnership, round, respondent, agency, item, value`` (text; value is a scale
+        value, ``NA``, ``DK`` or empty) and optionally ``questionnaire, version, period, comment``.
+        An item with no row for a respondent is missing, like an empty value.
+    source : str, optional
+        File name used in problem reports.
+
+    Returns
+    -------
+    EncodedAnswers
+
+    Raises
+    ------
+    ValidationFailed
+        With one :class:`~assessment.errors.Problem` per offending row (``path`` like
+        ``"row 12, column value"``; row 1 is the header, so the first answer is row 2; at most
+        ``MAX_ROWS_REPORTED`` rows per kind of problem are listed) and a summary with the counts.
+    """
+    missing = [column for column in ANSWER_COLUMNS if column not in answers.columns]
+    if missing:
+        raise ValidationFailed(
+            [Problem.make(ErrorCode.MISSING_COLUMN, file=source, path=f"column {c}", column=c) for c in missing],
+            "the answers lack required column(s): " + ", ".join(missing),
+        )
+    scale_size = len(questionnaire.scale.values)
+    if scale_size > 120:
+        raise ValueError(f"scales with more than 120 levels are not supported (got {scale_size})")
+    n = len(answers)
+    problems = _Problems(source)
+    columns = {column: _dictionary(answers[column]) for column in ANSWER_COLUMNS}
+    # blank identifiers
+    for column in ("partnership", "round", "respondent", "agency", "item"):
+        codes, labels = columns[column]
+        blank = _blank(labels)
+        if blank.any():
+            problems.rows(ErrorCode.EMPTY_IDENTIFIER, np.flatnonzero(blank[codes]), column,
+                          lambda row, c=column: {"column": c})
+
+    # agency
+    agency_codes, agency_labels = columns["agency"]
+    agency_index = {agency: index for index, agency in enumerate(AGENCIES)}
+    agency_table = np.array([agency_index.get(label, -1) for label in agency_labels.to_numpy(dtype=object)],
+                            dtype=np.int8)
+    unknown = (agency_table == -1) & ~_blank(agency_labels)
+    if unknown.any():
+        problems.rows(ErrorCode.UNKNOWN_AGENCY, np.flatnonzero(unknown[agency_codes]), "agency",
+                      lambda row: {"agency": agency_labels.iloc[agency_codes[row]], "allowed": ", ".join(AGENCIES)})
+    agency = agency_table[agency_codes]
+
+    # item
+    item_codes, item_labels = columns["item"]
+    item_index = {item.id: index for index, item in enumerate(questionnaire.items)}
+    item_table = np.array([item_index.get(label, -1) for label in item_labels.to_numpy(dtype=object)],
+                          dtype=np.int16)
+    unknown = (item_table == -1) & ~_blank(item_labels)
+    if unknown.any():
+        problems.rows(ErrorCode.UNKNOWN_ITEM, np.flatnonzero(unknown[item_codes]), "item",
+                      lambda row: {"item": item_labels.iloc[item_codes[row]], "questionnaire": questionnaire.id,
+                                   "version": questionnaire.version})
+    item = item_table[item_codes]
+
+    # value
+    value_codes, value_labels = columns["value"]
+    value_table = _value_table(questionnaire, value_labels)
+    allowed = ", ".join(str(v) for v in questionnaire.scale.values)
+    allowed += (", NA" if questionnaire.scale.allow_na else "") + (", DK" if questionnaire.scale.allow_dk else "")
+    allowed += " or empty"
+    for bad_code, error in ((-10, ErrorCode.VALUE_OFF_SCALE), (-11, ErrorCode.NA_NOT_ALLOWED),
+                            (-12, ErrorCode.DK_NOT_ALLOWED)):
+        bad = value_table == bad_code
+        if bad.any():
+            problems.rows(error, np.flatnonzero(bad[value_codes]), "value",
+                          lambda row: {"value": value_labels.iloc[value_codes[row]], "allowed": allowed})
+    value = value_table[value_codes].astype(np.int8)
+
+    # questionnaire / version columns must name this version (empty is fine)
+    for column, expected in (("questionnaire", questionnaire.id), ("version", questionnaire.version)):
+        if column in answers.columns:
+            codes, labels = _dictionary(answers[column])
+            wrong = ~(_blank(labels) | (labels == expected).to_numpy(dtype=bool))
+            if wrong.any():
+                problems.rows(ErrorCode.QUESTIONNAIRE_MISMATCH, np.flatnonzero(wrong[codes]), column,
+                              lambda row, c=column, e=expected, co=codes, la=labels:
+                              {"column": c, "value": la.iloc[co[row]], "expected": e})
+
+    # respondents: a respondent id belongs to one partnership; within a round to one agency
+    p_codes, p_labels = _sorted(*columns["partnership"])
+    r_codes, r_labels = _sorted(*columns["round"])
+    i_codes, i_labels = _sorted(*columns["respondent"])
+    n_p, n_r, n_i = len(p_labels), len(r_labels), len(i_labels)
+    two_partnerships = _conflicting_rows(i_codes, p_codes, n_i, ~_blank(p_labels)[p_codes])
+    problems.rows(ErrorCode.RESPONDENT_TWO_PARTNERSHIPS, two_partnerships, "partnership",
+                  lambda row: {"respondent": i_labels.iloc[i_codes[row]]})
+
+    group_codes, group_keys = _compress(p_codes.astype(np.int64) * n_r + r_codes, max(n_p * n_r, 1))
+    n_groups = len(group_keys)
+    if len(two_partnerships) == 0:
+        # each respondent id has one partnership, so (respondent id, round) is the respondent key: a
+        # small key space, then renumbered in (partnership, round, respondent) order
+        respondent_codes, keys = _compress(i_codes.astype(np.int64) * n_r + r_codes, max(n_i * n_r, 1))
+        key_label = keys // n_r
+        key_group = np.zeros(len(keys), dtype=np.int64)
+        key_group[respondent_codes] = group_codes
+        order = np.lexsort((key_label, key_group))
+        rank = np.empty(len(keys), dtype=np.int32)
+        rank[order] = np.arange(len(keys), dtype=np.int32)
+        respondent_codes = rank[respondent_codes]
+        respondent_group, respondent_label = key_group[order], key_label[order]
+    else:
+        respondent_codes, keys = _compress(group_codes.astype(np.int64) * n_i + i_codes, max(n_groups * n_i, 1))
+        respondent_group, respondent_label = keys // n_i, keys % n_i
+    n_respondents = len(respondent_group)
+    rows = _conflicting_rows(respondent_codes, agency, n_respondents, agency >= 0)
+    problems.rows(ErrorCode.RESPONDENT_TWO_AGENCIES, rows, "agency",
+                  lambda row: {"respondent": i_labels.iloc[i_codes[row]]})
+
+    # duplicate answers
+    n_items = len(questionnaire.items)
+    slot = respondent_codes.astype(np.int64) * (n_items + 1) + (item.astype(np.int64) + 1)
+    if n_respondents * (n_items + 1) <= 8 * n + (1 << 22):
+        counts = np.bincount(slot, minlength=n_respondents * (n_items + 1))
+        duplicated = counts[slot] > 1
+    else:
+        duplicated = pd.Series(slot).duplicated(keep=False).to_numpy()
+    duplicated &= item >= 0
+    if duplicated.any():
+        problems.rows(ErrorCode.DUPLICATE_ANSWER, np.flatnonzero(duplicated), "item", lambda row: {})
+
+    problems.raise_if_any(n)
+
+    # code -> label tables
+    group_p = group_keys // n_r
+    group_r = group_keys % n_r
+    groups = pd.DataFrame({"partnership": p_labels.array.take(group_p), "round": r_labels.array.take(group_r)})
+    for column, default in (("questionnaire", questionnaire.id), ("version", questionnaire.version), ("period", "")):
+        values = np.full(n_groups, default, dtype=object)
+        if column in answers.columns:
+            codes, labels = _dictionary(answers[column])
+            # the first non-empty value of each (partnership, round)
+            nonempty = ~_blank(labels)[codes]
+            if nonempty.any():
+                firsts = pd.Series(group_codes[nonempty]).drop_duplicates()
+                values[firsts.to_numpy()] = labels.to_numpy(dtype=object)[codes[nonempty][firsts.index.to_numpy()]]
+        groups[column] = pd.array(values.astype(str), dtype="str")
+
+    respondent_agency = np.zeros(n_respondents, dtype=np.int8)
+    respondent_agency[respondent_codes] = agency
+    respondents = pd.DataFrame({
+        "group": respondent_group.astype(np.int32),
+        "agency": respondent_agency,
+        "respondent": i_labels.array.take(respondent_label),
+    })
+    return EncodedAnswers(
+        questionnaire=questionnaire,
+        respondent=respondent_codes.astype(np.int32, copy=False),
+        item=item.astype(np.int16, copy=False),
+        value=value,
+        respondents=respondents,
+        groups=groups,
+        has_period="period" in answers.columns,
+    )
