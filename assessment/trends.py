@@ -220,6 +220,12 @@ def domain_trends(
         raise ValueError(f"respondent scores frame lacks column(s) {', '.join(missing)}")
     if min_respondents < 1:
         raise ValueError(f"min_respondents must be at least 1, not {min_respondents}")
+    if partnership is not None:
+        # Select first, convert after: one partnership is a small slice of a national frame.
+        names = respondent_scores["partnership"]
+        if not pd.api.types.is_string_dtype(names):
+            names = names.astype(str)
+        respondent_scores = respondent_scores[(names == str(partnership)).to_numpy(dtype=bool)]
     frame = pd.DataFrame(
         {
             "partnership": respondent_scores["partnership"].astype(str),
@@ -237,8 +243,6 @@ def domain_trends(
         scored &= respondent_scores["status"].astype(str).eq("scored").to_numpy()
     frame["scored"] = scored
     frame["code"] = _agency_codes(frame["agency"])
-    if partnership is not None:
-        frame = frame[frame["partnership"] == str(partnership)]
 
     rounds = (
         frame[["partnership", "round", "period", "questionnaire", "version"]]
