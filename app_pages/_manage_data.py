@@ -1,0 +1,93 @@
+"""Manage › import responses (validation report, progress bar), export a round, back up the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import _resources as resources
+from app_pages import _widgets as widgets
+from app_pages._manage_catalogue import ACTOR, done
+from assessment.errors import ValidationFailed
+from assessment.storage import services
+
+
+def _round_labels(version: str, statuses: tuple[str, ...]) -> dict[str, str]:
+    rounds = resources.rounds(version)
+    names = widgets.partnership_names(version)
+    rounds = rounds[rounds["status"].isin(statuses)]
+    return {r.round: f"{names.get(r.partnership, r.partnership)} · {r.period} · {r.status}" for r in rounds.itertuples()}
+
+
+def import_section(version: str) -> None:
+    st.subheader("Import responses")
+    st.caption("A CSV file with the columns partnership, round, respondent, agency, item, value and optionally "
+               "comment (the format of `assessment score`). The whole file is checked first: if anything is "
+               "wrong, nothing is imported and every problem is listed with its row and column.")
+    labels = _round_labels(version, ("draft", "open"))
+    if not labels:
+        st.info("No draft or open round to import into.")
+        return
+    round_key = st.selectbox("Into round", list(labels), format_func=labels.get, key="manage_import_round")
+    upload = st.file_uploader("Responses file (CSV, UTF-8)", type=["csv"], key="manage_import_file")
+    if upload is None or not st.button("Check and import", key="manage_import", type="primary"):
+        return
+    bar = st.progress(0.0, text="Checking the file…")
+
+    def progress(done_rows: int, total: int) -> None:
+        bar.progress(done_rows / total if total else 1.0, text=f"Saving answers: {done_rows:,} of {total:,}")
+
+    try:
+        with resources.writing() as session:
+            report = services.import_responses(session, round_key, upload.getvalue(), actor=ACTOR,
+                                               progress=progress)
+    except ValidationFailed as exc:
+        bar.empty()
+        st.error(f"{exc.summary or 'The file has problems'}. Nothing was imported.", icon=":material/error:")
+        st.dataframe(services.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
+                     column_config={"row": "Row", "column": "Column", "code": "Code", "problem": "Problem"})
+        return
+    except services.StorageError as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    done(f"Imported {report.answers:,} answers from {report.respondents} respondents into {round_key}.")
+
+
+def export_section(version: str) -> None:
+    st.subheader("Export a round")
+    labels = _round_labels(version, ("draft", "open", "closed"))
+    if labels:
+        round_key = st.selectbox("Round", list(labels), format_func=labels.get, key="manage_export_round")
+
+        def workbook() -> bytes:
+            with resources.reading() as session:
+                return services.export_round(session, round_key, "xlsx")
+
+        def answers_csv() -> bytes:
+            with resources.reading() as session:
+                return services.export_round(session, round_key, "csv", table="answers")
+
+        left, right = st.columns(2)
+        left.download_button("Every table (Excel)", data=workbook, file_name=f"{round_key}.xlsx",
+                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             key="manage_export_xlsx", icon=":material/download:")
+        right.download_button("Answers (CSV)", data=answers_csv, file_name=f"{round_key}-answers.csv",
+                              mime="text/csv", key="manage_export_csv", icon=":material/download:")
+        st.caption("Exports are formula-safe: text a spreadsheet could run as a formula starts with an apostrophe.")
+
+    st.subheader("Back up the database")
+    st.caption("One file with every table; restore it into an empty database with `assessment restore`.")
+    if st.button("Make a backup", key="manage_backup"):
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"assessment-backup-{stamp}.zip"
+            info = services.backup(resources.database().engine, path)
+            st.session_state["manage_backup_file"] = (path.name, path.read_bytes(), sum(info.rows.values()))
+    if saved := st.session_state.get("manage_backup_file"):
+        name, content, rows = saved
+        st.download_button(f"Download {name} ({rows:,} rows)", data=content, file_name=name,
+                           mime="application/zip", key="manage_backup_download", icon=":material/download:")

@@ -1,0 +1,62 @@
+"""Compare regions: median scores region × domain, the spread per region, and promising practices."""
+
+import streamlit as st
+
+from app_pages import _resources as resources
+from app_pages import _widgets as widgets
+from assessment import charts, peers
+from assessment.tabular import to_csv_bytes
+
+version = resources.data_version()
+st.title("Compare regions")
+st.write("How partnerships score in each region and nation, from their closed rounds in one period. A region "
+         f"needs at least {resources.settings().min_peers} scored partnerships before its figures are shown.")
+
+scores = resources.partnership_scores(version)
+if scores.empty:
+    st.info("No closed rounds yet: regional comparisons appear once rounds close.")
+    st.stop()
+periods = sorted(scores["period"].unique(), reverse=True)
+period = st.selectbox("Period", periods, key="regions_period")
+titles = widgets.all_domain_titles(version)
+regions = resources.region_comparison(version, period)
+regions = regions.assign(domain_title=regions["domain"].map(lambda d: titles.get(d, d)))
+
+st.header("Median score by region and domain")
+st.altair_chart(charts.build_region_heatmap(regions, titles=titles), width="stretch")
+
+st.header("Spread within each region")
+st.altair_chart(charts.build_region_distribution_chart(regions, titles=titles), width="stretch")
+
+st.subheader("Counts and suppression")
+table = regions[["level", "nation", "region", "domain_title", "partnerships", "median", "q1", "q3", "suppressed"]]
+st.dataframe(table, hide_index=True, key="regions_table",
+             column_config={"level": "Level", "nation": "Nation", "region": "Region", "domain_title": "Domain",
+                            "partnerships": "Partnerships (n)", "suppressed": "Not shown (too few)",
+                            **{c: st.column_config.NumberColumn(c.upper() if c[0] == "q" else "Median",
+                                                                format="%.2f") for c in ("median", "q1", "q3")}})
+hidden = regions.loc[regions["suppressed"].astype(bool) & (regions["level"] == "region"), "region"].unique()
+if len(hidden):
+    st.caption(f"Not shown for {', '.join(sorted(hidden))}: fewer than {resources.settings().min_peers} "
+               "partnerships with a comparable closed round in this period.")
+st.download_button("Download the regional figures (CSV)", data=to_csv_bytes(table), file_name=f"regions-{period}.csv",
+                   mime="text/csv", key="regions_download", icon=":material/download:")
+
+st.header("Promising practices")
+st.write("Evidence written by respondents in partnerships scoring at or above the top quartile of the domain, "
+         "from partnerships that agreed to share their practice. Partnerships are named only where they "
+         "agreed to be named.")
+domain = st.selectbox("Domain", list(titles), format_func=titles.get, key="regions_domain")
+comments = resources.comments(version)
+practices = peers.promising_practices(comments[comments["domain"] == domain], scores, resources.partnerships(version),
+                                      min_peers=resources.settings().min_peers)
+practices = practices[practices["period"] == period]
+if practices.empty:
+    st.info("No shared evidence from top-quartile partnerships in this domain and period.")
+names = widgets.partnership_names(version)
+for row in practices.head(12).itertuples():
+    who = names.get(row.partnership, "A partnership that asked not to be named") if row.named else \
+        "A partnership that asked not to be named"
+    with st.container(border=True):
+        st.text(row.comment)  # respondents' words, shown as plain text
+        st.caption(f"{who} · score {row.score:.2f} (top quartile from {row.q3:.2f})")

@@ -1,0 +1,141 @@
+"""Take the assessment from an invite link: confirm the agency, answer domain by domain, review, submit once.
+
+The token is read from ``?invite=`` once, kept in this browser session only, and removed from the address
+bar. Every answer is saved to the database the moment it changes, so the respondent can stop and come
+back later with the same link. Every refusal of a link shows the same message, whatever the reason.
+"""
+
+import streamlit as st
+
+from app_pages import _resources as resources
+from app_pages import _widgets as widgets
+from assessment.charts import agency_label
+from assessment.storage import services
+from assessment.storage.invitations import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER
+
+if INVITE_PARAMETER in st.query_params:
+    st.session_state["take_token"] = st.query_params[INVITE_PARAMETER]
+    for key in ("take_respondent", "take_step", "take_done"):
+        st.session_state.pop(key, None)
+    del st.query_params[INVITE_PARAMETER]  # the token leaves the address bar
+
+st.title("Take the assessment")
+token = st.session_state.get("take_token")
+if token is None:
+    st.write("Open the invitation link you were sent by your partnership board, or paste it here.")
+    pasted = st.text_input("Invitation link", key="take_link", type="password")
+    if pasted:
+        st.session_state["take_token"] = pasted.rsplit(f"{INVITE_PARAMETER}=", 1)[-1].strip()
+        st.rerun()
+    st.stop()
+
+
+def refuse() -> None:
+    st.error(INVALID_INVITATION_MESSAGE, icon=":material/link_off:")
+    st.stop()
+
+
+version = resources.data_version()
+if st.session_state.get("take_done"):
+    st.success("Thank you. Your answers are submitted and will count when the round closes. You can close "
+               "this page.", icon=":material/task_alt:")
+    st.stop()
+
+context = st.session_state.get("take_respondent")
+if context is None:
+    try:
+        with resources.reading() as session:
+            invitation = services.resolve_invitation(session, token)
+    except services.InvalidInvitation:
+        refuse()
+    name = widgets.partnership_names(version).get(invitation.partnership, invitation.partnership)
+    if invitation.respondent is None:
+        st.write(f"You are invited to assess **{name}** for the period **{invitation.period}**, answering "
+                 f"as a member of the **{agency_label(invitation.agency)}** agency group.")
+        st.write("If that is not your agency, please do not continue: ask the sender for your agency's link. "
+                 "Your answers are pseudonymous: your name is not recorded.")
+        if not st.button("Yes, this is my agency: start", key="take_confirm", type="primary"):
+            st.stop()
+    try:
+        with resources.writing() as session:
+            context = services.start_respondent(session, token)
+    except services.InvalidInvitation:
+        refuse()
+    st.session_state["take_respondent"] = context
+    if context.resumed:
+        st.toast("Welcome back: your saved answers are below.")
+
+questionnaire = resources.questionnaires(version)[(context.questionnaire, context.version)]
+with resources.reading() as session:
+    saved = services.respondent_answers(session, context.round, context.respondent).set_index("item")
+values, comments = saved["value"].to_dict(), saved["comment"].to_dict()
+
+
+def save(item_id: str) -> None:
+    """Save one answer the moment it changes (value and evidence together)."""
+    value = st.session_state.get(f"take_value_{item_id}") or ""
+    comment = st.session_state.get(f"take_evidence_{item_id}", comments.get(item_id, "")) or ""
+    try:
+        with resources.writing() as session:
+            services.save_answer(session, context.round, context.respondent, item_id, value, comment)
+    except (services.StorageError, services.InvalidInvitation, ValueError) as exc:
+        st.session_state["take_problem"] = str(exc)
+
+
+def go(step: int) -> None:
+    st.session_state["take_step"] = step
+
+
+domains = questionnaire.domains
+total = len(questionnaire.items)
+answered = sum(1 for item in questionnaire.items if values.get(item.id))
+st.progress(answered / total, text=f"{answered} of {total} statements answered · saved as you go")
+if problem := st.session_state.pop("take_problem", None):
+    st.error(f"Your last answer could not be saved: {problem}")
+step = st.session_state.get("take_step", 0)
+scale = questionnaire.scale
+options = [str(v) for v in scale.values] + (["NA"] if scale.allow_na else []) + (["DK"] if scale.allow_dk else [])
+
+if step < len(domains):
+    domain = domains[step]
+    st.header(f"{step + 1} of {len(domains)}: {domain.title}")
+    if domain.description:
+        st.caption(domain.description)
+    for item in domain.items:
+        with st.container(border=True):
+            st.markdown(f"**{item.text}**")
+            labels = {str(level): f"{level} · {scale.label(level)}: {text}" for level, text in item.descriptors.items()}
+            labels |= {"NA": "Not applicable here", "DK": "Don't know"}
+            current = values.get(item.id)
+            st.radio(item.text, options, index=options.index(current) if current in options else None,
+                     format_func=labels.get, key=f"take_value_{item.id}", on_change=save, args=(item.id,),
+                     label_visibility="collapsed")
+            st.text_area("Evidence or comment (optional)", value=comments.get(item.id, ""), max_chars=2000,
+                         key=f"take_evidence_{item.id}", on_change=save, args=(item.id,), help=item.guidance or None)
+    back, forward = st.columns(2)
+    back.button("Previous", key="take_prev", on_click=go, args=(step - 1,), disabled=step == 0, width="stretch")
+    label = "Next" if step + 1 < len(domains) else "Review and submit"
+    forward.button(label, key="take_next", on_click=go, args=(step + 1,), type="primary", width="stretch")
+    st.stop()
+
+st.header("Review and submit")
+missing = [(d.title, item.text) for d in domains for item in d.items if not values.get(item.id)]
+for number, domain in enumerate(domains):
+    done = sum(1 for item in domain.items if values.get(item.id))
+    st.button(f"{domain.title}: {done} of {len(domain.items)} answered", key=f"take_goto_{domain.id}",
+              on_click=go, args=(number,), icon=":material/edit:")
+if missing:
+    st.warning(f"{len(missing)} statement(s) are not answered. You can still submit: unanswered statements "
+               "count as not known. Choose 'Don't know' or 'Not applicable here' where that is your answer.")
+st.write("You can submit once. After that your answers cannot be changed.")
+if st.button("Submit my answers", key="take_submit", type="primary"):
+    try:
+        with resources.writing() as session:
+            services.submit_respondent(session, context.round, context.respondent)
+    except services.InvalidInvitation:
+        refuse()
+    except services.StorageError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.session_state["take_done"] = True
+    st.rerun()
