@@ -169,8 +169,11 @@ def build_domain_scores_chart(partnership_scores: pd.DataFrame, *, titles: Mappi
     data = data[["domain_title", "score", "level_label", "n_respondents", "label", "label_x"]]
     y = alt.Y("domain_title:N", sort=_order(data["domain_title"]), title=None, axis=alt.Axis(labelLimit=260))
     base = alt.Chart(data)
+    # The scale runs on past 5 so the labels after the longest bars have room.
+    x = alt.X("score:Q", title="Score (1 = Initial … 5 = Leading)", axis=_LEVEL_TICKS,
+              scale=alt.Scale(domain=[_SCALE_DOMAIN[0], _SCALE_DOMAIN[1] + 1.2], nice=False))
     bars = base.mark_bar(color=OKABE_ITO["blue"], height={"band": 0.7}).encode(
-        x=_score_axis("score:Q"), x2=alt.datum(_SCALE_DOMAIN[0]), y=y,
+        x=x, x2=alt.datum(_SCALE_DOMAIN[0]), y=y,
         tooltip=[alt.Tooltip("domain_title:N", title="Domain"), alt.Tooltip("score:Q", title="Score", format=".2f"),
                  alt.Tooltip("level_label:N", title="Maturity level"),
                  alt.Tooltip("n_respondents:Q", title="Respondents (n)")],

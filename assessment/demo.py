@@ -213,13 +213,13 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
     can_open = np.flatnonzero(latest & (period_index == 2))
     opened = np.zeros(len(p_of_round), dtype=bool)
     opened[rng.choice(can_open, size=min(open_rounds, len(can_open)), replace=False)] = True
-    # Respondents per round and agency: agencies that take part send at least 3 people; in a quarter of the
+    # Respondents per round and agency: agencies that take part send at least 3 people; in about one in seven
     # rounds one agency sends only 1 or 2 (its figures are suppressed); open rounds are part-way through.
     agencies = np.asarray(list(AGENCY_TURNOUT))
     chance, low, high = (np.array([t[k] for t in AGENCY_TURNOUT.values()]) for k in range(3))
     n_r, n_a = len(p_of_round), len(agencies)
     counts = np.where(rng.random((n_r, n_a)) < chance, rng.integers(low, high, size=(n_r, n_a)), 0)
-    small = rng.random(n_r) < 0.25
+    small = rng.random(n_r) < 0.15
     counts[np.flatnonzero(small), rng.integers(2, n_a, size=n_r)[small]] = rng.integers(1, 3, size=n_r)[small]
     counts = np.where(opened[:, None], np.ceil(counts * 0.6).astype(int), counts)
     n_resp = counts.sum(axis=1)
