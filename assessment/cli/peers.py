@@ -186,26 +186,31 @@ def trends(responses_path, partnership, questionnaires_dir, resamples, seed, out
 
     settings = load_settings()
     directory = questionnaires_dir or settings.questionnaires_dir
+    source = str(responses_path)
     try:
-        answers = read_answers_csv(responses_path)
+        answers = read_answers_csv(responses_path, source=source)
     except ValidationFailed as exc:
         fail_with(exc.problems, exc.summary)
-    problems = [Problem.make(ErrorCode.MISSING_COLUMN, file=str(responses_path), column=c)
+    problems = [Problem.make(ErrorCode.MISSING_COLUMN, file=source, column=c)
                 for c in ("partnership", "questionnaire", "version", "period") if c not in answers.columns]
     if problems:
-        fail_with(problems, f"{len(problems)} problem(s) in {responses_path}:")
+        fail_with(problems, f"{len(problems)} problem(s) in {source}:")
     answers = answers[answers["partnership"] == partnership]
     if answers.empty:
-        _fail_value(ValueError(f"no answers for partnership '{partnership}' in {responses_path}"))
+        _fail_value(ValueError(f"no answers for partnership '{partnership}' in {source}"))
     respondents = []
     try:
         # The whole folder: comparing 1.0.0 with 1.2.0 walks the crosswalk through 1.1.0.
         questionnaires = load_directory(directory)
         for (qid, version), rows in answers.groupby(["questionnaire", "version"], sort=True):
             definition = questionnaires.get((qid, version)) or get_questionnaire(qid, version, directory)
-            scored = score_responses(definition, rows, min_coverage=settings.min_coverage,
-                                     split_threshold=settings.split_threshold,
-                                     min_group_size=settings.min_group_size)
+            try:
+                scored = score_responses(definition, rows.reset_index(drop=True), source=source,
+                                         min_coverage=settings.min_coverage,
+                                         split_threshold=settings.split_threshold,
+                                         min_group_size=settings.min_group_size)
+            except ValidationFailed as exc:
+                raise ValidationFailed(_renumbered(exc.problems, rows.index), exc.summary) from exc
             respondents.append(scored.respondents)
     except ValidationFailed as exc:
         fail_with(exc.problems, exc.summary)
@@ -216,3 +221,18 @@ def trends(responses_path, partnership, questionnaires_dir, resamples, seed, out
         min_respondents=settings.min_respondents_for_change,
     )
     _write(table, out)
+
+
+def _renumbered(problems, index: pd.Index) -> list[Problem]:
+    """Problems found in one version's rows, with row numbers of the whole file (header = row 1)."""
+    import dataclasses
+    import re
+
+    out = []
+    for problem in problems:
+        match = re.match(r"row (\d+)(.*)", problem.path)
+        if match and int(match.group(1)) - 2 < len(index):
+            row = int(index[int(match.group(1)) - 2]) + 2
+            problem = dataclasses.replace(problem, path=f"row {row}{match.group(2)}")
+        out.append(problem)
+    return out

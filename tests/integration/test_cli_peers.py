@@ -197,3 +197,84 @@ def test_the_worked_examples_in_the_docs_are_what_the_cli_prints(monkeypatch):
         assert result.exit_code == 0, result.output
         assert result.stdout.splitlines() == [line for line in printed if not line.startswith("note:")]
         assert [line for line in printed if line.startswith("note:")] == result.stderr.splitlines()
+
+
+# -- trends ---------------------------------------------------------------------------------------------------
+
+
+def write_answers(path, *, bad_value_for=None):
+    """Two rounds of the mini questionnaire for Avon and Somerset (1.0.0 then 1.1.0) and one for Kent.
+
+    Twelve respondents per round, four from each of three agencies; answers rise by one level between
+    the rounds (capped at 5), with a spread so that the intervals are not degenerate.
+    """
+    from assessment.questionnaire import load_directory
+
+    questionnaires = load_directory(TEST_QUESTIONNAIRES)
+    rows = []
+    plan = [("Avon and Somerset", "2025-H2", "1.0.0", 0), ("Avon and Somerset", "2026-H1", "1.1.0", 1),
+            ("Kent", "2026-H1", "1.1.0", 0)]
+    for partnership, period, version, lift in plan:
+        items = questionnaires[("mini-partnership", version)].items
+        for i in range(12):
+            agency = ("police", "mental_health_trust", "local_authority")[i % 3]
+            for j, item in enumerate(items):
+                value = str(min(5, 1 + (i + j) % 3 + lift))
+                rows.append({"partnership": partnership, "round": f"{partnership} {period}",
+                             "respondent": f"{partnership[:4]}-{period}-{i}", "agency": agency,
+                             "item": item.id, "value": value, "questionnaire": "mini-partnership",
+                             "version": version, "period": period})
+    frame = pd.DataFrame(rows)
+    if bad_value_for is not None:
+        frame.loc[bad_value_for, "value"] = "7"
+    frame.to_csv(path, index=False)
+    return frame
+
+
+def test_trends_agree_with_the_library_and_break_where_versions_differ(tmp_path):
+    from assessment.questionnaire import load_directory
+    from assessment.scoring import score_responses
+    from assessment.trends import TREND_COLUMNS, domain_trends
+
+    answers_path = tmp_path / "answers.csv"
+    answers = write_answers(answers_path)
+    result = run("trends", "--responses", answers_path, "--partnership", "Avon and Somerset",
+                 "--questionnaires", TEST_QUESTIONNAIRES)
+    assert result.exit_code == 0, result.output
+    cli = read(result.stdout)
+    assert tuple(cli.columns) == TREND_COLUMNS
+    last = cli[cli["period"] == "2026-H1"].set_index("domain")
+    assert last.at["governance", "verdict"] == "improved"
+    assert last.at["triage", "verdict"] == "not comparable"
+    assert "triage.clinician split" in last.at["triage", "break_reason"]
+    assert set(cli["partnership"]) == {"Avon and Somerset"}
+
+    questionnaires = load_directory(TEST_QUESTIONNAIRES)
+    own = answers[answers["partnership"] == "Avon and Somerset"]
+    respondents = pd.concat([
+        score_responses(questionnaires[("mini-partnership", v)], rows.reset_index(drop=True)).respondents
+        for v, rows in own.groupby("version")])
+    library = domain_trends(respondents, partnership="Avon and Somerset", questionnaires=questionnaires)
+    for column in ("score", "ci_low", "ci_high", "change", "change_low", "change_high"):
+        np.testing.assert_allclose(cli[column].to_numpy(float), library[column].to_numpy(float), atol=5e-7)
+    assert cli["verdict"].fillna("").tolist() == library["verdict"].tolist()
+
+
+def test_trends_report_bad_answers_with_the_row_of_the_whole_file(tmp_path):
+    answers_path = tmp_path / "answers.csv"
+    answers = write_answers(answers_path, bad_value_for=len(write_answers(tmp_path / "x.csv")) - 1)
+    # the last row of the file belongs to Kent: Avon and Somerset is scored cleanly
+    assert run("trends", "--responses", answers_path, "--partnership", "Avon and Somerset",
+               "--questionnaires", TEST_QUESTIONNAIRES).exit_code == 0
+    result = run("trends", "--responses", answers_path, "--partnership", "Kent",
+                 "--questionnaires", TEST_QUESTIONNAIRES)
+    assert result.exit_code == 1
+    assert f"row {len(answers) + 1}, column value" in result.stderr
+
+
+def test_trends_need_the_version_columns(tmp_path):
+    answers_path = tmp_path / "answers.csv"
+    write_answers(answers_path).drop(columns=["period"]).to_csv(answers_path, index=False)
+    result = run("trends", "--responses", answers_path, "--partnership", "Kent", "--questionnaires", TEST_QUESTIONNAIRES)
+    assert result.exit_code == 1
+    assert "required column 'period' is missing" in result.stderr
