@@ -139,11 +139,12 @@ def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
         index=scores.index,
     )
     # Without a period column the round value is the period (the CLI's stateless mode).
-    out["period"] = scores["period"].astype(str) if "period" in scores else out["round"]
+    # (and so is it where a period column is present but empty: `assessment score` always writes one).
+    out["period"] = _period_or_round(scores, out["round"])
     out["has_versions"] = "questionnaire" in scores and "version" in scores
     out["questionnaire"] = scores["questionnaire"].astype(str) if "questionnaire" in scores else ""
     out["version"] = scores["version"].astype(str) if "version" in scores else ""
-    out["suppressed"] = _as_bool(scores["suppressed"]) if "suppressed" in scores else False
+    out["suppressed"] = _score_hidden(scores)
     # A round is official when it is closed. Frames without a round status hold closed rounds only.
     if "closed" in scores:
         out["closed"] = _as_bool(scores["closed"])
@@ -152,6 +153,32 @@ def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
     else:
         out["closed"] = True
     return out.reset_index(drop=True)
+
+
+def _period_or_round(frame: pd.DataFrame, rounds: pd.Series) -> pd.Series:
+    """The period of each row; the round value where the period is missing or empty."""
+    if "period" not in frame:
+        return rounds
+    period = frame["period"].astype("string").fillna("").str.strip()
+    return period.where(period != "", rounds).astype(str)
+
+
+def _score_hidden(scores: pd.DataFrame) -> pd.Series | bool:
+    """Whether each row's score itself is suppressed (hidden for a small group).
+
+    The scoring engine flags a row ``suppressed`` also when only its agreement figures (median, SD, agency
+    gap) are hidden; those scores are shown and are peer values. So ``suppressed_figures`` decides when
+    present (the score is hidden when it lists ``score``), then ``suppression_reason == "small_group"``,
+    then the ``suppressed`` flag.
+    """
+    if "suppressed_figures" in scores:
+        figures = scores["suppressed_figures"].astype("string").fillna("")
+        return figures.str.contains(r"(?:^|;)\s*score\s*(?:;|$)", regex=True).astype(bool)
+    if "suppression_reason" in scores:
+        return scores["suppression_reason"].astype("string").fillna("").eq("small_group").astype(bool)
+    if "suppressed" in scores:
+        return _as_bool(scores["suppressed"])
+    return False
 
 
 def _round_order(rounds: pd.Series) -> np.ndarray:
@@ -357,9 +384,11 @@ def compare_with_peers(
     ----------
     scores : DataFrame
         Partnership-level scores: ``partnership, round, domain, score``; optional ``period`` (without it the
-        round value is the period), ``questionnaire`` and ``version`` (comparability), ``suppressed`` (a
-        suppressed score is not used as a peer value) and ``closed`` or ``round_status`` (only closed rounds
-        are peers; without either column every row is taken as a closed round).
+        round value is the period), ``questionnaire`` and ``version`` (comparability),
+        ``suppressed_figures`` / ``suppression_reason`` / ``suppressed`` (a score hidden for a small group
+        is not used as a peer value; a score whose agreement figures alone are hidden is) and ``closed`` or
+        ``round_status`` (only closed rounds are peers; without either column every row is taken as a
+        closed round).
     partnerships : DataFrame
         The Partnerships frame (``partnership, nation, region, groups``).
     partnership, round : str
@@ -454,7 +483,7 @@ def _rows_of_period(scores: pd.DataFrame, partnership: str, round_: str) -> pd.D
     own = (scores["partnership"].astype(str) == partnership) & (rounds == round_)
     if "period" not in scores:
         return scores[rounds == round_]
-    periods = scores["period"].astype(str)
+    periods = _period_or_round(scores, rounds)
     own_periods = periods[own].unique()
     return scores[own | periods.isin(own_periods)]
 

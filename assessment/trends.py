@@ -235,7 +235,10 @@ def domain_trends(
             "score": pd.to_numeric(respondent_scores["score"], errors="coerce").astype(float),
         }
     )
-    frame["period"] = respondent_scores["period"].astype(str).to_numpy() if "period" in respondent_scores else frame["round"]
+    frame["period"] = frame["round"]
+    if "period" in respondent_scores:  # an empty period falls back to the round value
+        period = respondent_scores["period"].astype("string").fillna("").str.strip().to_numpy(dtype=object)
+        frame["period"] = np.where(period != "", period, frame["round"].to_numpy(dtype=object))
     for column in ("questionnaire", "version"):
         frame[column] = respondent_scores[column].astype(str).to_numpy() if column in respondent_scores else ""
     scored = frame["score"].notna()

@@ -278,3 +278,38 @@ def test_trends_need_the_version_columns(tmp_path):
     result = run("trends", "--responses", answers_path, "--partnership", "Kent", "--questionnaires", TEST_QUESTIONNAIRES)
     assert result.exit_code == 1
     assert "required column 'period' is missing" in result.stderr
+
+
+def test_the_output_of_assessment_score_feeds_benchmark(tmp_path):
+    """`assessment score --level partnership` for two rounds, then `assessment benchmark` on its output."""
+    answers_path = tmp_path / "answers.csv"
+    answers = write_answers(answers_path)
+    one_version = answers[answers["version"] == "1.1.0"].drop(columns=["questionnaire", "version", "period"])
+    # three more South West partnerships in 2026-H1, so that Kent has peers ("all")
+    extra = []
+    for k, name in enumerate(["Dorset", "Wiltshire", "Gloucestershire"]):
+        part = one_version[one_version["partnership"] == "Kent"].copy()
+        part["partnership"], part["round"] = name, f"{name} 2026-H1"
+        part["respondent"] = part["respondent"].str.replace("Kent", name[:4])
+        part["value"] = ((part["value"].astype(int) + k) % 5 + 1).astype(str)
+        extra.append(part)
+    one_version = pd.concat([one_version, *extra])
+    one_version["round"] = "2026-H1"  # stateless mode: the round value is the period
+    one_version.to_csv(answers_path, index=False)
+    scores_path = tmp_path / "scores.csv"
+    scored = run("score", "--questionnaire", TEST_QUESTIONNAIRES / "mini-partnership" / "1.1.0.yaml",
+                 "--responses", answers_path, "--level", "partnership", "--out", scores_path)
+    assert scored.exit_code == 0, scored.output
+    partnerships = tmp_path / "partnerships.csv"
+    pd.DataFrame({"partnership": ["Avon and Somerset", "Kent", "Dorset", "Wiltshire", "Gloucestershire"],
+                  "nation": "England", "region": ["South West", "South East", "South West", "South West",
+                                                  "South West"]}).to_csv(partnerships, index=False)
+    result = run("benchmark", "--scores", scores_path, "--partnerships", partnerships, "--partnership", "Kent",
+                 "--round", "2026-H1")
+    assert result.exit_code == 0, result.output
+    table = read(result.stdout)
+    assert sorted(table["domain"]) == ["governance", "safety", "triage"]
+    assert table["n_peers"].tolist() == [4, 4, 4] and not table["suppressed"].any()
+    scores = pd.read_csv(scores_path)
+    kent = scores[scores["partnership"] == "Kent"].set_index("domain")["score"]
+    np.testing.assert_allclose(table.set_index("domain")["score"], kent.loc[table["domain"]], atol=5e-7)

@@ -177,6 +177,23 @@ def test_a_suppressed_partnership_score_is_not_used_as_a_peer_value():
     assert r["n_peers"] == 3 and r["min"] == 2.0 and r["excluded_reasons"] == "1 score suppressed"
 
 
+def test_a_score_whose_agreement_figures_alone_are_hidden_is_still_a_peer_value():
+    # `assessment score` flags a row suppressed when only its median, SD, agency gap and split are hidden
+    # (a small agency); the score itself is shown. Only a listed `score` keeps it out.
+    frame = one_domain({"Own": 3.0, "A": 2.0, "B": 4.0, "C": 3.5, "D": 1.0})
+    frame["suppressed"] = [False, False, True, False, True]
+    frame["suppression_reason"] = ["", "", "complementary", "", "small_group"]
+    frame["suppressed_figures"] = ["", "", "median;sd;agency_gap;split", "",
+                                   "score;level;level_label;respondent_mean;median;sd;agency_gap;split"]
+    r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C", "D"]), partnership="Own",
+                               round="2026-H1"), "governance")
+    assert r["n_peers"] == 3 and r["max"] == 4.0 and r["excluded_reasons"] == "1 score suppressed"
+    without_figures = frame.drop(columns="suppressed_figures")
+    r = row(compare_with_peers(without_figures, everyone_in(["Own", "A", "B", "C", "D"]), partnership="Own",
+                               round="2026-H1"), "governance")
+    assert r["n_peers"] == 3 and r["excluded_reasons"] == "1 score suppressed"
+
+
 def test_peers_are_matched_on_period_not_round_name_when_periods_are_given():
     frame = pd.DataFrame({
         "partnership": ["Own", "A", "B", "C", "C"],
@@ -187,6 +204,16 @@ def test_peers_are_matched_on_period_not_round_name_when_periods_are_given():
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own",
                                round="own-2"), "triage")
     assert r["n_peers"] == 3 and r["min"] == 2.0  # C's 2025-H2 round is not a peer value
+
+
+def test_an_empty_period_falls_back_to_the_round_value():
+    # `assessment score` always writes a period column; it is empty when the answers had none.
+    frame = pd.concat([one_domain({"Own": 3.0, "A": 2.0, "B": 4.0, "C": 3.5}),
+                       one_domain({"A": 1.0, "B": 1.0, "C": 1.0}, round_="2025-H2")])
+    frame["period"] = ""
+    r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own",
+                               round="2026-H1"), "governance")
+    assert r["n_peers"] == 3 and r["min"] == 2.0
 
 
 def test_a_round_without_scores_is_an_error(scores, partnerships):

@@ -133,3 +133,11 @@ def test_latest_only_computes_the_same_latest_rows():
     latest = domain_trends(frame, partnership="Kent", questionnaires=None, latest_only=True)
     assert list(latest["period"]) == ["2025-H2", "2026-H1"]
     pd.testing.assert_frame_equal(latest.iloc[[1]].reset_index(drop=True), full.iloc[[2]].reset_index(drop=True))
+
+
+def test_an_empty_period_falls_back_to_the_round_value():
+    frame = pd.concat([respondents("Kent", "2026-H1", "triage", HIGH), respondents("Kent", "2025-H2", "triage", LOW)])
+    frame["round"] = frame["period"]
+    frame["period"] = ""
+    table = domain_trends(frame, partnership="Kent", questionnaires=None)
+    assert list(table["period"]) == ["2025-H2", "2026-H1"] and table["verdict"].iloc[1] == "improved"
