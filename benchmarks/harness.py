@@ -135,7 +135,7 @@ def _fmt(value: float | None, unit: str) -> str:
             return f"{value * 1e3:.1f} ms"
         return f"{value:.2f} s"
     if unit == "ms":
-        return f"{value:.1f} ms"
+        return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
     if unit == "MB":
         return f"{value:,.0f} MB"
     if unit == "rows/s":

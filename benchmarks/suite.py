@@ -332,10 +332,361 @@ def section_memory(ctx: Context) -> list[Measurement]:
     ]
 
 
+# -- storage: import and autosave ------------------------------------------------------------------------------
+
+
+def _import_rounds(ctx: Context) -> tuple[list[str], list]:
+    """Whole partnerships (every round) in order until about ``import_rows`` answers (default all, ≤ 200k)."""
+    from benchmarks.storage_bench import round_data
+
+    data = ctx.data
+    limit = ctx.import_rows or min(data.n_answers, 200_000)
+    per_partnership = np.bincount(data.group // data.spec.rounds, minlength=data.spec.partnerships)
+    count = int(np.searchsorted(np.cumsum(per_partnership), limit) + 1)
+    count = min(count, data.spec.partnerships)
+    groups = list(range(count * data.spec.rounds))
+    return list(data.partnership_ids[:count]), round_data(data, groups)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def _autosave(
+    ctx: Context, db, raw_upsert: Callable[[int, str, str], None]
+) -> tuple[list[float], list[float]]:
+    """Open a round, start a respondent from an invite, then save answers one by one (one transaction each).
+
+    Returns the per-save times of the project's ``save_answer`` and of the raw driver's single-row upsert
+    (the floor), ``ctx.saves`` each after 20 warm-up saves, interleaved so both see the same conditions.
+    """
+    from sqlalchemy import select
+
+    from assessment.storage import services
+    from assessment.storage.models import RespondentRow
+
+    data = ctx.data
+    key = next(iter(db.round_ids))
+    with db.factory.begin() as session:
+        services.open_round(session, key, actor="benchmark")
+        issued = services.issue_invitations(
+            session, key, "police", 2, actor="benchmark", base_url="http://127.0.0.1:8501"
+        )
+    with db.factory.begin() as session:
+        respondent = services.start_respondent(session, issued[0].token).respondent
+        raw_respondent = services.start_respondent(session, issued[1].token).respondent
+        raw_id = session.scalar(select(RespondentRow.id).where(RespondentRow.key == raw_respondent))
+    items = data.layout.item_ids
+    values = [str(v) for v in data.layout.scale_values] + ["NA", "DK"]
+    project, raw = [], []
+    for index in range(20 + ctx.saves):
+        item, value = items[index % len(items)], values[index % len(values)]
+        start = time.perf_counter()
+        with db.factory.begin() as session:
+            services.save_answer(session, key, respondent, item, value)
+        middle = time.perf_counter()
+        raw_upsert(raw_id, item, value)
+        end = time.perf_counter()
+        if index >= 20:
+            project.append(middle - start)
+            raw.append(end - middle)
+    return project, raw
+
+
+def _storage_measurements(
+    ctx: Context,
+    db,
+    engine_name: str,
+    rounds,
+    raw_import,
+    raw_name: str,
+    max_ratio: float,
+    raw_upsert,
+    autosave_p95: float | None,
+) -> list[Measurement]:
+    from benchmarks.storage_bench import import_through_project
+
+    n = sum(r.n_answers for r in rounds)
+    project = time_it(lambda: import_through_project(db, rounds), runs=ctx.runs, setup=db.clear_answers)
+    raw = time_it(raw_import, runs=ctx.runs, setup=db.clear_answers)
+    db.clear_answers()
+    import_through_project(db, rounds)  # leave the rows in place: autosave works on a filled database
+    out = [
+        Measurement(
+            "import",
+            f"import {_millions(n)} answers, {len(rounds)} round files ({engine_name})",
+            project.median,
+            reference=raw_name,
+            reference_value=raw.median,
+            max_ratio=max_ratio,
+            runs=project.runs,
+            reference_runs=raw.runs,
+            extra={"answers_per_second": n / project.median, "raw_answers_per_second": n / raw.median},
+        )
+    ]
+    saves, raw_saves = _autosave(ctx, db, raw_upsert)
+    ms = 1e3
+    out.append(
+        Measurement(
+            "autosave",
+            f"save one answer, p50 ({engine_name}, {ctx.saves} saves)",
+            _percentile(saves, 50) * ms,
+            unit="ms",
+            reference="raw driver single-row upsert + commit, p50",
+            reference_value=_percentile(raw_saves, 50) * ms,
+        )
+    )
+    out.append(
+        Measurement(
+            "autosave",
+            f"save one answer, p95 ({engine_name}, {ctx.saves} saves)",
+            _percentile(saves, 95) * ms,
+            unit="ms",
+            reference="raw driver single-row upsert + commit, p95",
+            reference_value=_percentile(raw_saves, 95) * ms,
+            max_value=autosave_p95,
+            extra={"max_ms": max(saves) * ms},
+        )
+    )
+    return out
+
+
+def section_sqlite(ctx: Context) -> list[Measurement]:
+    """Import and autosave on SQLite (the embedded default)."""
+    import sqlite3
+
+    _need(
+        "assessment.storage.services",
+        "import_responses",
+        "save_answer",
+        "start_respondent",
+        "issue_invitations",
+    )
+    from benchmarks.storage_bench import import_raw_sqlite, setup_database
+
+    partnerships, rounds = _import_rounds(ctx)
+    path = ctx.work_dir / f"{_unique_name('import')}.db"
+    db = setup_database(f"sqlite:///{path}", ctx.data, partnerships)
+    connection = sqlite3.connect(str(path), timeout=15)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA foreign_keys=ON")
+
+    def upsert(respondent_id: int, item: str, value: str) -> None:
+        connection.execute(
+            "INSERT INTO answers (respondent_id, item, value, comment, updated_at) VALUES (?, ?, ?, '', ?) "
+            "ON CONFLICT (respondent_id, item) DO UPDATE SET value = excluded.value, "
+            "comment = excluded.comment, updated_at = excluded.updated_at",
+            (respondent_id, item, value, time.strftime("%Y-%m-%d %H:%M:%S")),
+        )
+        connection.commit()
+
+    try:
+        return _storage_measurements(
+            ctx,
+            db,
+            "SQLite",
+            rounds,
+            lambda: import_raw_sqlite(str(path), rounds, db.round_ids),
+            "raw sqlite3 executemany of the same rows",
+            1.5,
+            upsert,
+            50.0,
+        )
+    finally:
+        connection.close()
+        db.engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def section_postgres(ctx: Context) -> list[Measurement]:
+    """Import and autosave on PostgreSQL, in a database created for the run and dropped afterwards."""
+    _need(
+        "assessment.storage.services",
+        "import_responses",
+        "save_answer",
+        "start_respondent",
+        "issue_invitations",
+    )
+    import psycopg
+
+    from benchmarks.storage_bench import import_raw_copy, postgres_database, setup_database, sqlalchemy_url
+
+    try:
+        database = postgres_database(POSTGRES_ADMIN_URL)
+        url = database.__enter__()
+    except psycopg.OperationalError as exc:
+        raise Skip(f"no PostgreSQL server at {POSTGRES_ADMIN_URL} ({exc})") from exc
+    db = None
+    try:
+        partnerships, rounds = _import_rounds(ctx)
+        db = setup_database(sqlalchemy_url(url), ctx.data, partnerships)
+        connection = psycopg.connect(url)
+
+        def upsert(respondent_id: int, item: str, value: str) -> None:
+            connection.execute(
+                "INSERT INTO answers (respondent_id, item, value, comment, updated_at) "
+                "VALUES (%s, %s, %s, '', now()) ON CONFLICT (respondent_id, item) DO UPDATE SET "
+                "value = excluded.value, comment = excluded.comment, updated_at = excluded.updated_at",
+                (respondent_id, item, value),
+            )
+            connection.commit()
+
+        try:
+            return _storage_measurements(
+                ctx,
+                db,
+                "PostgreSQL",
+                rounds,
+                lambda: import_raw_copy(url, rounds, db.round_ids),
+                "psycopg COPY of the same rows",
+                2.0,
+                upsert,
+                None,
+            )
+        finally:
+            connection.close()
+    finally:
+        if db is not None:
+            db.engine.dispose()
+        database.__exit__(None, None, None)
+
+
+# -- pages ------------------------------------------------------------------------------------------------------
+
+_EMPTY_PAGE = "import streamlit as st\n\nst.title('Empty page')\nst.write('Nothing else.')\n"
+
+
+def _filled_database(ctx: Context):
+    """Every round of the scale in a SQLite database (rows written raw: the import is timed elsewhere),
+    every round closed through the project's ``close_round`` (which scores and stores it)."""
+    from assessment.storage import services
+    from benchmarks.storage_bench import import_raw_sqlite, round_data, setup_database
+
+    data = ctx.data
+    path = ctx.work_dir / f"{_unique_name('pages')}.db"
+    start = time.perf_counter()
+    db = setup_database(f"sqlite:///{path}", data, list(data.partnership_ids))
+    rounds = round_data(data, list(range(data.n_groups)))
+    import_raw_sqlite(str(path), rounds, db.round_ids)
+    filled = time.perf_counter() - start
+    closes = []
+    for r in rounds:
+        begin = time.perf_counter()
+        with db.factory.begin() as session:
+            services.open_round(session, r.key, actor="benchmark")
+            services.close_round(session, r.key, actor="benchmark")
+        closes.append(time.perf_counter() - begin)
+    ctx.log(f"   filled {len(rounds)} rounds in {filled:.0f} s and closed them in {sum(closes):.0f} s")
+    return db, path, closes
+
+
+def section_pages(ctx: Context) -> list[Measurement]:
+    """The Results page through AppTest on a database holding every round of the scale, cold and warm."""
+    _need("assessment.storage.services", "close_round", "partnership_scores")
+    results_page = Path(__file__).resolve().parent.parent / "app_pages" / "results.py"
+    if not results_page.exists():
+        raise Skip("app_pages/results.py has not landed yet")
+    import streamlit as st
+    from streamlit import logger as streamlit_logger
+    from streamlit.testing.v1 import AppTest
+
+    streamlit_logger.set_log_level("error")  # AppTest outside a server warns about a missing runtime
+
+    db, path, closes = _filled_database(ctx)
+    app = str(results_page.parent.parent / "streamlit_app.py")
+    saved = {
+        k: os.environ.get(k) for k in ("ASSESSMENT_DATABASE_URL", "ASSESSMENT_DEMO", "ASSESSMENT_DATA_DIR")
+    }
+    os.environ.update(
+        ASSESSMENT_DATABASE_URL=db.url, ASSESSMENT_DEMO="0", ASSESSMENT_DATA_DIR=str(ctx.work_dir)
+    )
+    timeout = 300
+
+    def fresh_results() -> AppTest:
+        at = AppTest.from_file(app, default_timeout=timeout)
+        at.switch_page("app_pages/results.py")
+        return at
+
+    def check(at: AppTest) -> None:
+        if at.exception:
+            raise RuntimeError(f"the Results page raised: {at.exception[0].message}")
+        if not any("Domain scores" in h.value for h in at.header):
+            raise RuntimeError("the Results page did not show the domain scores")
+
+    def clear_caches() -> None:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+
+    try:
+
+        def cold() -> None:
+            at = fresh_results()
+            at.run()
+            check(at)
+
+        cold_time = time_it(cold, runs=ctx.runs, setup=clear_caches)
+        warm_app = fresh_results()
+        warm_app.run()
+        check(warm_app)
+        warm_time = time_it(lambda: warm_app.run(), runs=max(ctx.runs, 5))
+        check(warm_app)
+        empty_app = AppTest.from_string(_EMPTY_PAGE, default_timeout=timeout)
+        empty_time = time_it(lambda: empty_app.run(), runs=max(ctx.runs, 5))
+        empty_cold = time_it(
+            lambda: AppTest.from_string(_EMPTY_PAGE, default_timeout=timeout).run(), runs=ctx.runs
+        )
+    finally:
+        clear_caches()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        db.engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    rounds = len(closes)
+    return [
+        Measurement(
+            "pages",
+            f"Results page, warm (AppTest, {rounds} closed rounds)",
+            warm_time.median,
+            reference="empty page, warm (AppTest)",
+            reference_value=empty_time.median,
+            max_ratio=3.0,
+            runs=warm_time.runs,
+            reference_runs=empty_time.runs,
+        ),
+        Measurement(
+            "pages",
+            f"Results page, cold: caches cleared (AppTest, {rounds} closed rounds)",
+            cold_time.median,
+            reference="empty page, new AppTest",
+            reference_value=empty_cold.median,
+            runs=cold_time.runs,
+            reference_runs=empty_cold.runs,
+        ),
+        Measurement(
+            "pages",
+            "close a round: score it and store the frames (close_round, median of all)",
+            float(np.median(closes)),
+            reference="",
+            runs=(float(np.percentile(closes, 5)), float(np.percentile(closes, 95))),
+            note="runs = 5th and 95th percentile over every round",
+        ),
+    ]
+
+
 SECTIONS: dict[str, Callable[[Context], list[Measurement]]] = {
     "scoring": section_scoring,
     "peers": section_peers,
     "memory": section_memory,
+    "sqlite": section_sqlite,
+    "postgres": section_postgres,
+    "pages": section_pages,
 }
 
 
