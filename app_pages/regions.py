@@ -17,7 +17,8 @@ if scores.empty:
     st.info("No closed rounds yet: regional comparisons appear once rounds close.")
     st.stop()
 periods = sorted(scores["period"].unique(), reverse=True)
-period = st.selectbox("Period", periods, key="regions_period")
+busiest = scores.drop_duplicates("round")["period"].value_counts().idxmax()  # most closed rounds
+period = st.selectbox("Period", periods, index=periods.index(busiest), key="regions_period")
 titles = widgets.all_domain_titles(version)
 regions = resources.region_comparison(version, period)
 regions = regions.assign(domain_title=regions["domain"].map(lambda d: titles.get(d, d)))

@@ -121,10 +121,16 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], builder: str) -> None:
 def _with_titles(frame: pd.DataFrame, titles: Mapping[str, str] | None) -> pd.DataFrame:
     """Add ``domain_title`` (from ``titles`` or an existing column, falling back to the domain id)."""
     out = frame.copy()
+    out["domain"] = out["domain"].astype(str)  # stored frames may hold categories
     if titles is not None:
-        out["domain_title"] = out["domain"].map(lambda d: titles.get(d, d))
+        out["domain_title"] = out["domain"].map(lambda d: titles.get(d, d)).astype(str)
+        # Rows in the order of ``titles`` (the questionnaire's order), whatever order the frame came in.
+        position = {d: i for i, d in enumerate(titles)}
+        out = out.iloc[np.argsort(out["domain"].map(position).fillna(len(position)).to_numpy(), kind="stable")]
     elif "domain_title" not in out.columns:
-        out["domain_title"] = out["domain"].astype(str)
+        out["domain_title"] = out["domain"]
+    else:
+        out["domain_title"] = out["domain_title"].astype(str)
     return out
 
 
@@ -280,7 +286,7 @@ def build_agency_chart(agency_scores: pd.DataFrame, *, titles: Mapping[str, str]
         data = data[~data["suppressed"].fillna(False).astype(bool)]
     data = data[data["score"].notna()].assign(
         score=lambda d: _round(d["score"]),
-        agency_name=lambda d: d["agency"].map(agency_label),
+        agency_name=lambda d: d["agency"].astype(str).map(agency_label).astype(str),
         n_respondents=lambda d: d["n_respondents"].astype(int),
         split=lambda d: d["domain"].isin(split),
     )[["domain_title", "agency_name", "score", "n_respondents", "split"]]
@@ -327,7 +333,8 @@ def build_item_distribution_chart(items: pd.DataFrame, *, item_texts: Mapping[st
     counts = [f"count_{k}" for k in range(1, 6)]
     _require(items, ("item", *counts, "n_dk", "n_na"), "build_item_distribution_chart")
     frame = items.copy()
-    frame["item_label"] = frame["item"].map(lambda i: (item_texts or {}).get(i, i))
+    frame["item"] = frame["item"].astype(str)
+    frame["item_label"] = frame["item"].map(lambda i: (item_texts or {}).get(i, i)).astype(str)
     long = frame.melt(id_vars=["item", "item_label"], value_vars=[*counts, "n_dk", "n_na"],
                       var_name="category", value_name="count")
     long["category"] = long["category"].map(
@@ -374,6 +381,7 @@ def build_region_heatmap(regions: pd.DataFrame, *, titles: Mapping[str, str] | N
     """
     _require(regions, ("region", "domain", "partnerships", "median"), "build_region_heatmap")
     data = _with_titles(_regions_only(regions), titles)
+    data["region"] = data["region"].astype(str)
     suppressed = data["suppressed"].fillna(False).astype(bool) if "suppressed" in data else False
     data["median"] = _round(data["median"])
     data.loc[suppressed, "median"] = np.nan
@@ -381,9 +389,10 @@ def build_region_heatmap(regions: pd.DataFrame, *, titles: Mapping[str, str] | N
     data["label"] = np.where(data["median"].notna(), data["median"].map("{:.1f}".format),
                              "n=" + data["partnerships"].astype(str))
     data = data[["region", "domain_title", "median", "partnerships", "label"]]
-    x = alt.X("domain_title:N", sort=_order(data["domain_title"]), title=None,
-              axis=alt.Axis(labelAngle=-35, labelLimit=180))
-    y = alt.Y("region:N", title=None, sort=sorted(data["region"].astype(str).unique()))
+    # Domains down the side (long names read horizontally), regions across the top.
+    y = alt.Y("domain_title:N", sort=_order(data["domain_title"]), title=None, axis=alt.Axis(labelLimit=280))
+    x = alt.X("region:N", title=None, sort=sorted(data["region"].astype(str).unique()),
+              axis=alt.Axis(labelAngle=-40, labelLimit=180, labelOverlap=False, orient="top"))
     tooltip = [alt.Tooltip("region:N", title="Region"), alt.Tooltip("domain_title:N", title="Domain"),
                alt.Tooltip("median:Q", title="Median score", format=".2f"),
                alt.Tooltip("partnerships:Q", title="Partnerships (n)")]
@@ -403,7 +412,7 @@ def build_region_heatmap(regions: pd.DataFrame, *, titles: Mapping[str, str] | N
         alt.layer(blank, cells, text, data=data).properties(width="container", height=alt.Step(30)),
         "Median partnership score by region and domain",
         "Colour = median score (viridis); blank cells have too few partnerships to show (n given)",
-        "Heatmap with one row per region and one column per domain; each cell's colour and label give the "
+        "Heatmap with one row per domain and one column per region; each cell's colour and label give the "
         "median score of the region's partnerships in that domain. Cells with too few partnerships are blank.",
     )
 
@@ -437,7 +446,7 @@ def build_region_distribution_chart(regions: pd.DataFrame, *, titles: Mapping[st
     median = alt.Chart().mark_tick(color=OKABE_ITO["black"], thickness=2, size=14).encode(
         x="median:Q", y=y, tooltip=tooltip
     )
-    chart = alt.layer(iqr, median, data=data).properties(width=220, height=alt.Step(16)).facet(
+    chart = alt.layer(iqr, median, data=data).properties(width=220, height=alt.Step(20)).facet(
         facet=alt.Facet("domain_title:N", title=None, sort=_order(data["domain_title"]),
                         header=alt.Header(labelFontWeight="bold", labelLimit=220)),
         columns=columns,
@@ -489,11 +498,11 @@ def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None 
     line = alt.Chart().mark_line(color=OKABE_ITO["blue"], strokeWidth=2).encode(
         x=x, y=score_y, detail="segment:N"
     )
-    bars = alt.Chart().mark_rule(color=OKABE_ITO["blue"], opacity=0.6).encode(
+    bars = alt.Chart().mark_rule(color=OKABE_ITO["sky_blue"], strokeWidth=4, opacity=0.8).encode(
         x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=_SCALE_DOMAIN, nice=False), title="Score"), y2="ci_high:Q",
         tooltip=tooltip,
     )
-    points = alt.Chart().mark_point(filled=True, size=60, color=OKABE_ITO["blue"]).encode(
+    points = alt.Chart().mark_point(filled=True, size=30, color=OKABE_ITO["blue"]).encode(
         x=x, y=score_y, tooltip=tooltip
     )
     breaks = alt.Chart().transform_filter("datum['break']").mark_rule(
@@ -526,7 +535,8 @@ def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] 
                                    value_name="verdict")
     _require(portfolio, ("partnership", "domain", "verdict"), "build_portfolio_chart")
     data = _with_titles(portfolio, titles)
-    data["verdict"] = data["verdict"].fillna("").astype(str).replace("", "first round")
+    data["verdict"] = data["verdict"].astype("string").fillna("").astype(str).replace("", "first round")
+    data["partnership"] = data["partnership"].astype(str)
     data["symbol"] = data["verdict"].map(lambda v: _VERDICT_SYMBOLS.get(v, "?"))
     data = data[["partnership", "domain_title", "verdict", "symbol"]]
     verdicts = [v for v in VERDICT_COLOURS if v in set(data["verdict"])] + sorted(

@@ -165,7 +165,7 @@ def test_region_heatmap_blanks_suppressed_cells_and_labels_n(regions):
     assert_accessible(spec)
     cells = spec["layer"][1]
     assert mark_type(cells) == "rect"
-    assert cells["encoding"]["x"]["field"] == "domain_title" and cells["encoding"]["y"]["field"] == "region"
+    assert cells["encoding"]["y"]["field"] == "domain_title" and cells["encoding"]["x"]["field"] == "region"
     assert cells["encoding"]["color"]["field"] == "median"
     london = [r for r in rows(spec) if r["region"] == "London"]
     assert all(r["median"] is None and r["label"] == "n=1" for r in london)
@@ -238,7 +238,9 @@ def test_portfolio_chart_lists_partnerships_alphabetically_never_ranked():
     spec = charts.build_portfolio_chart(frame, titles=TITLES).to_dict()
     assert_accessible(spec)
     assert spec["layer"][0]["encoding"]["y"]["sort"] == "ascending"
-    assert [r["symbol"] for r in rows(spec)] == ["▲", "▼", "●", "–"]
+    symbols = {(r["partnership"], r["domain_title"]): r["symbol"] for r in rows(spec)}
+    assert symbols == {("Cumbria", TITLES["governance"]): "▲", ("Cumbria", TITLES["triage"]): "▼",
+                       ("Avon and Somerset", TITLES["governance"]): "●", ("Avon and Somerset", TITLES["triage"]): "–"}
 
 
 def test_strengths_and_priorities_pick_highest_and_lowest_shown_scores():
@@ -269,3 +271,13 @@ def test_portfolio_chart_reads_the_wide_portfolio_frame():
     spec = charts.build_portfolio_chart(wide, titles=TITLES).to_dict()
     data = rows(spec)
     assert len(data) == 4 and {r["domain_title"] for r in data} == {TITLES["governance"], TITLES["triage"]}
+
+
+def test_builders_accept_categorical_columns_as_stored_frames_hold_them(agency_scores):
+    items = pd.DataFrame({
+        "item": pd.Categorical(["governance.joint_board"]), "domain": pd.Categorical(["governance"]),
+        "n_na": [0], "n_dk": [1], "count_1": [1], "count_2": [0], "count_3": [2], "count_4": [0], "count_5": [0],
+    })
+    assert rows(charts.build_item_distribution_chart(items).to_dict())[0]["item_label"].endswith("(n = 4)")
+    categorical = agency_scores.astype({"domain": "category", "agency": "category"})
+    assert rows(charts.build_agency_chart(categorical, titles=TITLES).to_dict())
