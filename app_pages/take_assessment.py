@@ -66,6 +66,8 @@ if context is None:
         st.toast("Welcome back: your saved answers are below.")
 
 questionnaire = resources.questionnaires(version)[(context.questionnaire, context.version)]
+partnership_name = widgets.partnership_names(version).get(context.partnership, context.partnership)
+st.caption(f"{partnership_name} · {context.period} · answering as {agency_label(context.agency)}")
 with resources.reading() as session:
     saved = services.respondent_answers(session, context.round, context.respondent).set_index("item")
 values, comments = saved["value"].to_dict(), saved["comment"].to_dict()
