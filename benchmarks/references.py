@@ -28,7 +28,14 @@ import pandas as pd
 
 from benchmarks.generate import AGENCIES, NA_CODE, SyntheticAnswers
 
-__all__ = ["REFERENCES", "duckdb_scores", "labelled", "numpy_scores", "pandas_scores"]
+__all__ = [
+    "REFERENCES",
+    "assert_engine_matches",
+    "duckdb_scores",
+    "labelled",
+    "numpy_scores",
+    "pandas_scores",
+]
 
 N_AGENCIES = len(AGENCIES)
 #: Thresholds are compared with this tolerance, as in the engine (assessment.scoring.TOLERANCE).
@@ -235,3 +242,34 @@ def labelled(answers: SyntheticAnswers, result: pd.DataFrame) -> pd.DataFrame:
             "n_respondents": result["n_respondents"].to_numpy(),
         }
     )
+
+
+def assert_engine_matches(
+    answers: SyntheticAnswers, scores, reference: pd.DataFrame, *, atol: float = 1e-9
+) -> None:
+    """Raise AssertionError unless the engine's partnership ``score`` and ``n_respondents`` equal a reference's.
+
+    ``scores`` is the engine's :class:`assessment.scoring.Scores`; every partnership x round x domain must
+    be in both, with scores equal to ``atol`` (both NaN counts as equal) and the same respondent counts.
+    """
+    expected = labelled(answers, reference)
+    got = scores.partnerships[["partnership", "round", "domain", "score", "n_respondents"]]
+    merged = expected.merge(
+        got.astype({"partnership": object, "round": object, "domain": object}),
+        on=["partnership", "round", "domain"],
+        how="outer",
+        suffixes=("", "_engine"),
+        indicator=True,
+    )
+    if not (merged["_merge"] == "both").all():
+        raise AssertionError("the engine and the reference list different partnership/round/domain rows")
+    np.testing.assert_allclose(
+        merged["score_engine"].to_numpy(float),
+        merged["score"].to_numpy(float),
+        rtol=0,
+        atol=atol,
+        equal_nan=True,
+        err_msg="engine vs reference scores",
+    )
+    if not (merged["n_respondents_engine"].to_numpy() == merged["n_respondents"].to_numpy()).all():
+        raise AssertionError("the engine's respondent counts differ from the reference's")

@@ -21,11 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from benchmarks.generate import SyntheticAnswers, generate
 from benchmarks.harness import Measurement, Skip, time_it
-from benchmarks.references import REFERENCES, duckdb_scores, labelled, numpy_scores, pandas_scores
+from benchmarks.references import (
+    REFERENCES,
+    assert_engine_matches,
+    duckdb_scores,
+    numpy_scores,
+    pandas_scores,
+)
 
 __all__ = ["SECTIONS", "Context", "run_sections"]
 
@@ -104,26 +109,6 @@ def _engine_encoded(ctx: Context):
     return encoded
 
 
-def check_engine_matches_references(data: SyntheticAnswers, scores, reference: pd.DataFrame) -> None:
-    """The engine's partnership ``score`` and ``n_respondents`` equal a reference's (to 1e-9)."""
-    expected = labelled(data, reference)
-    got = scores.partnerships[["partnership", "round", "domain", "score", "n_respondents"]]
-    merged = expected.merge(
-        got, on=["partnership", "round", "domain"], how="outer", suffixes=("", "_engine"), indicator=True
-    )
-    if not (merged["_merge"] == "both").all():
-        raise AssertionError("the engine and the reference list different partnership/round/domain rows")
-    np.testing.assert_allclose(
-        merged["score_engine"].to_numpy(float),
-        merged["score"].to_numpy(float),
-        rtol=0,
-        atol=1e-9,
-        equal_nan=True,
-    )
-    if not (merged["n_respondents_engine"].to_numpy() == merged["n_respondents"].to_numpy()).all():
-        raise AssertionError("the engine's respondent counts differ from the reference's")
-
-
 def section_scoring(ctx: Context) -> list[Measurement]:
     scoring = _need("assessment.scoring", "encode_answers", "score_encoded")
     import duckdb
@@ -174,7 +159,7 @@ def section_scoring(ctx: Context) -> list[Measurement]:
     for name, reference in REFERENCES.items():
         other = reference(data) if name != "numpy" else base
         np.testing.assert_allclose(other["score"], base["score"], rtol=0, atol=1e-9, equal_nan=True)
-    check_engine_matches_references(data, scores, base)
+    assert_engine_matches(data, scores, base)
     ctx.cache["scores"] = scores
     ctx.log("scoring: engine, numpy, DuckDB and pandas give the same partnership scores (to 1e-9)")
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from benchmarks.generate import SCALES, encode_frame, generate
-from benchmarks.references import REFERENCES, labelled
+from benchmarks.references import REFERENCES, assert_engine_matches, labelled
 
 # A hand-checkable case on the mini questionnaire: governance (2 items, weight 1 each), triage (2 items,
 # weight 1 each), safety (hbpos 1, handover 1, conveyance 0.5).
@@ -38,13 +38,13 @@ HAND_ROWS = [
     ("north", "2026-H1", "R3", "mental_health_trust", "safety.hbpos", "DK"),
     ("north", "2026-H1", "R3", "mental_health_trust", "safety.handover", "DK"),
     ("north", "2026-H1", "R3", "mental_health_trust", "safety.conveyance", "4"),
-    # south 2026-H2, R1 voluntary sector: governance all NA; triage 4 at coverage 0.5;
+    # south 2026-H2, S1 voluntary sector: governance all NA; triage 4 at coverage 0.5;
     # safety (2 + 3) / 2 = 2.5 at coverage 2/2.5 = 0.8.
-    ("south", "2026-H2", "R1", "vcse", "governance.joint_board", "NA"),
-    ("south", "2026-H2", "R1", "vcse", "governance.escalation", "NA"),
-    ("south", "2026-H2", "R1", "vcse", "triage.clinician", "4"),
-    ("south", "2026-H2", "R1", "vcse", "safety.hbpos", "2"),
-    ("south", "2026-H2", "R1", "vcse", "safety.handover", "3"),
+    ("south", "2026-H2", "S1", "vcse", "governance.joint_board", "NA"),
+    ("south", "2026-H2", "S1", "vcse", "governance.escalation", "NA"),
+    ("south", "2026-H2", "S1", "vcse", "triage.clinician", "4"),
+    ("south", "2026-H2", "S1", "vcse", "safety.hbpos", "2"),
+    ("south", "2026-H2", "S1", "vcse", "safety.handover", "3"),
 ]
 
 # Hand-computed partnership scores (agency-balanced) and respondent counts at min_coverage 0.5.
@@ -152,3 +152,37 @@ def test_all_references_agree_at_board_scale(board):
             result["score"], base["score"], rtol=0, atol=1e-9, equal_nan=True, err_msg=name
         )
         assert result["n_respondents"].tolist() == base["n_respondents"].tolist(), name
+
+
+def test_the_engine_gives_the_references_partnership_scores_at_board_scale(board):
+    from assessment.scoring import encode_answers, score_encoded
+
+    scores = score_encoded(encode_answers(board.questionnaire, board.answers_frame(with_period=True)))
+    for name, reference in REFERENCES.items():
+        assert_engine_matches(board, scores, reference(board))  # raises with the differing figures
+        assert name
+
+
+def test_the_engine_gives_the_hand_computed_scores_too(mini_v1):
+    from assessment.scoring import score_responses
+
+    frame = pd.DataFrame(HAND_ROWS, columns=["partnership", "round", "respondent", "agency", "item", "value"])
+    scores = score_responses(mini_v1, frame)
+    got = scores.partnerships.set_index(["partnership", "round", "domain"])
+    for key, (score, n) in EXPECTED.items():
+        if key not in got.index:  # the engine lists only partnership-rounds that have answers
+            assert n == 0, key
+            continue
+        assert got.loc[key, "n_respondents"] == n, key
+        assert got.loc[key, "score"] == pytest.approx(score, nan_ok=True, abs=1e-12), key
+
+
+def test_a_wrong_engine_score_is_caught(board):
+    from assessment.scoring import encode_answers, score_encoded
+
+    scores = score_encoded(encode_answers(board.questionnaire, board.answers_frame(with_period=True)))
+    partnerships = scores.partnerships.copy()
+    partnerships.loc[partnerships.index[0], "score"] += 1e-6
+    broken = type(scores)(scores.respondents, scores.agencies, partnerships, scores.overall, scores.items)
+    with pytest.raises(AssertionError):
+        assert_engine_matches(board, broken, REFERENCES["numpy"](board))
