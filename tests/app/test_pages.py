@@ -270,3 +270,42 @@ def test_an_import_with_errors_shows_the_report_and_changes_nothing(app, demo_da
         after = services.round_answers(session, round_key, submitted_only=False)
         assert services.data_version(session) == version_before
     assert len(after) == len(before)
+
+
+# -- administration ---------------------------------------------------------------------------------------
+def click(at: AppTest, label: str) -> None:
+    next(b for b in at.button if b.label == label).click().run()
+
+
+def test_manage_creates_opens_a_round_and_generates_links_that_show_up_at_once(app, demo_database):
+    from assessment.storage import services
+
+    app.run()
+    app.switch_page("app_pages/manage.py").run()
+    partnership = app.selectbox(key="manage_round_partnership").value
+    app.text_input(key="manage_round_period").input("2026-H2")
+    click(app, "Create round")
+    assert_no_exception(app)
+    round_key = f"{partnership}-2026-h2"
+    assert any(round_key in s.value for s in app.success)
+    assert round_key in table_with(app, "round", "partnership", "period", "status")["round"].tolist()
+
+    app.selectbox(key="manage_round_choice").set_value(round_key).run()
+    app.button(key="manage_open_round").click().run()
+    assert any("is open" in s.value for s in app.success)
+
+    app.selectbox(key="manage_invite_round").set_value(round_key).run()
+    app.selectbox(key="manage_invite_agency").set_value("lived_experience")
+    app.number_input(key="manage_invite_count").set_value(4)
+    click(app, "Generate links")
+    assert_no_exception(app)
+    assert any("4 link(s) generated" in s.value for s in app.success)
+    assert app.get("download_button")
+    app.selectbox(key="manage_track_round").set_value(round_key).run()
+    tracking = table_with(app, "agency", "invited", "started", "submitted", "response_rate")
+    assert tracking.set_index("agency").loc["Lived experience", "invited"] == 4
+
+    with demo_database() as session:
+        assert services.round_info(session, round_key).status == "open"
+    app.switch_page("app_pages/home.py").run()
+    assert app.metric[1].value == "4"  # three demo rounds open, plus the new one
