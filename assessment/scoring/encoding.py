@@ -143,6 +143,14 @@ def _text(series: pd.Series) -> pd.Series:
 
 def _dictionary(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """Dictionary-encode a text column: (codes per row, distinct labels as a text Series)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        # already dictionary-encoded (e.g. read from Parquet or built with categories): reuse the codes
+        categories = pd.Series(series.cat.categories.astype(str), dtype="str")
+        codes = series.cat.codes.to_numpy()
+        if (codes < 0).any():  # missing values become the empty text
+            categories = pd.concat([categories, pd.Series([""], dtype="str")], ignore_index=True)
+            codes = np.where(codes < 0, len(categories) - 1, codes)
+        return codes.astype(np.int32, copy=False), categories
     series = _text(series)
     pa_array = getattr(series.array, "_pa_array", None)
     if pa_array is not None:
@@ -163,13 +171,12 @@ def _blank(labels: pd.Series) -> np.ndarray:
     return (labels.str.strip() == "").to_numpy(dtype=bool)
 
 
-def _sorted(codes: np.ndarray, labels: pd.Series) -> tuple[np.ndarray, pd.Series]:
-    """Renumber codes so that code order is the labels' sort order."""
-    order = np.argsort(labels.to_numpy(dtype=object), kind="stable") if len(labels) < 64 else \
-        labels.argsort(kind="stable").to_numpy()
-    rank = np.empty(len(labels), dtype=np.int32)
-    rank[order] = np.arange(len(labels), dtype=np.int32)
-    return rank[codes], labels.take(order).reset_index(drop=True)
+def _rank(labels: pd.Series) -> np.ndarray:
+    """Each label's position in sorted order (to renumber codes so that their order is the text order)."""
+    order = labels.argsort(kind="stable").to_numpy() if len(labels) else np.zeros(0, dtype=np.int64)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels), dtype=np.int64)
+    return rank
 
 
 def _compress(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -192,8 +199,13 @@ def _conflicting_rows(owner: np.ndarray, attribute: np.ndarray, n_owners: int, v
     at row by row (with pandas) to name the rows that differ from the owner's first one.
     """
     chosen = np.zeros(n_owners, dtype=attribute.dtype)
-    chosen[owner[valid]] = attribute[valid]  # any one valid row's value per owner
-    differs = valid & (attribute != chosen[owner])
+    all_valid = bool(valid.all())
+    if all_valid:
+        chosen[owner] = attribute  # any one row's value per owner
+        differs = attribute != chosen[owner]
+    else:
+        chosen[owner[valid]] = attribute[valid]
+        differs = valid & (attribute != chosen[owner])
     if not differs.any():
         return np.zeros(0, dtype=np.int64)
     bad = np.zeros(n_owners, dtype=bool)
@@ -361,72 +373,88 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
                               lambda row, c=column, e=expected, co=codes, la=labels:
                               {"column": c, "value": la.iloc[co[row]], "expected": e})
 
-    # respondents: a respondent id belongs to one partnership; within a round to one agency
-    p_codes, p_labels = _sorted(*columns["partnership"])
-    r_codes, r_labels = _sorted(*columns["round"])
-    i_codes, i_labels = _sorted(*columns["respondent"])
-    n_p, n_r, n_i = len(p_labels), len(r_labels), len(i_labels)
-    two_partnerships = _conflicting_rows(i_codes, p_codes, n_i, ~_blank(p_labels)[p_codes])
-    problems.rows(ErrorCode.RESPONDENT_TWO_PARTNERSHIPS, two_partnerships, "partnership",
-                  lambda row: {"respondent": i_labels.iloc[i_codes[row]]})
-
-    group_codes, group_keys = _compress(p_codes.astype(np.int64) * n_r + r_codes, max(n_p * n_r, 1))
-    n_groups = len(group_keys)
-    if len(two_partnerships) == 0:
-        # each respondent id has one partnership, so (respondent id, round) is the respondent key: a
-        # small key space, then renumbered in (partnership, round, respondent) order
-        respondent_codes, keys = _compress(i_codes.astype(np.int64) * n_r + r_codes, max(n_i * n_r, 1))
-        key_label = keys // n_r
-        key_group = np.zeros(len(keys), dtype=np.int64)
-        key_group[respondent_codes] = group_codes
-        order = np.lexsort((key_label, key_group))
-        rank = np.empty(len(keys), dtype=np.int32)
-        rank[order] = np.arange(len(keys), dtype=np.int32)
-        respondent_codes = rank[respondent_codes]
-        respondent_group, respondent_label = key_group[order], key_label[order]
-    else:
-        respondent_codes, keys = _compress(group_codes.astype(np.int64) * n_i + i_codes, max(n_groups * n_i, 1))
-        respondent_group, respondent_label = keys // n_i, keys % n_i
-    n_respondents = len(respondent_group)
+    # respondents. A respondent is (partnership, round, respondent id); an id must keep to one
+    # partnership, so (respondent id, round) is the key: a small key space, no string hashing.
+    p_codes, p_labels = columns["partnership"]
+    r_codes, r_labels = columns["round"]
+    i_codes, i_labels = columns["respondent"]
+    n_r, n_i = len(r_labels), len(i_labels)
+    respondent_codes, keys = _compress(i_codes.astype(np.int64) * n_r + r_codes, max(n_i * n_r, 1))
+    key_i, key_r = keys // n_r, keys % n_r
+    key_p = np.zeros(len(keys), dtype=np.int32)
+    key_p[respondent_codes] = p_codes  # any one row's partnership per key
+    id_p = np.zeros(n_i, dtype=np.int32)
+    id_p[key_i] = key_p
+    if (p_codes != key_p[respondent_codes]).any() or (key_p != id_p[key_i]).any():
+        two_partnerships = _conflicting_rows(i_codes, p_codes, n_i, ~_blank(p_labels)[p_codes])
+        problems.rows(ErrorCode.RESPONDENT_TWO_PARTNERSHIPS, two_partnerships, "partnership",
+                      lambda row: {"respondent": i_labels.iloc[i_codes[row]]})
+        if len(two_partnerships):
+            # the remaining checks need the full key; this input is reported, never scored
+            frame = pd.DataFrame({"p": p_codes, "r": r_codes, "i": i_codes})
+            respondent_codes = frame.groupby(["p", "r", "i"], sort=False).ngroup().to_numpy().astype(np.int32)
+            keys = np.zeros(int(respondent_codes.max()) + 1)
+    n_respondents = len(keys)
     rows = _conflicting_rows(respondent_codes, agency, n_respondents, agency >= 0)
     problems.rows(ErrorCode.RESPONDENT_TWO_AGENCIES, rows, "agency",
                   lambda row: {"respondent": i_labels.iloc[i_codes[row]]})
 
-    # duplicate answers
+    # duplicate answers: more than one row for a (respondent, item) slot
     n_items = len(questionnaire.items)
-    slot = respondent_codes.astype(np.int64) * (n_items + 1) + (item.astype(np.int64) + 1)
+    slot = respondent_codes.astype(np.int64) * (n_items + 1)
+    slot += item
+    slot += 1
     if n_respondents * (n_items + 1) <= 8 * n + (1 << 22):
         counts = np.bincount(slot, minlength=n_respondents * (n_items + 1))
-        duplicated = counts[slot] > 1
+        counts[:: n_items + 1] = 0  # unknown items (reported already)
+        if counts.max(initial=0) > 1:
+            duplicated = (counts[slot] > 1) & (item >= 0)
+            problems.rows(ErrorCode.DUPLICATE_ANSWER, np.flatnonzero(duplicated), "item", lambda row: {})
     else:
-        duplicated = pd.Series(slot).duplicated(keep=False).to_numpy()
-    duplicated &= item >= 0
-    if duplicated.any():
+        duplicated = pd.Series(slot).duplicated(keep=False).to_numpy() & (item >= 0)
         problems.rows(ErrorCode.DUPLICATE_ANSWER, np.flatnonzero(duplicated), "item", lambda row: {})
+    del slot
 
     problems.raise_if_any(n)
 
+    # sort respondents by (partnership, round, respondent id) and renumber them in that order
+    p_rank, r_rank, i_rank = _rank(p_labels), _rank(r_labels), _rank(i_labels)
+    order = np.lexsort((i_rank[key_i], r_rank[key_r], p_rank[key_p]))
+    rank = np.empty(n_respondents, dtype=np.int32)
+    rank[order] = np.arange(n_respondents, dtype=np.int32)
+    respondent_codes = rank[respondent_codes]
+    key_i, key_r, key_p = key_i[order], key_r[order], key_p[order]
+    group_key = p_rank[key_p].astype(np.int64) * n_r + r_rank[key_r]
+    starts = np.flatnonzero(np.diff(group_key, prepend=-1) != 0)  # first respondent of each group
+    respondent_group = (np.cumsum(np.diff(group_key, prepend=-1) != 0) - 1).astype(np.int32)
+    n_groups = len(starts)
+
     # code -> label tables
-    group_p = group_keys // n_r
-    group_r = group_keys % n_r
-    groups = pd.DataFrame({"partnership": p_labels.array.take(group_p), "round": r_labels.array.take(group_r)})
+    groups = pd.DataFrame({"partnership": p_labels.array.take(key_p[starts]),
+                           "round": r_labels.array.take(key_r[starts])})
+    row_group = None
     for column, default in (("questionnaire", questionnaire.id), ("version", questionnaire.version), ("period", "")):
         values = np.full(n_groups, default, dtype=object)
         if column in answers.columns:
             codes, labels = _dictionary(answers[column])
-            # the first non-empty value of each (partnership, round)
-            nonempty = ~_blank(labels)[codes]
-            if nonempty.any():
-                firsts = pd.Series(group_codes[nonempty]).drop_duplicates()
-                values[firsts.to_numpy()] = labels.to_numpy(dtype=object)[codes[nonempty][firsts.index.to_numpy()]]
+            nonempty = np.flatnonzero(~_blank(labels)[codes])
+            if len(nonempty):
+                # the first non-empty value of each (partnership, round), in row order
+                row_group = respondent_group[respondent_codes] if row_group is None else row_group
+                first = np.full(n_groups, n, dtype=np.int64)
+                np.minimum.at(first, row_group[nonempty], nonempty)
+                found = first < n
+                values[found] = labels.to_numpy(dtype=object)[codes[first[found]]]
         groups[column] = pd.array(values.astype(str), dtype="str")
 
     respondent_agency = np.zeros(n_respondents, dtype=np.int8)
     respondent_agency[respondent_codes] = agency
     respondents = pd.DataFrame({
-        "group": respondent_group.astype(np.int32),
+        "group": respondent_group,
         "agency": respondent_agency,
-        "respondent": i_labels.array.take(respondent_label),
+        # categorical: the distinct ids (sorted) and a code per respondent; cheap to repeat per domain
+        "respondent": pd.Categorical.from_codes(
+            i_rank[key_i], categories=pd.Index(i_labels.take(np.argsort(i_rank)).to_numpy(dtype=object), dtype="str")),
     })
     return EncodedAnswers(
         questionnaire=questionnaire,

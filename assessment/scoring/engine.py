@@ -14,8 +14,14 @@ import numpy as np
 import pandas as pd
 
 from assessment.questionnaire.schema import Questionnaire
-from assessment.scoring.encoding import AGENCIES, CARRIED_COLUMNS, EncodedAnswers, encode_answers
-from assessment.scoring.suppression import COMPLEMENTARY, REASONS, SMALL_GROUP, agency_suppression
+from assessment.scoring.encoding import (
+    AGENCIES,
+    CARRIED_COLUMNS,
+    MISSING_CODE,
+    EncodedAnswers,
+    encode_answers,
+)
+from assessment.scoring.suppression import COMPLEMENTARY, NONE, REASONS, SMALL_GROUP, agency_suppression
 
 __all__ = ["STATUSES", "TOLERANCE", "Scores", "score_encoded", "score_responses"]
 
@@ -84,29 +90,154 @@ def _levels(questionnaire: Questionnaire, scores: np.ndarray) -> tuple[pd.array,
     position = np.searchsorted(bounds, np.nan_to_num(scores, nan=-np.inf) + TOLERANCE, side="right") - 1
     found = ~np.isnan(scores) & (position >= 0)
     numbers = np.array([band.level for band in bands], dtype=np.int64)
-    labels = np.array([band.label for band in bands], dtype=object)
     safe = np.clip(position, 0, len(bands) - 1)
-    level = pd.array(np.where(found, numbers[safe], 0), dtype="Int64")
-    level[~found] = pd.NA
-    label = pd.array(np.where(found, labels[safe], None), dtype="str")
-    return level, label
+    level = pd.arrays.IntegerArray(np.where(found, numbers[safe], 0), ~found)
+    labels = pd.array([band.label for band in bands] + [None], dtype="str")
+    return level, labels.take(np.where(found, safe, len(bands)))
 
 
-def _take(labels: pd.Series | np.ndarray, index: np.ndarray) -> pd.array:
-    """Text labels for codes, as a pandas string array."""
-    array = labels.array if isinstance(labels, pd.Series) else pd.array(np.asarray(labels, dtype=object), dtype="str")
+def _text(labels, index: np.ndarray) -> pd.array:
+    """Text labels for codes (a pandas string array); ``labels`` is a small sequence or a Series."""
+    if isinstance(labels, pd.Series) and isinstance(labels.dtype, pd.CategoricalDtype):
+        categories = pd.array(labels.cat.categories.to_numpy(dtype=object), dtype="str")
+        return categories.take(labels.cat.codes.to_numpy()[index])
+    array = labels.array if isinstance(labels, pd.Series) else pd.array(list(labels), dtype="str")
     return array.take(index)
 
 
-def _categorical(labels: pd.Series | np.ndarray, index: np.ndarray) -> pd.Categorical:
-    """Labels for codes as a categorical (categories sorted): cheap for frames with millions of rows."""
-    labels = np.asarray(labels.to_numpy(dtype=object) if isinstance(labels, pd.Series) else labels, dtype=object)
+def _categorical(labels, index: np.ndarray) -> pd.Categorical:
+    """Labels for codes as a categorical with sorted categories: cheap for frames with millions of rows."""
+    if isinstance(labels, pd.Series) and isinstance(labels.dtype, pd.CategoricalDtype):
+        return pd.Categorical.from_codes(labels.cat.codes.to_numpy()[index], dtype=labels.dtype)
+    labels = np.asarray(labels.to_numpy(dtype=object) if isinstance(labels, pd.Series) else list(labels), dtype=object)
     categories, inverse = np.unique(labels.astype(str), return_inverse=True)
     return pd.Categorical.from_codes(inverse.reshape(-1)[index], categories=pd.Index(categories, dtype="str"))
 
 
-def _reasons(codes: np.ndarray) -> pd.array:
-    return pd.array(np.array(REASONS, dtype=object)[codes], dtype="str")
+def _flags(reason: np.ndarray, figures: list[str]) -> dict[str, pd.array]:
+    """The three suppression columns from a reason code per row and the figures text per reason."""
+    return {
+        "suppressed": reason != NONE,
+        "suppression_reason": _text(REASONS, reason),
+        "suppressed_figures": _text(figures, reason),
+    }
+
+
+# The (respondent x item) grid of value codes is used when it is not much larger than the answers
+# (every respondent answers most items); otherwise the counts come from bincount passes over the rows.
+DENSE_LIMIT_FACTOR = 4
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """The questionnaire as arrays, with domains, items and agencies in alphabetical (output) order."""
+
+    domain_ids: np.ndarray
+    domain_weight: np.ndarray
+    item_ids: np.ndarray
+    item_rank: np.ndarray  # questionnaire item position -> alphabetical position
+    item_domain: np.ndarray
+    item_class: np.ndarray  # weight class per item: the items of one domain with one weight
+    class_weight: np.ndarray
+    class_items: np.ndarray
+    class_starts: np.ndarray  # first class of each domain (classes are sorted by domain)
+    agency_ids: np.ndarray
+    agency_rank: np.ndarray  # AGENCIES position -> alphabetical position
+    scale_values: np.ndarray
+
+    @classmethod
+    def of(cls, q: Questionnaire) -> _Layout:
+        domain_ids = np.array(sorted(domain.id for domain in q.domains), dtype=object)
+        domain_pos = {domain_id: index for index, domain_id in enumerate(domain_ids)}
+        items = sorted((item.id, item.weight, domain.id) for domain in q.domains for item in domain.items)
+        item_ids = np.array([item[0] for item in items], dtype=object)
+        item_pos = {item_id: index for index, item_id in enumerate(item_ids)}
+        item_domain = np.array([domain_pos[item[2]] for item in items], dtype=np.int64)
+        item_weight = np.array([item[1] for item in items], dtype=float)
+        pairs = sorted({(int(d), float(w)) for d, w in zip(item_domain, item_weight, strict=True)})
+        class_of = {pair: index for index, pair in enumerate(pairs)}
+        item_class = np.array([class_of[(int(d), float(w))] for d, w in zip(item_domain, item_weight, strict=True)])
+        class_domain = np.array([pair[0] for pair in pairs])
+        agency_ids = np.array(sorted(AGENCIES), dtype=object)
+        return cls(
+            domain_ids=domain_ids,
+            domain_weight=np.array([q.domain(domain_id).weight for domain_id in domain_ids], dtype=float),
+            item_ids=item_ids,
+            item_rank=np.array([item_pos[item.id] for item in q.items], dtype=np.int64),
+            item_domain=item_domain,
+            item_class=item_class,
+            class_weight=np.array([pair[1] for pair in pairs]),
+            class_items=np.bincount(item_class, minlength=len(pairs)).astype(float),
+            class_starts=np.searchsorted(class_domain, np.arange(len(domain_ids))),
+            agency_ids=agency_ids,
+            agency_rank=np.array([list(agency_ids).index(agency) for agency in AGENCIES], dtype=np.int64),
+            scale_values=np.array(q.scale.values, dtype=np.int64),
+        )
+
+    def per_domain(self, per_class: np.ndarray, weighted: bool = False) -> np.ndarray:
+        """Sum (respondent, class) figures into (respondent, domain), optionally times the class weight."""
+        values = per_class * self.class_weight if weighted else per_class
+        if len(self.class_weight) == len(self.domain_ids):
+            return np.asarray(values, dtype=float)
+        return np.add.reduceat(values, self.class_starts, axis=1).astype(float)
+
+
+def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int):
+    """Per (respondent, weight class): answered, NA, DK counts and value sums; per (group, item, code) counts.
+
+    Builds the (respondent x item) int8 grid of value codes (MISSING where a respondent has no row), then
+    sums it with two float32 matrix products (exact: every sum is a small whole number). Answered, NA
+    and DK counts travel packed in one number, ``answered + B * na + B**2 * dk`` with ``B = items + 1``.
+    """
+    n_respondents, n_items = len(respondent_group), len(layout.item_ids)
+    n_classes = len(layout.class_weight)
+    grid = np.full(n_respondents * n_items, MISSING_CODE, dtype=np.int8)
+    cell = encoded.respondent.astype(np.int64) * n_items
+    cell += layout.item_rank[encoded.item]
+    grid[cell] = encoded.value
+    del cell
+    shifted = (grid + np.int8(3)).reshape(n_respondents, n_items)  # 0 missing, 1 DK, 2 NA, 3.. levels
+    del grid
+    base = n_items + 1
+    exact = np.float32 if base**3 < 2**24 and np.abs(layout.scale_values).max() * n_items < 2**24 else np.float64
+    to_class = np.zeros((n_items, n_classes), dtype=exact)
+    to_class[np.arange(n_items), layout.item_class] = 1
+    width = len(layout.scale_values) + 3
+    pack = np.zeros(width, dtype=exact)
+    pack[3:] = 1
+    pack[2] = base
+    pack[1] = base * base
+    value_table = np.concatenate([np.zeros(3), layout.scale_values]).astype(exact)
+    packed = np.rint(pack[shifted] @ to_class).astype(np.int64)
+    value_sum = (value_table[shifted] @ to_class).astype(float)
+    answered, na, dk = packed % base, (packed // base) % base, packed // (base * base)
+    key = (respondent_group * n_items)[:, None] + np.arange(n_items)[None, :]
+    key *= width
+    key += shifted
+    item_counts = np.bincount(key.reshape(-1), minlength=n_groups * n_items * width)
+    return answered, value_sum, na, dk, item_counts.reshape(n_groups, n_items, width)
+
+
+def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int):
+    """The same counts from bincount passes over the answer rows (for sparse answers)."""
+    n_respondents, n_items = len(respondent_group), len(layout.item_ids)
+    n_classes = len(layout.class_weight)
+    width = len(layout.scale_values) + 3
+    item = layout.item_rank[encoded.item]
+    value = encoded.value.astype(np.int64) + 3
+    key = encoded.respondent.astype(np.int64) * n_classes
+    key += layout.item_class[item]
+    key *= width
+    key += value
+    counts = np.bincount(key, minlength=n_respondents * n_classes * width).reshape(n_respondents, n_classes, width)
+    answered = counts[:, :, 3:].sum(axis=2)
+    value_sum = (counts[:, :, 3:] * layout.scale_values).sum(axis=2).astype(float)
+    key = respondent_group[encoded.respondent] * n_items
+    key += item
+    key *= width
+    key += value
+    item_counts = np.bincount(key, minlength=n_groups * n_items * width).reshape(n_groups, n_items, width)
+    return answered, value_sum, counts[:, :, 2], counts[:, :, 1], item_counts
 
 
 def score_encoded(
@@ -119,77 +250,43 @@ def score_encoded(
     """Score encoded answers (see :func:`score_responses` for the rules)."""
     _check_parameters(min_coverage, split_threshold, min_group_size)
     q = encoded.questionnaire
-    items = q.items
-    domain_ids = np.array([domain.id for domain in q.domains], dtype=object)
-    n_domains, n_items = len(q.domains), len(items)
-    domain_index = {domain.id: index for index, domain in enumerate(q.domains)}
-    item_domain = np.array([domain_index[q.domain_of(item.id)] for item in items], dtype=np.int64)
-    item_weight = np.array([item.weight for item in items], dtype=float)
-    domain_weight = np.array([domain.weight for domain in q.domains], dtype=float)
-    scale_values = np.array(q.scale.values, dtype=float)
-    n_levels = len(scale_values)
-    width = n_levels + 3  # value code + 3: 0 missing, 1 DK, 2 NA, 3.. scale levels
-
+    layout = _Layout.of(q)
+    n_domains, n_items = len(layout.domain_ids), len(layout.item_ids)
+    n_agencies_all = len(layout.agency_ids)
     groups = encoded.groups
     n_groups = len(groups)
     respondent_group = encoded.respondents["group"].to_numpy(dtype=np.int64)
-    respondent_agency = encoded.respondents["agency"].to_numpy(dtype=np.int64)
-    n_respondents = len(encoded.respondents)
-    n_agencies_all = len(AGENCIES)
+    respondent_agency = layout.agency_rank[encoded.respondents["agency"].to_numpy(dtype=np.int64)]
+    n_respondents = len(respondent_group)
 
-    # -- one pass: answers per (respondent, weight class, value code) ---------------------------------
-    # Items of one domain with the same weight form a weight class; usually a domain is one class.
-    pairs = sorted({(int(item_domain[i]), float(item_weight[i])) for i in range(n_items)})
-    class_of = {pair: index for index, pair in enumerate(pairs)}
-    item_class = np.array([class_of[(int(item_domain[i]), float(item_weight[i]))] for i in range(n_items)])
-    n_classes = len(pairs)
-    class_domain = np.array([pair[0] for pair in pairs])
-    class_weight = np.array([pair[1] for pair in pairs])
-    class_items = np.bincount(item_class, minlength=n_classes).astype(float)
-    to_domain = np.zeros((n_classes, n_domains))
-    to_domain[np.arange(n_classes), class_domain] = 1.0
-
-    row_class = item_class.astype(np.int64)[encoded.item]
-    key = encoded.respondent.astype(np.int64) * n_classes
-    key += row_class
-    key *= width
-    key += encoded.value.astype(np.int64) + 3
-    counts = np.bincount(key, minlength=n_respondents * n_classes * width)
-    del key, row_class
-    counts = counts.reshape(n_respondents, n_classes, width)
-    # scale values are whole numbers: sum in integers, one level at a time (no float copy of the counts)
-    answered_c = np.zeros((n_respondents, n_classes), dtype=np.int64)
-    value_sum_c = np.zeros((n_respondents, n_classes), dtype=np.int64)
-    for position, value in enumerate(q.scale.values):
-        level_count = counts[:, :, 3 + position]
-        answered_c += level_count
-        value_sum_c += level_count * int(value)
-    na_c = counts[:, :, 2].astype(float)
-    dk_c = counts[:, :, 1].astype(float)
-    answered_c = answered_c.astype(float)
-    value_sum_c = value_sum_c.astype(float)
+    # -- respondents: counts and sums per (respondent, weight class), then per domain ----------------
+    if n_respondents * n_items <= DENSE_LIMIT_FACTOR * encoded.n_answers + (1 << 22):
+        counts = _class_counts_dense(encoded, layout, respondent_group, n_groups)
+    else:
+        counts = _class_counts_sparse(encoded, layout, respondent_group, n_groups)
+    answered_c, value_sum_c, na_c, dk_c, item_counts = counts
     del counts
-
-    n_answered = answered_c @ to_domain
-    n_na = na_c @ to_domain
-    n_dk = dk_c @ to_domain
-    answered_weight = answered_c @ (to_domain * class_weight[:, None])
-    applicable_weight = (class_items[None, :] - na_c) @ (to_domain * class_weight[:, None])
-    weighted_sum = value_sum_c @ (to_domain * class_weight[:, None])
-    items_per_domain = class_items @ to_domain
-    n_applicable = items_per_domain[None, :] - n_na
+    n_answered = layout.per_domain(answered_c)
+    n_na = layout.per_domain(na_c)
+    n_dk = layout.per_domain(dk_c)
+    answered_weight = layout.per_domain(answered_c, weighted=True)
+    applicable_weight = layout.per_domain(layout.class_items - na_c, weighted=True)
+    weighted_sum = layout.per_domain(value_sum_c, weighted=True)
+    n_applicable = layout.per_domain(layout.class_items[None, :]) - n_na
+    del answered_c, value_sum_c, na_c, dk_c
 
     coverage = _divide(answered_weight, np.where(n_applicable > 0, applicable_weight, 0.0))
     scored = (n_applicable > 0) & (n_answered > 0) & (coverage >= min_coverage - TOLERANCE)
     status = np.where(n_applicable == 0, 2, np.where(scored, 0, 1)).astype(np.int8)
     score = np.where(scored, _divide(weighted_sum, np.where(scored, answered_weight, 0.0)), np.nan)
 
-    # -- agencies ------------------------------------------------------------------------------------
+    # -- agencies: mean of scored respondents per (group, domain, agency) ------------------------------
     grid = n_groups * n_domains * n_agencies_all
-    agency_key = ((respondent_group * n_domains)[:, None] + np.arange(n_domains)[None, :]) * n_agencies_all
-    agency_key += respondent_agency[:, None]
-    n_scored = np.bincount(agency_key[scored], minlength=grid).reshape(n_groups, n_domains, n_agencies_all)
-    score_sum = np.bincount(agency_key[scored], weights=score[scored], minlength=grid).reshape(n_scored.shape)
+    gd_key = (respondent_group * n_domains)[:, None] + np.arange(n_domains)[None, :]
+    agency_key = (gd_key * n_agencies_all + respondent_agency[:, None])[scored]
+    n_scored = np.bincount(agency_key, minlength=grid).reshape(n_groups, n_domains, n_agencies_all)
+    score_sum = np.bincount(agency_key, weights=score[scored], minlength=grid).reshape(n_scored.shape)
+    del agency_key
     agency_mean = _divide(score_sum, n_scored)
     present = np.bincount(respondent_group * n_agencies_all + respondent_agency,
                           minlength=n_groups * n_agencies_all).reshape(n_groups, n_agencies_all) > 0
@@ -200,17 +297,19 @@ def score_encoded(
     n_agencies = has_agency.sum(axis=2)
     balanced = _divide(np.where(has_agency, agency_mean, 0.0).sum(axis=2), n_agencies)
     respondent_mean = _divide(score_sum.sum(axis=2), n_gd)
-    gd_key = (respondent_group * n_domains)[:, None] + np.arange(n_domains)[None, :]
-    deviation = score - respondent_mean.reshape(-1)[gd_key]
-    squares = np.bincount(gd_key[scored], weights=deviation[scored] ** 2, minlength=n_groups * n_domains)
+    scored_key = gd_key[scored]
+    scored_score = score[scored]
+    deviation = scored_score - respondent_mean.reshape(-1)[scored_key]
+    squares = np.bincount(scored_key, weights=deviation * deviation, minlength=n_groups * n_domains)
     sd = np.where(n_gd >= 2, np.sqrt(_divide(squares.reshape(n_gd.shape), n_gd - 1.0)), np.nan)
     median = np.full(n_groups * n_domains, np.nan)
-    if scored.any():
-        medians = pd.Series(score[scored]).groupby(gd_key[scored]).median()
+    if len(scored_key):
+        medians = pd.Series(scored_score).groupby(scored_key).median()
         median[medians.index.to_numpy()] = medians.to_numpy()
     median = median.reshape(n_gd.shape)
-    dk_total = np.bincount(gd_key.ravel(), weights=n_dk.ravel(), minlength=n_groups * n_domains)
-    slots = np.bincount(gd_key.ravel(), weights=n_applicable.ravel(), minlength=n_groups * n_domains)
+    del scored_key, scored_score, deviation
+    dk_total = np.bincount(gd_key.reshape(-1), weights=n_dk.reshape(-1), minlength=n_groups * n_domains)
+    slots = np.bincount(gd_key.reshape(-1), weights=n_applicable.reshape(-1), minlength=n_groups * n_domains)
     dk_rate = _divide(dk_total, slots).reshape(n_gd.shape)
     highest = np.where(has_agency, agency_mean, -np.inf).max(axis=2)
     lowest = np.where(has_agency, agency_mean, np.inf).min(axis=2)
@@ -218,174 +317,133 @@ def score_encoded(
     with np.errstate(invalid="ignore"):
         split = (agency_gap >= split_threshold - TOLERANCE) | (sd >= split_threshold - TOLERANCE)
 
-    # -- suppression ----------------------------------------------------------------------------------
-    alphabetical = np.argsort(np.argsort(np.array(AGENCIES, dtype=object)))
-    agency_reason, row_small, any_hidden, mean_hidden = agency_suppression(n_scored, alphabetical, min_group_size)
+    # -- suppression (flags only: no value changes) ------------------------------------------------------
+    agency_reason, row_small, any_hidden, mean_hidden = agency_suppression(
+        n_scored, np.arange(n_agencies_all), min_group_size)
 
     # -- overall ---------------------------------------------------------------------------------------
     has_domain = ~np.isnan(balanced)
-    overall_weight = np.where(has_domain, domain_weight[None, :], 0.0).sum(axis=1)
-    overall = _divide(np.where(has_domain, balanced * domain_weight[None, :], 0.0).sum(axis=1), overall_weight)
+    overall_weight = np.where(has_domain, layout.domain_weight, 0.0).sum(axis=1)
+    overall = _divide(np.where(has_domain, balanced * layout.domain_weight, 0.0).sum(axis=1), overall_weight)
     n_domains_scored = has_domain.sum(axis=1)
     overall_hidden = (row_small & has_domain).any(axis=1)
 
     # -- items -----------------------------------------------------------------------------------------
-    item_key = respondent_group[encoded.respondent] * n_items
-    item_key += encoded.item.astype(np.int64)
-    item_key *= width
-    item_key += encoded.value.astype(np.int64) + 3
-    item_counts = np.bincount(item_key, minlength=n_groups * n_items * width).reshape(n_groups, n_items, width)
-    del item_key
     level_counts = item_counts[:, :, 3:]
     item_answered = level_counts.sum(axis=2)
     item_na = item_counts[:, :, 2]
     item_dk = item_counts[:, :, 1]
-    item_mean = _divide(level_counts @ scale_values, item_answered)
+    item_mean = _divide((level_counts * layout.scale_values).sum(axis=2).astype(float), item_answered)
     respondents_in_group = np.bincount(respondent_group, minlength=n_groups)
     item_dk_rate = _divide(item_dk.astype(float), (respondents_in_group[:, None] - item_na).astype(float))
     item_small = (item_answered >= 1) & (item_answered < min_group_size)
-    item_domain_hidden = (any_hidden | row_small)[:, item_domain]
-    item_reason = np.where(item_small, SMALL_GROUP, np.where(item_domain_hidden & (item_answered >= 1),
-                                                             COMPLEMENTARY, 0)).astype(np.int8)
+    item_domain_hidden = (any_hidden | row_small)[:, layout.item_domain]
+    item_reason = np.where(item_small, SMALL_GROUP,
+                           np.where(item_domain_hidden & (item_answered >= 1), COMPLEMENTARY, NONE)).astype(np.int8)
 
-    # -- frames ------------------------------------------------------------------------------------------
-    carried = {column: groups[column] for column in CARRIED_COLUMNS}
-    domain_order = np.argsort(domain_ids.astype(str), kind="stable")
-    agency_order = np.argsort(np.array(AGENCIES, dtype=object).astype(str), kind="stable")
-    item_ids = np.array([item.id for item in items], dtype=object)
-    item_order = np.argsort(item_ids.astype(str), kind="stable")
-    group_labels = {"partnership": groups["partnership"], "round": groups["round"]}
+    # -- frames: every grid is already in output order (sorted keys), so columns are reshapes ----------
+    def carried(group_index: np.ndarray, as_categorical: bool = False) -> dict:
+        make = _categorical if as_categorical else _text
+        return {column: make(groups[column], group_index) for column in CARRIED_COLUMNS}
 
-    def with_carried(frame: pd.DataFrame, group_index: np.ndarray, as_categorical: bool = False) -> pd.DataFrame:
-        for column in CARRIED_COLUMNS:
-            labels = carried[column]
-            frame[column] = _categorical(labels, group_index) if as_categorical else _take(labels, group_index)
-        return frame
+    def flat(grid: np.ndarray) -> np.ndarray:
+        return grid.reshape(-1)
 
-    # respondents: already sorted by (partnership, round, respondent); domains alphabetically.
-    # Millions of rows: the labels are categoricals (categories sorted, so sorting matches text order).
+    # respondents (millions of rows: labels are categoricals with sorted categories)
     r_index = np.repeat(np.arange(n_respondents), n_domains)
-    d_index = np.tile(domain_order, n_respondents)
+    d_index = np.tile(np.arange(n_domains), n_respondents)
     r_group = respondent_group[r_index]
-
-    def by_respondent(grid: np.ndarray) -> np.ndarray:
-        return grid[:, domain_order].reshape(-1)
-
     respondents = pd.DataFrame({
-        "partnership": _categorical(group_labels["partnership"], r_group),
-        "round": _categorical(group_labels["round"], r_group),
+        "partnership": _categorical(groups["partnership"], r_group),
+        "round": _categorical(groups["round"], r_group),
         "respondent": _categorical(encoded.respondents["respondent"], r_index),
-        "agency": _categorical(np.array(AGENCIES, dtype=object), respondent_agency[r_index]),
-        "domain": _categorical(domain_ids, d_index),
-        "score": by_respondent(score),
-        "coverage": by_respondent(coverage),
-        "n_answered": by_respondent(n_answered).astype(np.int64),
-        "n_na": by_respondent(n_na).astype(np.int64),
-        "n_dk": by_respondent(n_dk).astype(np.int64),
-        "status": pd.Categorical.from_codes(by_respondent(status), categories=pd.Index(STATUSES, dtype="str")),
-    })
-    respondents = with_carried(respondents, r_group, as_categorical=True)
+        "agency": pd.Categorical.from_codes(respondent_agency[r_index], categories=pd.Index(layout.agency_ids, dtype="str")),
+        "domain": pd.Categorical.from_codes(d_index, categories=pd.Index(layout.domain_ids, dtype="str")),
+        "score": flat(score),
+        "coverage": flat(coverage),
+        "n_answered": flat(n_answered).astype(np.int64),
+        "n_na": flat(n_na).astype(np.int64),
+        "n_dk": flat(n_dk).astype(np.int64),
+        "status": pd.Categorical.from_codes(flat(status), categories=pd.Index(STATUSES, dtype="str")),
+        **carried(r_group, as_categorical=True),
+    }, copy=False)
+    del r_index, d_index, r_group
 
     # agencies: those with respondents in the round
-    shown = present[:, None, :] & np.ones((1, n_domains, 1), dtype=bool)
-    shown = shown[:, domain_order][:, :, agency_order]
-    g_a, d_pos, a_pos = np.nonzero(shown)
-    d_a, a_a = domain_order[d_pos], agency_order[a_pos]
-    reason_a = agency_reason[g_a, d_a, a_a]
+    g_a, d_a, a_a = np.nonzero(np.broadcast_to(present[:, None, :], n_scored.shape))
     agencies = pd.DataFrame({
-        "partnership": _take(group_labels["partnership"], g_a),
-        "round": _take(group_labels["round"], g_a),
-        "domain": _take(domain_ids, d_a),
-        "agency": _take(np.array(AGENCIES, dtype=object), a_a),
+        "partnership": _text(groups["partnership"], g_a),
+        "round": _text(groups["round"], g_a),
+        "domain": _text(layout.domain_ids, d_a),
+        "agency": _text(layout.agency_ids, a_a),
         "score": agency_mean[g_a, d_a, a_a],
         "n_respondents": n_scored[g_a, d_a, a_a].astype(np.int64),
-        "suppressed": reason_a != 0,
-        "suppression_reason": _reasons(reason_a),
-        "suppressed_figures": pd.array(np.where(reason_a != 0, "score", ""), dtype="str"),
-    })
-    agencies = with_carried(agencies, g_a)
+        **_flags(agency_reason[g_a, d_a, a_a], ["", "score", "score"]),
+        **carried(g_a),
+    }, copy=False)
 
     # partnerships: every partnership, round and domain
     g_p = np.repeat(np.arange(n_groups), n_domains)
-    d_p = np.tile(domain_order, n_groups)
-
-    def by_domain(grid: np.ndarray) -> np.ndarray:
-        return grid[:, domain_order].reshape(-1)
-
-    level, level_label = _levels(q, by_domain(balanced))
-    small_p = by_domain(row_small)
-    hidden_p = by_domain(any_hidden)
-    mean_p = by_domain(mean_hidden)
-    figures = np.full(len(g_p), "", dtype=object)
-    complementary_figures = np.where(mean_p, ";".join(("respondent_mean", *AGREEMENT_FIGURES)),
-                                     ";".join(AGREEMENT_FIGURES))
-    figures[hidden_p] = complementary_figures[hidden_p]
-    figures[small_p] = ";".join(PARTNERSHIP_FIGURES)
-    reason_p = np.where(small_p, SMALL_GROUP, np.where(hidden_p, COMPLEMENTARY, 0))
+    d_p = np.tile(np.arange(n_domains), n_groups)
+    level, level_label = _levels(q, flat(balanced))
+    # reason and figures: 0 none, 1 small group (all), 2 agreement figures, 3 agreement + respondent mean
+    kind = np.where(flat(row_small), 1, np.where(flat(any_hidden), np.where(flat(mean_hidden), 3, 2), 0))
     partnerships = pd.DataFrame({
-        "partnership": _take(group_labels["partnership"], g_p),
-        "round": _take(group_labels["round"], g_p),
-        "domain": _take(domain_ids, d_p),
-        "score": by_domain(balanced),
+        "partnership": _text(groups["partnership"], g_p),
+        "round": _text(groups["round"], g_p),
+        "domain": _text(layout.domain_ids, d_p),
+        "score": flat(balanced),
         "level": level,
         "level_label": level_label,
-        "respondent_mean": by_domain(respondent_mean),
-        "median": by_domain(median),
-        "sd": by_domain(sd),
-        "n_respondents": by_domain(n_gd).astype(np.int64),
-        "n_agencies": by_domain(n_agencies).astype(np.int64),
-        "dk_rate": by_domain(dk_rate),
-        "agency_gap": by_domain(agency_gap),
-        "split": by_domain(split),
-        "suppressed": reason_p != 0,
-        "suppression_reason": _reasons(reason_p),
-        "suppressed_figures": pd.array(figures.astype(str), dtype="str"),
-    })
-    partnerships = with_carried(partnerships, g_p)
+        "respondent_mean": flat(respondent_mean),
+        "median": flat(median),
+        "sd": flat(sd),
+        "n_respondents": flat(n_gd).astype(np.int64),
+        "n_agencies": flat(n_agencies).astype(np.int64),
+        "dk_rate": flat(dk_rate),
+        "agency_gap": flat(agency_gap),
+        "split": flat(split),
+        "suppressed": kind != 0,
+        "suppression_reason": _text(["", "small_group", "complementary", "complementary"], kind),
+        "suppressed_figures": _text(["", ";".join(PARTNERSHIP_FIGURES), ";".join(AGREEMENT_FIGURES),
+                                     ";".join(("respondent_mean", *AGREEMENT_FIGURES))], kind),
+        **carried(g_p),
+    }, copy=False)
 
     # overall
     g_o = np.arange(n_groups)
     level_o, label_o = _levels(q, overall)
     overall_frame = pd.DataFrame({
-        "partnership": _take(group_labels["partnership"], g_o),
-        "round": _take(group_labels["round"], g_o),
+        "partnership": _text(groups["partnership"], g_o),
+        "round": _text(groups["round"], g_o),
         "score": overall,
         "level": level_o,
         "level_label": label_o,
         "n_domains_scored": n_domains_scored.astype(np.int64),
-        "suppressed": overall_hidden,
-        "suppression_reason": _reasons(np.where(overall_hidden, COMPLEMENTARY, 0)),
-        "suppressed_figures": pd.array(np.where(overall_hidden, ";".join(OVERALL_FIGURES), ""), dtype="str"),
-    })
-    overall_frame = with_carried(overall_frame, g_o)
+        **_flags(np.where(overall_hidden, COMPLEMENTARY, NONE), ["", "", ";".join(OVERALL_FIGURES)]),
+        **carried(g_o),
+    }, copy=False)
 
-    # items
+    # items (labels are categoricals: one row per partnership, round and item)
     g_i = np.repeat(np.arange(n_groups), n_items)
-    i_i = np.tile(item_order, n_groups)
-
-    def by_item(grid: np.ndarray) -> np.ndarray:
-        return grid[:, item_order].reshape(-1)
-
+    i_i = np.tile(np.arange(n_items), n_groups)
     count_columns = [f"count_{value}" for value in q.scale.values]
-    reason_i = item_reason[g_i, i_i]
     item_figures = ";".join(("mean", *count_columns))
     item_frame = pd.DataFrame({
-        "partnership": _categorical(group_labels["partnership"], g_i),
-        "round": _categorical(group_labels["round"], g_i),
-        "item": _categorical(item_ids, i_i),
-        "domain": _categorical(domain_ids, item_domain[i_i]),
-        "mean": by_item(item_mean),
-        "n_answered": by_item(item_answered).astype(np.int64),
-        "n_na": by_item(item_na).astype(np.int64),
-        "n_dk": by_item(item_dk).astype(np.int64),
-        "dk_rate": by_item(item_dk_rate),
-    })
-    for position, column in enumerate(count_columns):
-        item_frame[column] = by_item(level_counts[:, :, position]).astype(np.int64)
-    item_frame["suppressed"] = reason_i != 0
-    item_frame["suppression_reason"] = _reasons(reason_i)
-    item_frame["suppressed_figures"] = pd.array(np.where(reason_i != 0, item_figures, ""), dtype="str")
-    item_frame = with_carried(item_frame, g_i, as_categorical=True)
+        "partnership": _categorical(groups["partnership"], g_i),
+        "round": _categorical(groups["round"], g_i),
+        "item": pd.Categorical.from_codes(i_i, categories=pd.Index(layout.item_ids, dtype="str")),
+        "domain": pd.Categorical.from_codes(layout.item_domain[i_i], categories=pd.Index(layout.domain_ids, dtype="str")),
+        "mean": flat(item_mean),
+        "n_answered": flat(item_answered).astype(np.int64),
+        "n_na": flat(item_na).astype(np.int64),
+        "n_dk": flat(item_dk).astype(np.int64),
+        "dk_rate": flat(item_dk_rate),
+        **{column: np.ascontiguousarray(level_counts[:, :, position]).reshape(-1).astype(np.int64)
+           for position, column in enumerate(count_columns)},
+        **_flags(flat(item_reason), ["", item_figures, item_figures]),
+        **carried(g_i, as_categorical=True),
+    }, copy=False)
 
     return Scores(respondents=respondents, agencies=agencies, partnerships=partnerships,
                   overall=overall_frame, items=item_frame)
