@@ -309,3 +309,22 @@ def test_manage_creates_opens_a_round_and_generates_links_that_show_up_at_once(a
         assert services.round_info(session, round_key).status == "open"
     app.switch_page("app_pages/home.py").run()
     assert app.metric[1].value == "4"  # three demo rounds open, plus the new one
+
+
+def test_manage_saves_opt_in_flags_and_peer_groups(app, demo_database):
+    from assessment.storage import services
+
+    with demo_database() as session:
+        before = services.list_partnerships(session).iloc[0]
+    app.run()
+    app.switch_page("app_pages/manage.py").run()
+    app.session_state["manage_partnerships_editor"] = {
+        "edited_rows": {0: {"share_practice": not bool(before["share_practice"]), "groups": "coastal;metropolitan"}},
+        "added_rows": [], "deleted_rows": []}
+    app.run()
+    app.button(key="manage_partnerships_save").click().run()
+    assert_no_exception(app)
+    with demo_database() as session:
+        after = services.list_partnerships(session).set_index("partnership").loc[before["partnership"]]
+    assert bool(after["share_practice"]) is not bool(before["share_practice"])
+    assert after["groups"] == "coastal;metropolitan"
