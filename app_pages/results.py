@@ -63,6 +63,8 @@ shown = gaps.copy()
 if wider is not None:
     st.info(f"Too few comparable peers in this group (at least {resources.settings().min_peers} are needed). "
             f"Try the next wider group: **{labels.get(wider, wider)}**.")
+    st.button(f"Compare with {labels.get(wider, wider).lower()}", key="results_widen",
+              on_click=st.session_state.__setitem__, args=("results_peer_group", wider))
 if not gaps.empty:
     excluded = gaps[["n_excluded", "excluded_reasons"]].iloc[0]
     if int(excluded["n_excluded"]):
