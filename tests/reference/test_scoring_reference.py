@@ -204,3 +204,35 @@ def test_item_figures(mini_v1):
     assert item["dk_rate"] == pytest.approx(0.2)
     assert [item[f"count_{v}"] for v in range(1, 6)] == [0, 1, 0, 2, 0]
     assert item["domain"] == "triage"
+
+
+def test_the_worked_example_of_docs_scoring_md(mini_v1):
+    """Every number of the worked example in docs/scoring.md (Northshire, tests/data/responses)."""
+    scores = score_responses(mini_v1, read_answers_csv("tests/data/responses/mini-two-partnerships.csv"))
+    safety = {row["respondent"]: row for _, row in scores.respondents[scores.respondents["domain"] == "safety"].iterrows()}
+    assert safety["n-p1"]["score"] == 2.5 and safety["n-p1"]["n_na"] == 1
+    assert safety["n-p2"]["score"] == pytest.approx(2.8)
+    assert safety["n-p3"]["coverage"] == pytest.approx(0.6) and safety["n-p3"]["score"] == pytest.approx(5.5 / 1.5)
+    assert safety["n-m2"]["status"] == "insufficient" and safety["n-m2"]["coverage"] == pytest.approx(0.2)
+    assert safety["n-m3"]["score"] == pytest.approx(2.2) and safety["n-l1"]["score"] == pytest.approx(1.4)
+
+    row = partnership_row(scores, "safety")
+    police = (2.5 + 2.8 + 5.5 / 1.5) / 3
+    assert row["score"] == pytest.approx((police + 2.1 + 1.4) / 3)  # 2.163
+    assert (row["level"], row["level_label"]) == (2, "Developing")
+    assert row["respondent_mean"] == pytest.approx((2.5 + 2.8 + 5.5 / 1.5 + 2.0 + 2.2 + 1.4) / 6)
+    assert row["median"] == pytest.approx(2.35) and row["dk_rate"] == pytest.approx(0.1)
+    assert row["agency_gap"] == pytest.approx(police - 1.4) and bool(row["split"])
+    assert row["suppressed_figures"] == "respondent_mean;median;sd;agency_gap;split"
+
+    row = partnership_row(scores, "governance")
+    assert row["score"] == pytest.approx(8 / 3) and row["sd"] == pytest.approx(math.sqrt(7 / 6))
+    assert (row["respondent_mean"], row["median"], row["agency_gap"]) == (3.0, 3.0, 2.5)
+
+    row = partnership_row(scores, "triage")
+    assert (row["score"], row["n_agencies"], row["agency_gap"]) == (3.0, 2, 1.0)
+    assert bool(row["split"]) and row["dk_rate"] == pytest.approx(2 / 14) and row["suppressed_figures"] == ""
+
+    overall = scores.overall.set_index("partnership").loc["Northshire"]
+    assert overall["score"] == pytest.approx((8 / 3 + 3.0 + 2 * (police + 2.1 + 1.4) / 3) / 4)  # 2.498
+    assert overall["level"] == 2 and not overall["suppressed"]
