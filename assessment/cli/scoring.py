@@ -25,9 +25,11 @@ LEVELS = {
 
 
 @click.command()
-@click.option("--questionnaire", "questionnaire_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--questionnaire", "questionnaire_path", required=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="The questionnaire version file (questionnaires/<id>/<version>.yaml).")
-@click.option("--responses", "responses_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--responses", "responses_path", required=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Answers CSV: partnership, round, respondent, agency, item, value "
                    "(+ optional questionnaire, version, period, comment).")
 @click.option("--level", type=click.Choice(list(LEVELS)), default="partnership", show_default=True,
@@ -51,8 +53,6 @@ def score(questionnaire_path: Path, responses_path: Path, level: str, out_path: 
     settings = load_settings()
     try:
         questionnaire = load_questionnaire(questionnaire_path)
-        if not responses_path.is_file():
-            raise click.BadParameter(f"file not found: {responses_path}", param_hint="--responses")
         answers = read_answers_csv(responses_path, source=str(responses_path))
         scores = score_responses(
             questionnaire,

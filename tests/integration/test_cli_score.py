@@ -82,3 +82,10 @@ def test_thresholds_are_options(tmp_path):
     result = run("--responses", str(RESPONSES), "--min-group-size", "1", "--level", "agency")
     frame = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     assert set(frame["suppressed"]) == {"False"}
+
+
+def test_a_broken_questionnaire_exits_1(tmp_path):
+    broken = next((DATA / "broken" / "bands-start").rglob("*.yaml"))
+    result = CliRunner().invoke(main, ["score", "--questionnaire", str(broken), "--responses", str(RESPONSES)])
+    assert result.exit_code == 1
+    assert "bands-start" in result.stderr
