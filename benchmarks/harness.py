@@ -35,10 +35,16 @@ class Skip(Exception):
 
 @dataclass(frozen=True)
 class Timing:
-    """Median and every run, in seconds."""
+    """Median and every run, in seconds of wall-clock time; ``cpu`` is the process CPU time of each run
+    (all threads), which shows how much of a wall-clock figure was waiting for a busy machine."""
 
     median: float
     runs: tuple[float, ...]
+    cpu: tuple[float, ...] = ()
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
     @property
     def spread(self) -> float:
@@ -59,15 +65,16 @@ def time_it(
         if setup:
             setup()
         fn()
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
         if setup:
             setup()
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn()
         times.append(time.perf_counter() - start)
-    return Timing(statistics.median(times), tuple(times))
+        cpu.append(time.process_time() - start_cpu)
+    return Timing(statistics.median(times), tuple(times), tuple(cpu))
 
 
 @dataclass

@@ -10,8 +10,8 @@ Each implements the full scoring rules of PRODUCT.md over the same pre-encoded i
    applicable;
 2. partnership domain score = mean over agencies of each agency's mean respondent score (agency-balanced).
 
-* :func:`numpy_scores` — bare ``numpy.bincount``: the limit of what a vectorised single-threaded pass
-  over the columns can do (what the engine is compared with: "≤ 1.5× the numpy limit").
+* :func:`numpy_scores` — bare ``numpy.bincount`` (one counting pass over the answers, then small
+  array arithmetic): the limit of what a vectorised single-threaded pass over the columns can do (what the engine is compared with: "≤ 1.5× the numpy limit").
 * :func:`duckdb_scores` — one DuckDB SQL query over the registered columns: a peer engine (columnar,
   multi-threaded: it uses both cores here).
 * :func:`pandas_scores` — a plain pandas ``groupby``: what an analyst would write.
@@ -63,44 +63,56 @@ def _result(n_groups: int, n_domains: int, score: np.ndarray, n: np.ndarray) -> 
 def numpy_scores(answers: SyntheticAnswers, *, min_coverage: float = 0.5) -> pd.DataFrame:
     """Partnership domain scores with ``numpy.bincount`` only (the limit).
 
-    Per respondent-domain, with item weight w and value x over the answer rows:
-    answered = Σ w [x is a level], total = Σ w x [x is a level], na = Σ w [x is NA];
-    applicable = W_domain − na; score = total / answered when applicable > 0, answered > 0 and
-    answered / applicable ≥ min_coverage − 1e-9. Then per group-domain-agency the mean of scores, and the
-    partnership score is the mean of those agency means.
+    One unweighted ``bincount`` counts the answers per (respondent, weight class, value code), where a
+    weight class is the items of one domain that share a weight (usually the whole domain). From the
+    counts c, per respondent-domain: answered = Σ_class w·Σ_levels c, total = Σ_class w·Σ_levels x·c,
+    na = Σ_class w·c_NA; applicable = W_domain − na; score = total / answered when applicable > 0,
+    answered > 0 and answered / applicable ≥ min_coverage − 1e-9. Two more ``bincount`` calls give the
+    per group-domain-agency sums and counts of scores; the partnership score is the mean of the agency
+    means.
     """
     _check(answers, min_coverage)
     layout = answers.layout
-    n_d, n_codes = layout.n_domains, max(layout.scale_values) + 3  # codes -2 .. max
-    # One lookup per answer: (item, value) -> answered weight, weighted value, NA weight.
-    levels = np.arange(-2, n_codes - 2)
-    is_level = levels >= 0
-    table_w = np.where(is_level[None, :], layout.item_weight[:, None], 0.0).ravel()
-    table_wx = (table_w.reshape(layout.n_items, n_codes) * np.maximum(levels, 0)[None, :]).ravel()
-    table_na = np.where((levels == NA_CODE)[None, :], layout.item_weight[:, None], 0.0).ravel()
-    code = answers.item.astype(np.intp) * n_codes + (answers.value.astype(np.intp) + 2)
-    key = answers.respondent.astype(np.intp) * n_d + layout.item_domain[answers.item]
-    size = answers.n_respondents * n_d
-    answered = np.bincount(key, weights=table_w[code], minlength=size)
-    total = np.bincount(key, weights=table_wx[code], minlength=size)
-    na = np.bincount(key, weights=table_na[code], minlength=size)
+    n_d = layout.n_domains
+    pairs = sorted({(int(d), float(w)) for d, w in zip(layout.item_domain, layout.item_weight, strict=True)})
+    class_of = {pair: index for index, pair in enumerate(pairs)}
+    item_class = np.array(
+        [class_of[(int(d), float(w))] for d, w in zip(layout.item_domain, layout.item_weight, strict=True)],
+        dtype=np.int64,
+    )
+    n_c = len(pairs)
+    to_domain = np.zeros((n_c, n_d))
+    to_domain[np.arange(n_c), [d for d, _ in pairs]] = [w for _, w in pairs]
+    width = max(layout.scale_values) + 3  # value codes -2 (DK), -1 (NA), 0.. levels -> columns 0, 1, 2..
 
-    applicable = np.tile(layout.domain_weight_total, answers.n_respondents) - na
+    key = answers.respondent.astype(np.int64) * n_c
+    key += item_class[answers.item]
+    key *= width
+    key += answers.value
+    key += 2
+    counts = np.bincount(key, minlength=answers.n_respondents * n_c * width).reshape(-1, n_c, width)
+    del key
+    levels = counts[:, :, 2:]
+    answered = levels.sum(axis=2) @ to_domain
+    total = np.einsum("rck,k->rc", levels, np.arange(width - 2, dtype=np.float64)) @ to_domain
+    na = counts[:, :, 1] @ to_domain
+    del counts, levels
+
+    applicable = layout.domain_weight_total[None, :] - na
     with np.errstate(divide="ignore", invalid="ignore"):
         scored = (applicable > 0) & (answered > 0) & (answered / applicable >= min_coverage - TOLERANCE)
         score = total[scored] / answered[scored]
-    where = np.flatnonzero(scored)
-    respondent, domain = np.divmod(where, n_d)
+    respondent, domain = np.nonzero(scored)
     cell = (answers.respondent_group[respondent].astype(np.intp) * n_d + domain) * N_AGENCIES
     cell += answers.respondent_agency[respondent]
     cells = answers.n_groups * n_d * N_AGENCIES
     sums = np.bincount(cell, weights=score, minlength=cells).reshape(-1, N_AGENCIES)
-    counts = np.bincount(cell, minlength=cells).reshape(-1, N_AGENCIES)
-    agencies = (counts > 0).sum(axis=1)
+    counts_a = np.bincount(cell, minlength=cells).reshape(-1, N_AGENCIES)
+    agencies = (counts_a > 0).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        agency_mean = np.where(counts > 0, sums / counts, 0.0)
+        agency_mean = np.where(counts_a > 0, sums / counts_a, 0.0)
         partnership = agency_mean.sum(axis=1) / agencies
-    return _result(answers.n_groups, n_d, partnership, counts.sum(axis=1))
+    return _result(answers.n_groups, n_d, partnership, counts_a.sum(axis=1))
 
 
 _SQL = """

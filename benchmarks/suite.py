@@ -165,6 +165,7 @@ def section_scoring(ctx: Context) -> list[Measurement]:
 
     target = ctx.at_target_scale()
     note = "" if target else "(target set at 24M answers)"
+    cpu = {"engine_cpu_s": engine.cpu_median} | {f"{k}_cpu_s": v.cpu_median for k, v in refs.items()}
     name = f"score {_millions(n)} answers: engine (all 5 frames)"
     out.append(
         Measurement(
@@ -177,6 +178,7 @@ def section_scoring(ctx: Context) -> list[Measurement]:
             target_note=note,
             runs=engine.runs,
             reference_runs=refs["numpy"].runs,
+            extra=cpu,
         )
     )
     out.append(
