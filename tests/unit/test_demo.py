@@ -187,3 +187,24 @@ def test_demo_command_refuses_to_overwrite_and_reset_rebuilds(tmp_path, monkeypa
     reset = runner.invoke(main, ["demo", "--reset", "--partnerships", "4"])
     assert reset.exit_code == 0, reset.output
     assert "4 partnerships" in reset.output
+
+
+def test_the_scored_demo_has_weak_and_strong_areas_splits_and_a_few_suppressed_groups():
+    from assessment.questionnaire import load_directory
+    from assessment.scoring import score_responses
+    from assessment.settings import default_questionnaires_dir
+    from assessment.storage.reference import forces
+
+    shipped = load_directory(default_questionnaires_dir())
+    data = generate_demo(list(shipped.values()), forces())
+    closed = data.answers[data.answers["round"].isin(data.rounds.loc[data.rounds["status"] == "closed", "round"])]
+    scored = [score_responses(q, closed[closed["version"] == q.version].drop(columns=["comment"]))
+              for q in shipped.values()]
+    domains = pd.concat([s.partnerships for s in scored], ignore_index=True)
+    agencies = pd.concat([s.agencies for s in scored], ignore_index=True)
+    assert domains["level_label"].nunique() == 5  # every maturity level occurs somewhere
+    spread = domains.groupby("round")["score"].agg(lambda s: s.max() - s.min())
+    assert spread.median() > 1.0  # a typical round has clearly weak and clearly strong domains
+    assert 0.01 < domains["split"].astype(bool).mean() < 0.3
+    hidden = agencies["suppression_reason"] == "small_group"
+    assert 0 < hidden.mean() < 0.1  # suppression happens, as the exception
