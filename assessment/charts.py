@@ -542,7 +542,7 @@ def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] 
     verdicts = [v for v in VERDICT_COLOURS if v in set(data["verdict"])] + sorted(
         set(data["verdict"]) - set(VERDICT_COLOURS))
     x = alt.X("domain_title:N", sort=_order(data["domain_title"]), title=None,
-              axis=alt.Axis(labelAngle=-35, labelLimit=180, orient="top"))
+              axis=alt.Axis(labelAngle=-40, labelLimit=200, labelOverlap=False, orient="top"))
     y = alt.Y("partnership:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=280))
     tooltip = [alt.Tooltip("partnership:N", title="Partnership"), alt.Tooltip("domain_title:N", title="Domain"),
                alt.Tooltip("verdict:N", title="Latest change")]
