@@ -35,16 +35,22 @@ def current_role() -> str:
     return "administrator"
 
 
-def pages_for(role: str) -> dict[str, list]:
-    """The navigation menu for a role, as ``{section: [st.Page, ...]}``; the first page is the default."""
+def menu_for(role: str) -> dict[str, list[str]]:
+    """The page keys a role sees, by menu section, in menu order (the first is the default page)."""
     if role not in _ROLE_PAGES:
         raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
-    menu: dict[str, list] = {}
-    for number, key in enumerate(_ROLE_PAGES[role]):
-        path, title, icon, section = _PAGES[key]
-        page = st.Page(path, title=title, icon=icon, default=number == 0, url_path=key)
-        menu.setdefault(section, []).append(page)
+    menu: dict[str, list[str]] = {}
+    for key in _ROLE_PAGES[role]:
+        menu.setdefault(_PAGES[key][3], []).append(key)
     return menu
+
+
+def pages_for(role: str) -> dict[str, list]:
+    """The navigation menu for a role, as ``{section: [st.Page, ...]}``; the first page is the default."""
+    first = _ROLE_PAGES.get(role, ("",))[0]
+    return {section: [st.Page(_PAGES[key][0], title=_PAGES[key][1], icon=_PAGES[key][2], default=key == first,
+                              url_path=key) for key in keys]
+            for section, keys in menu_for(role).items()}
 
 
 def show_notices(role: str) -> None:
