@@ -14,17 +14,6 @@ from assessment.storage.models import AuditEvent, Base, InvitationRow, Organisat
 ADMIN = "board.secretary@example.org"
 
 
-def _scoring_available() -> bool:
-    try:
-        from assessment.scoring import score_responses  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-# Closing a round with answers runs the scoring engine (issue 4, landing alongside this one).
-requires_scoring = pytest.mark.skipif(not _scoring_available(), reason="assessment.scoring is not there yet")
-
 
 @pytest.fixture
 def kent_round(db, mini_v1):
@@ -221,7 +210,6 @@ def test_a_single_use_link_resumes_and_a_multi_use_link_starts_afresh(db, kent_r
 
 # -- answers -----------------------------------------------------------------------------------------------
 
-@requires_scoring
 def test_saving_is_an_idempotent_upsert_refused_after_submission_and_after_close(db, kent_round):
     with db.sessions.begin() as session:
         links = s.create_invitations(session, kent_round, "ambulance", 2, actor=ADMIN, base_url="https://x")

@@ -12,17 +12,6 @@ from assessment.storage.imports import import_responses
 ADMIN = "board.secretary@example.org"
 
 
-def _scoring_available() -> bool:
-    try:
-        from assessment.scoring import encode_answers, score_responses  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-# Import and close run the scoring engine (issue 4, landing alongside this one).
-pytestmark = pytest.mark.skipif(not _scoring_available(), reason="assessment.scoring is not there yet")
-
 
 def _fill(db, mini_v1, mini_v2, responses_csv) -> None:
     """A bit of everything: two questionnaire versions, partnerships, a closed round with scores, an open

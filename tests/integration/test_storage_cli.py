@@ -12,17 +12,6 @@ from click.testing import CliRunner
 from assessment.cli import main
 
 
-def _scoring_available() -> bool:
-    try:
-        from assessment.scoring import encode_answers, score_responses  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _scoring_available(), reason="assessment.scoring is not there yet")
-
-
 @pytest.fixture
 def run(db, tmp_path):
     """``run("round", "open", ...)`` with the database and base URL settings pointing at the test database."""

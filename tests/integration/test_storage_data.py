@@ -17,17 +17,6 @@ from assessment.storage.imports import import_responses, problems_frame
 ADMIN = "board.secretary@example.org"
 
 
-def _scoring_available() -> bool:
-    try:
-        from assessment.scoring import encode_answers, score_responses  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-# Import and close run the scoring engine (issue 4, landing alongside this one).
-pytestmark = pytest.mark.skipif(not _scoring_available(), reason="assessment.scoring is not there yet")
-
 
 @pytest.fixture
 def kent_round(db, mini_v1):
