@@ -26,8 +26,8 @@ own["note"] = own["suppression_reason"].fillna("").map(widgets.suppression_note)
 split = own["split"].astype("boolean").fillna(False).astype(bool)
 
 st.header("Domain scores and maturity levels")
-left, right = st.columns([3, 2])
 st.caption(f"{name} · {own['period'].iloc[0]} · questionnaire {own['version'].iloc[0]}")
+left, right = st.columns([3, 2])
 left.altair_chart(charts.build_domain_scores_chart(own, titles=titles), width="stretch")
 right.dataframe(
     own[["domain_title", "score", "level_label", "n_respondents", "n_agencies", "dk_rate", "split", "note"]],

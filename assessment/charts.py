@@ -186,10 +186,9 @@ def build_domain_scores_chart(partnership_scores: pd.DataFrame, *, titles: Mappi
     )
     labels = base.mark_text(align="left", dx=4, font=_FONT).encode(x="label_x:Q", y=y, text="label:N")
     n = int(data["n_respondents"].max()) if len(data) else 0
-    who = f"{partnership}: " if partnership else ""
     return _finish(
         alt.layer(bars, labels, data=data).properties(width="container", height=alt.Step(26)),
-        f"{who}domain scores and maturity levels",
+        f"{partnership}: domain scores and maturity levels" if partnership else "Domain scores and maturity levels",
         f"Agency-balanced score per domain; up to n = {n} respondents per domain",
         "Bar chart of the partnership's score in each domain on the 1 to 5 scale, labelled with the score "
         "and maturity level. Domains with too few respondents are listed without a bar.",
