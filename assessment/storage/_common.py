@@ -75,10 +75,14 @@ def get_partnership(session: Session, key: str) -> PartnershipRow:
     return row
 
 
-def get_round(session: Session, key: str, *, for_update: bool = False) -> RoundRow:
+def get_round(session: Session, key: str, *, for_update: bool = False, for_share: bool = False) -> RoundRow:
+    """The round by key. ``for_update`` locks it against other changes (a state transition);
+    ``for_share`` lets many answer saves proceed together but waits for a transition (PostgreSQL)."""
     query = select(RoundRow).where(RoundRow.key == key)
     if for_update:
         query = query.with_for_update()
+    elif for_share:
+        query = query.with_for_update(read=True)
     row = session.scalar(query)
     if row is None:
         raise NotFound(f"no round '{key}' (list rounds with `assessment round list`)")

@@ -126,8 +126,9 @@ def start_respondent(session: Session, token: str) -> RespondentContext:
     return _context(session, row, False)
 
 
-def _respondent(session: Session, round_key: str, respondent_key: str) -> tuple[RoundRow, RespondentRow]:
-    round_row = get_round(session, round_key)
+def _respondent(session: Session, round_key: str, respondent_key: str, *,
+                for_share: bool = False) -> tuple[RoundRow, RespondentRow]:
+    round_row = get_round(session, round_key, for_share=for_share)
     respondent = session.scalar(select(RespondentRow).where(RespondentRow.round_id == round_row.id,
                                                             RespondentRow.key == respondent_key))
     if respondent is None:
@@ -135,11 +136,17 @@ def _respondent(session: Session, round_key: str, respondent_key: str) -> tuple[
     return round_row, respondent
 
 
-def _check_can_answer(round_row: RoundRow, respondent: RespondentRow) -> None:
+def _check_can_answer(session: Session, round_row: RoundRow, respondent: RespondentRow) -> None:
     if respondent.submitted_at is not None:
         raise StateError("these answers were already submitted and can no longer be changed")
     if round_row.status != "open":
         raise StateError(f"round '{round_row.key}' is {round_row.status}: answers can only be saved while it is open")
+    if respondent.invitation_id is not None:
+        # A withdrawn or expired link stops working at once, also for someone part-way through.
+        link = session.execute(select(InvitationRow.revoked, InvitationRow.expires_at)
+                               .where(InvitationRow.id == respondent.invitation_id)).one()
+        if link.revoked or link.expires_at <= utcnow():
+            raise InvalidInvitation()
 
 
 def _upsert(session: Session, rows: list[dict]) -> None:
@@ -171,8 +178,9 @@ def save_answers(session: Session, round_key: str, respondent_key: str,
     of answers written.
     """
     records = answers.to_dict("records") if isinstance(answers, pd.DataFrame) else [dict(a) for a in answers]
-    round_row, respondent = _respondent(session, round_key, respondent_key)
-    _check_can_answer(round_row, respondent)
+    # FOR SHARE on the round (PostgreSQL): saves run side by side, but never across a close.
+    round_row, respondent = _respondent(session, round_key, respondent_key, for_share=True)
+    _check_can_answer(session, round_row, respondent)
     items, values = _allowed(session, round_row.questionnaire_version_id)
     now = utcnow()
     upserts, clears, wrong = [], [], []
@@ -209,8 +217,8 @@ def submit_respondent(session: Session, round_key: str, respondent_key: str, *, 
 
     Raises :class:`InvalidInvitation` if the link was revoked, expired or used up in the meantime.
     """
-    round_row, respondent = _respondent(session, round_key, respondent_key)
-    _check_can_answer(round_row, respondent)
+    round_row, respondent = _respondent(session, round_key, respondent_key, for_share=True)
+    _check_can_answer(session, round_row, respondent)
     now = utcnow()
     if respondent.invitation_id is not None:
         counted = session.execute(

@@ -14,7 +14,6 @@ from assessment.storage.models import AuditEvent, Base, InvitationRow, Organisat
 ADMIN = "board.secretary@example.org"
 
 
-
 @pytest.fixture
 def kent_round(db, mini_v1):
     """Kent's crisis care partnership with an open round on the mini questionnaire."""
@@ -287,3 +286,15 @@ def test_replicas_starting_together_upgrade_once(empty_postgres, tmp_path):
     assert current_revision(empty_postgres) == head_revision()
     with empty_postgres.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM organisations")).scalar_one() == 44
+
+
+def test_withdrawing_a_link_stops_a_respondent_part_way_through(db, kent_round):
+    with db.sessions.begin() as session:
+        token = _token(s.create_invitations(session, kent_round, "icb", 1, actor=ADMIN, base_url="https://x")[0])
+        who = s.start_respondent(session, token)
+        s.save_answer(session, kent_round, who.respondent, "governance.joint_board", "3")
+        s.revoke_invitation(session, token, actor=ADMIN)
+    with db.sessions.begin() as session, pytest.raises(s.InvalidInvitation):
+        s.save_answer(session, kent_round, who.respondent, "governance.escalation", "2")
+    with db.sessions.begin() as session, pytest.raises(s.InvalidInvitation):
+        s.submit_respondent(session, kent_round, who.respondent)

@@ -12,7 +12,6 @@ from assessment.storage.imports import import_responses
 ADMIN = "board.secretary@example.org"
 
 
-
 def _fill(db, mini_v1, mini_v2, responses_csv) -> None:
     """A bit of everything: two questionnaire versions, partnerships, a closed round with scores, an open
     round with invitations, a respondent part-way through, audit events."""

@@ -17,7 +17,6 @@ from assessment.storage.imports import import_responses, problems_frame
 ADMIN = "board.secretary@example.org"
 
 
-
 @pytest.fixture
 def kent_round(db, mini_v1):
     with db.sessions.begin() as session:
