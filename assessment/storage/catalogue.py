@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from assessment.questionnaire import Questionnaire, content_hash, normalised_definition
@@ -287,6 +287,3 @@ def list_partnerships(session: Session) -> pd.DataFrame:
     frame["named_to_peers"] = frame["named_to_peers"].astype(bool)
     return frame[list(PARTNERSHIP_COLUMNS)].reset_index(drop=True)
 
-
-def count_partnerships(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(PartnershipRow)) or 0

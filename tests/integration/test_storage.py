@@ -298,3 +298,23 @@ def test_withdrawing_a_link_stops_a_respondent_part_way_through(db, kent_round):
         s.save_answer(session, kent_round, who.respondent, "governance.escalation", "2")
     with db.sessions.begin() as session, pytest.raises(s.InvalidInvitation):
         s.submit_respondent(session, kent_round, who.respondent)
+
+
+def test_the_data_version_changes_with_every_kind_of_write(db, kent_round):
+    with db.sessions() as session:
+        versions = [s.data_version(session)]
+    with db.sessions.begin() as session:
+        token = _token(s.create_invitations(session, kent_round, "police", 1, actor=ADMIN, base_url="https://x")[0])
+    with db.sessions.begin() as session:
+        versions.append(s.data_version(session))
+        who = s.start_respondent(session, token)
+    with db.sessions.begin() as session:
+        versions.append(s.data_version(session))
+        s.save_answer(session, kent_round, who.respondent, "governance.joint_board", "3")
+        s.submit_respondent(session, kent_round, who.respondent)
+    with db.sessions.begin() as session:
+        versions.append(s.data_version(session))
+        s.close_round(session, kent_round, actor=ADMIN)
+    with db.sessions() as session:
+        versions.append(s.data_version(session))
+    assert len(set(versions)) == len(versions)
