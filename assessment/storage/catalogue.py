@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from assessment.questionnaire import Questionnaire, content_hash, normalised_definition
@@ -37,6 +37,7 @@ __all__ = [
     "PublishedQuestionnaire",
     "add_organisation",
     "add_partnership",
+    "count_partnerships",
     "list_organisations",
     "list_partnerships",
     "list_questionnaire_versions",
@@ -287,3 +288,7 @@ def list_partnerships(session: Session) -> pd.DataFrame:
     frame["named_to_peers"] = frame["named_to_peers"].astype(bool)
     return frame[list(PARTNERSHIP_COLUMNS)].reset_index(drop=True)
 
+
+def count_partnerships(session: Session) -> int:
+    """How many partnerships are stored (0 on a fresh database)."""
+    return session.scalar(select(func.count()).select_from(PartnershipRow)) or 0
