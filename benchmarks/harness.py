@@ -24,6 +24,7 @@ __all__ = [
     "format_table",
     "machine_info",
     "rss_bytes",
+    "time_interleaved",
     "time_it",
     "write_json",
 ]
@@ -75,6 +76,41 @@ def time_it(
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     return Timing(statistics.median(times), tuple(times), tuple(cpu))
+
+
+def time_interleaved(
+    fns: dict[str, Callable[[], object]],
+    *,
+    runs: int = 3,
+    warmup: int = 1,
+    setup: Callable[[], None] | None = None,
+) -> dict[str, Timing]:
+    """Like :func:`time_it` for several functions, taking turns: run 1 of each, then run 2 of each...
+
+    On a shared machine the load changes from minute to minute; taking turns puts each figure and its
+    reference under the same conditions, so their ratio stays meaningful even when both move.
+    """
+    if runs < 3:
+        raise ValueError(f"a measurement needs at least 3 runs, got {runs}")
+    for _ in range(warmup):
+        for fn in fns.values():
+            if setup:
+                setup()
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    cpu: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            if setup:
+                setup()
+            gc.collect()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return {
+        name: Timing(statistics.median(times[name]), tuple(times[name]), tuple(cpu[name])) for name in fns
+    }
 
 
 @dataclass

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.generate import SyntheticAnswers, generate
-from benchmarks.harness import Measurement, Skip, time_it
+from benchmarks.harness import Measurement, Skip, time_interleaved, time_it
 from benchmarks.references import (
     REFERENCES,
     assert_engine_matches,
@@ -145,12 +145,17 @@ def section_scoring(ctx: Context) -> list[Measurement]:
         gc.collect()
 
     connection = duckdb.connect()
-    engine = time_it(lambda: scoring.score_encoded(encoded), runs=ctx.runs)
-    refs = {
-        "numpy": time_it(lambda: numpy_scores(data), runs=ctx.runs),
-        "duckdb": time_it(lambda: duckdb_scores(data, connection=connection), runs=ctx.runs),
-        "pandas": time_it(lambda: pandas_scores(data), runs=ctx.runs),
-    }
+    timed = time_interleaved(
+        {
+            "engine": lambda: scoring.score_encoded(encoded),
+            "numpy": lambda: numpy_scores(data),
+            "duckdb": lambda: duckdb_scores(data, connection=connection),
+            "pandas": lambda: pandas_scores(data),
+        },
+        runs=ctx.runs,
+    )
+    engine = timed.pop("engine")
+    refs = timed
     connection.close()
 
     # The four give the same numbers.
@@ -394,8 +399,12 @@ def _storage_measurements(
     from benchmarks.storage_bench import import_through_project
 
     n = sum(r.n_answers for r in rounds)
-    project = time_it(lambda: import_through_project(db, rounds), runs=ctx.runs, setup=db.clear_answers)
-    raw = time_it(raw_import, runs=ctx.runs, setup=db.clear_answers)
+    timed = time_interleaved(
+        {"project": lambda: import_through_project(db, rounds), "raw": raw_import},
+        runs=ctx.runs,
+        setup=db.clear_answers,
+    )
+    project, raw = timed["project"], timed["raw"]
     db.clear_answers()
     import_through_project(db, rounds)  # leave the rows in place: autosave works on a filled database
     out = [
@@ -617,10 +626,12 @@ def section_pages(ctx: Context) -> list[Measurement]:
         warm_app = fresh_results()
         warm_app.run()
         check(warm_app)
-        warm_time = time_it(lambda: warm_app.run(), runs=max(ctx.runs, 5))
-        check(warm_app)
         empty_app = AppTest.from_string(_EMPTY_PAGE, default_timeout=timeout)
-        empty_time = time_it(lambda: empty_app.run(), runs=max(ctx.runs, 5))
+        timed = time_interleaved(
+            {"results": lambda: warm_app.run(), "empty": lambda: empty_app.run()}, runs=max(ctx.runs, 5)
+        )
+        warm_time, empty_time = timed["results"], timed["empty"]
+        check(warm_app)
         empty_cold = time_it(
             lambda: AppTest.from_string(_EMPTY_PAGE, default_timeout=timeout).run(), runs=ctx.runs
         )
