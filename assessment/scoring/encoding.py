@@ -179,6 +179,11 @@ def _rank(labels: pd.Series) -> np.ndarray:
     return rank
 
 
+def _index_type(size: int) -> type:
+    """The smaller integer type that can index ``size`` positions (halves the memory of large keys)."""
+    return np.int32 if size < 2**31 - 1 else np.int64
+
+
 def _compress(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Dense codes for integer keys in ``[0, size)``, in key order: (codes, distinct keys)."""
     n = len(keys)
@@ -186,8 +191,8 @@ def _compress(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         present = np.zeros(size, dtype=bool)
         present[keys] = True
         distinct = np.flatnonzero(present)
-        rank = np.cumsum(present, dtype=np.int64) - 1
-        return rank[keys].astype(np.int32), distinct
+        rank = (np.cumsum(present, dtype=np.int64) - 1).astype(np.int32)
+        return rank[keys], distinct
     distinct, codes = np.unique(keys, return_inverse=True)
     return codes.astype(np.int32).reshape(-1), distinct
 
@@ -363,15 +368,16 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
                           lambda row: {"value": value_labels.iloc[value_codes[row]], "allowed": allowed})
     value = value_table[value_codes].astype(np.int8)
 
-    # questionnaire / version columns must name this version (empty is fine)
+    # questionnaire / version columns must name this version (empty is fine); one text comparison
     for column, expected in (("questionnaire", questionnaire.id), ("version", questionnaire.version)):
         if column in answers.columns:
-            codes, labels = _dictionary(answers[column])
-            wrong = ~(_blank(labels) | (labels == expected).to_numpy(dtype=bool))
-            if wrong.any():
-                problems.rows(ErrorCode.QUESTIONNAIRE_MISMATCH, np.flatnonzero(wrong[codes]), column,
-                              lambda row, c=column, e=expected, co=codes, la=labels:
-                              {"column": c, "value": la.iloc[co[row]], "expected": e})
+            text = _text(answers[column])
+            other = np.flatnonzero(~(text == expected).to_numpy(dtype=bool))
+            if len(other):
+                values = text.iloc[other]
+                wrong = other[~(values.str.strip() == "").to_numpy(dtype=bool)]
+                problems.rows(ErrorCode.QUESTIONNAIRE_MISMATCH, wrong, column,
+                              lambda row, c=column, e=expected, t=text: {"column": c, "value": t.iloc[row], "expected": e})
 
     # respondents. A respondent is (partnership, round, respondent id); an id must keep to one
     # partnership, so (respondent id, round) is the key: a small key space, no string hashing.
@@ -379,7 +385,11 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     r_codes, r_labels = columns["round"]
     i_codes, i_labels = columns["respondent"]
     n_r, n_i = len(r_labels), len(i_labels)
-    respondent_codes, keys = _compress(i_codes.astype(np.int64) * n_r + r_codes, max(n_i * n_r, 1))
+    key = i_codes.astype(_index_type(n_i * n_r))
+    key *= n_r
+    key += r_codes
+    respondent_codes, keys = _compress(key, max(n_i * n_r, 1))
+    del key
     key_i, key_r = keys // n_r, keys % n_r
     key_p = np.zeros(len(keys), dtype=np.int32)
     key_p[respondent_codes] = p_codes  # any one row's partnership per key
@@ -401,7 +411,8 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
 
     # duplicate answers: more than one row for a (respondent, item) slot
     n_items = len(questionnaire.items)
-    slot = respondent_codes.astype(np.int64) * (n_items + 1)
+    slot = respondent_codes.astype(_index_type(n_respondents * (n_items + 1)))
+    slot *= n_items + 1
     slot += item
     slot += 1
     if n_respondents * (n_items + 1) <= 8 * n + (1 << 22):
@@ -432,20 +443,26 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     # code -> label tables
     groups = pd.DataFrame({"partnership": p_labels.array.take(key_p[starts]),
                            "round": r_labels.array.take(key_r[starts])})
-    row_group = None
-    for column, default in (("questionnaire", questionnaire.id), ("version", questionnaire.version), ("period", "")):
-        values = np.full(n_groups, default, dtype=object)
-        if column in answers.columns:
-            codes, labels = _dictionary(answers[column])
-            nonempty = np.flatnonzero(~_blank(labels)[codes])
-            if len(nonempty):
-                # the first non-empty value of each (partnership, round), in row order
-                row_group = respondent_group[respondent_codes] if row_group is None else row_group
-                first = np.full(n_groups, n, dtype=np.int64)
-                np.minimum.at(first, row_group[nonempty], nonempty)
-                found = first < n
-                values[found] = labels.to_numpy(dtype=object)[codes[first[found]]]
-        groups[column] = pd.array(values.astype(str), dtype="str")
+    # carried columns: questionnaire and version are this version's (checked above); the period is the
+    # first non-empty one of each (partnership, round), in row order
+    groups["questionnaire"] = pd.array([questionnaire.id] * n_groups, dtype="str")
+    groups["version"] = pd.array([questionnaire.version] * n_groups, dtype="str")
+    periods = np.full(n_groups, "", dtype=object)
+    if "period" in answers.columns and n:
+        text = _text(answers["period"])
+        row_group = respondent_group[respondent_codes]
+        first = np.full(n_groups, n, dtype=np.int64)
+        np.minimum.at(first, row_group, np.arange(n, dtype=np.int64))
+        periods = text.iloc[first].to_numpy(dtype=object)
+        blank = np.array([str(value).strip() == "" for value in periods], dtype=bool)
+        if blank.any():  # a group whose first row has no period: look at all its rows
+            nonempty = np.flatnonzero(~(text.str.strip() == "").to_numpy(dtype=bool))
+            first = np.full(n_groups, n, dtype=np.int64)
+            np.minimum.at(first, row_group[nonempty], nonempty)
+            fill = blank & (first < n)
+            periods[fill] = text.iloc[first[fill]].to_numpy(dtype=object)
+            periods[blank & ~fill] = ""
+    groups["period"] = pd.array(periods.astype(str), dtype="str")
 
     respondent_agency = np.zeros(n_respondents, dtype=np.int8)
     respondent_agency[respondent_codes] = agency

@@ -108,10 +108,15 @@ def _text(labels, index: np.ndarray) -> pd.array:
 def _categorical(labels, index: np.ndarray) -> pd.Categorical:
     """Labels for codes as a categorical with sorted categories: cheap for frames with millions of rows."""
     if isinstance(labels, pd.Series) and isinstance(labels.dtype, pd.CategoricalDtype):
-        return pd.Categorical.from_codes(labels.cat.codes.to_numpy()[index], dtype=labels.dtype)
+        return pd.Categorical.from_codes(labels.cat.codes.to_numpy()[index], dtype=labels.dtype, validate=False)
     labels = np.asarray(labels.to_numpy(dtype=object) if isinstance(labels, pd.Series) else list(labels), dtype=object)
     categories, inverse = np.unique(labels.astype(str), return_inverse=True)
-    return pd.Categorical.from_codes(inverse.reshape(-1)[index], categories=pd.Index(categories, dtype="str"))
+    return _from_codes(inverse.reshape(-1)[index], categories)
+
+
+def _from_codes(codes: np.ndarray, categories) -> pd.Categorical:
+    """A categorical from codes we made ourselves (always in range: no validation pass)."""
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="str"), validate=False)
 
 
 def _flags(reason: np.ndarray, figures: list[str]) -> dict[str, pd.array]:
@@ -191,9 +196,12 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     """
     n_respondents, n_items = len(respondent_group), len(layout.item_ids)
     n_classes = len(layout.class_weight)
+    # the grid's columns are the questionnaire's item order (no per-answer reordering); the small
+    # results are put in alphabetical order at the end
     grid = np.full(n_respondents * n_items, MISSING_CODE, dtype=np.int8)
-    cell = encoded.respondent.astype(np.int64) * n_items
-    cell += layout.item_rank[encoded.item]
+    cell = encoded.respondent.astype(np.int32 if n_respondents * n_items < 2**31 - 1 else np.int64)
+    cell *= n_items
+    cell += encoded.item
     grid[cell] = encoded.value
     del cell
     shifted = (grid + np.int8(3)).reshape(n_respondents, n_items)  # 0 missing, 1 DK, 2 NA, 3.. levels
@@ -201,7 +209,7 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     base = n_items + 1
     exact = np.float32 if base**3 < 2**24 and np.abs(layout.scale_values).max() * n_items < 2**24 else np.float64
     to_class = np.zeros((n_items, n_classes), dtype=exact)
-    to_class[np.arange(n_items), layout.item_class] = 1
+    to_class[np.arange(n_items), layout.item_class[layout.item_rank]] = 1
     width = len(layout.scale_values) + 3
     pack = np.zeros(width, dtype=exact)
     pack[3:] = 1
@@ -210,12 +218,16 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     value_table = np.concatenate([np.zeros(3), layout.scale_values]).astype(exact)
     packed = np.rint(pack[shifted] @ to_class).astype(np.int64)
     value_sum = (value_table[shifted] @ to_class).astype(float)
-    answered, na, dk = packed % base, (packed // base) % base, packed // (base * base)
-    key = (respondent_group * n_items)[:, None] + np.arange(n_items)[None, :]
-    key *= width
+    rest, answered = np.divmod(packed, base)
+    dk, na = np.divmod(rest, base)
+    del packed, rest
+    key = np.add.outer(respondent_group * (n_items * width), np.arange(n_items, dtype=np.int64) * width)
     key += shifted
+    del shifted
     item_counts = np.bincount(key.reshape(-1), minlength=n_groups * n_items * width)
-    return answered, value_sum, na, dk, item_counts.reshape(n_groups, n_items, width)
+    del key
+    alphabetical = np.argsort(layout.item_rank)  # alphabetical position -> questionnaire position
+    return answered, value_sum, na, dk, item_counts.reshape(n_groups, n_items, width)[:, alphabetical]
 
 
 def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int):
@@ -357,14 +369,14 @@ def score_encoded(
         "partnership": _categorical(groups["partnership"], r_group),
         "round": _categorical(groups["round"], r_group),
         "respondent": _categorical(encoded.respondents["respondent"], r_index),
-        "agency": pd.Categorical.from_codes(respondent_agency[r_index], categories=pd.Index(layout.agency_ids, dtype="str")),
-        "domain": pd.Categorical.from_codes(d_index, categories=pd.Index(layout.domain_ids, dtype="str")),
+        "agency": _from_codes(respondent_agency[r_index], layout.agency_ids),
+        "domain": _from_codes(d_index, layout.domain_ids),
         "score": flat(score),
         "coverage": flat(coverage),
         "n_answered": flat(n_answered).astype(np.int64),
         "n_na": flat(n_na).astype(np.int64),
         "n_dk": flat(n_dk).astype(np.int64),
-        "status": pd.Categorical.from_codes(flat(status), categories=pd.Index(STATUSES, dtype="str")),
+        "status": _from_codes(flat(status), STATUSES),
         **carried(r_group, as_categorical=True),
     }, copy=False)
     del r_index, d_index, r_group
@@ -432,8 +444,8 @@ def score_encoded(
     item_frame = pd.DataFrame({
         "partnership": _categorical(groups["partnership"], g_i),
         "round": _categorical(groups["round"], g_i),
-        "item": pd.Categorical.from_codes(i_i, categories=pd.Index(layout.item_ids, dtype="str")),
-        "domain": pd.Categorical.from_codes(layout.item_domain[i_i], categories=pd.Index(layout.domain_ids, dtype="str")),
+        "item": _from_codes(i_i, layout.item_ids),
+        "domain": _from_codes(layout.item_domain[i_i], layout.domain_ids),
         "mean": flat(item_mean),
         "n_answered": flat(item_answered).astype(np.int64),
         "n_na": flat(item_na).astype(np.int64),

@@ -197,3 +197,15 @@ def test_bad_thresholds_are_value_errors(mini_v1):
     for kwargs in ({"min_coverage": 1.5}, {"split_threshold": 0}, {"min_group_size": 0}):
         with pytest.raises(ValueError):
             score_responses(mini_v1, frame, **kwargs)
+
+
+def test_period_is_the_first_non_empty_one_of_each_round(mini_v1):
+    frame = answers("""
+        Northshire,2026-R0,r1,police,governance.joint_board,3,
+        Northshire,2026-R0,r2,police,governance.joint_board,3,2026-H1
+        Westvale,2026-R0,w1,police,governance.joint_board,3,
+    """, header="partnership,round,respondent,agency,item,value,period\n")
+    encoded = encode_answers(mini_v1, frame)
+    assert encoded.groups[["partnership", "period"]].values.tolist() == [["Northshire", "2026-H1"], ["Westvale", ""]]
+    scores = score_responses(mini_v1, frame)
+    assert scores.overall[["partnership", "period"]].values.tolist() == [["Northshire", "2026-H1"], ["Westvale", ""]]
