@@ -7,6 +7,7 @@ a respondent's invite link opens the assessment and leaves the address bar. Scre
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -38,7 +39,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -114,7 +115,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 2400})
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)  # generous: CI machines can be busy
     yield page
     context.close()
 
@@ -131,23 +132,33 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def rendered_charts(page) -> list[dict]:
-    """Each Vega chart's drawing surface with its size (and, for a canvas, whether any pixel is drawn)."""
-    return page.evaluate("""() => Array.from(document.querySelectorAll('.vega-embed')).map(embed => {
-        const canvas = embed.querySelector('canvas');
-        const svg = embed.querySelector('svg.marks') || embed.querySelector('svg');
-        const surface = canvas || svg;
-        if (!surface) return {kind: 'none', width: 0, height: 0, drawn: false};
-        const box = surface.getBoundingClientRect();
-        let drawn = false;
-        if (canvas) {
-            const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-            for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) { drawn = true; break; } }
-        } else {
-            drawn = svg.querySelectorAll('path, rect, line, text').length > 0;
-        }
-        return {kind: canvas ? 'canvas' : 'svg', width: box.width, height: box.height, drawn};
-    })""")
+# Each Vega chart's drawing surface with its size (and, for a canvas, whether any pixel is drawn).
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.vega-embed')).map(embed => {
+    const canvas = embed.querySelector('canvas');
+    const svg = embed.querySelector('svg.marks') || embed.querySelector('svg');
+    const surface = canvas || svg;
+    if (!surface) return {kind: 'none', width: 0, height: 0, drawn: false};
+    const box = surface.getBoundingClientRect();
+    let drawn = false;
+    if (canvas) {
+        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+        for (let i = 3; i < data.length; i += 4) { if (data[i] !== 0) { drawn = true; break; } }
+    } else {
+        drawn = svg.querySelectorAll('path, rect, line, text').length > 0;
+    }
+    return {kind: canvas ? 'canvas' : 'svg', width: box.width, height: box.height, drawn};
+})"""
+
+
+def wait_for_charts(page, count: int) -> list[dict]:
+    """Wait until at least ``count`` charts are drawn and at least 100 px each way; return them all."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # on a timeout, the assertions report what was there
+        page.wait_for_function(
+            f"() => {{ const charts = ({CHARTS_JS})(); return charts.length >= {count} && charts.every("
+            "c => c.drawn && c.width > 100 && c.height > 100); }")
+    return page.evaluate(CHARTS_JS)
 
 
 def test_results_page_draws_its_charts(running_app, page):
@@ -155,9 +166,7 @@ def test_results_page_draws_its_charts(running_app, page):
     page.goto(f"{url}/results")
     wait_until_idle(page)
     page.get_by_text("Gap to peers", exact=True).wait_for()
-    page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 4")
-    page.wait_for_timeout(1000)  # let Vega finish drawing
-    charts = rendered_charts(page)
+    charts = wait_for_charts(page, 4)
     screenshot(page, "results")
     assert len(charts) >= 4, charts  # domain scores, gap, agencies, item distribution
     for chart in charts:
@@ -170,9 +179,7 @@ def test_regions_page_draws_the_heatmap(running_app, page):
     url, _ = running_app
     page.goto(f"{url}/regions")
     wait_until_idle(page)
-    page.wait_for_function("() => document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= 2")
-    page.wait_for_timeout(1000)
-    charts = rendered_charts(page)
+    charts = wait_for_charts(page, 2)
     screenshot(page, "regions")
     assert len(charts) >= 2 and all(c["drawn"] and c["width"] > 100 for c in charts), charts
 
