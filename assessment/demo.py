@@ -353,7 +353,6 @@ def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str
     from assessment.storage import services
     from assessment.storage.imports import import_responses
     from assessment.storage.reference import forces
-    from assessment.tabular import to_csv_bytes
 
     started = time.perf_counter()
     data = generate_demo(questionnaires, forces(), partnerships=partnerships, seed=seed, open_rounds=open_rounds)
@@ -370,7 +369,9 @@ def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str
         services.create_round(session, row.partnership, row.period, questionnaire=row.questionnaire,
                               version=row.version, actor=DEMO_ACTOR, key=row.round)
         services.open_round(session, row.round, actor=DEMO_ACTOR)
-        import_responses(session, row.round, to_csv_bytes(by_round[row.round][columns]), actor=DEMO_ACTOR)
+        # Plain CSV, not the formula-safe export writer: this is data going in, stored exactly as written.
+        csv = by_round[row.round][columns].to_csv(index=False).encode("utf-8")
+        import_responses(session, row.round, csv, actor=DEMO_ACTOR)
         if row.status == "closed":
             services.close_round(session, row.round, actor=DEMO_ACTOR)
         if progress is not None:
