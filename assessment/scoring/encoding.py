@@ -415,14 +415,21 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     slot *= n_items + 1
     slot += item
     slot += 1
-    if n_respondents * (n_items + 1) <= 8 * n + (1 << 22):
-        counts = np.bincount(slot, minlength=n_respondents * (n_items + 1))
-        counts[:: n_items + 1] = 0  # unknown items (reported already)
-        if counts.max(initial=0) > 1:
-            duplicated = (counts[slot] > 1) & (item >= 0)
+    valid = item >= 0
+    size = n_respondents * (n_items + 1)
+    if size <= 8 * n + (1 << 22):
+        # fast check: mark each slot once in a byte grid; as many marks as rows means no duplicate
+        seen = np.zeros(size, dtype=np.uint8)
+        seen[slot] = 1
+        seen[:: n_items + 1] = 0  # the slots of unknown items (reported already)
+        suspect = int(np.count_nonzero(seen)) != int(np.count_nonzero(valid))
+        del seen
+        if suspect:
+            counts = np.bincount(slot, minlength=size)
+            duplicated = (counts[slot] > 1) & valid
             problems.rows(ErrorCode.DUPLICATE_ANSWER, np.flatnonzero(duplicated), "item", lambda row: {})
     else:
-        duplicated = pd.Series(slot).duplicated(keep=False).to_numpy() & (item >= 0)
+        duplicated = pd.Series(slot).duplicated(keep=False).to_numpy() & valid
         problems.rows(ErrorCode.DUPLICATE_ANSWER, np.flatnonzero(duplicated), "item", lambda row: {})
     del slot
 
@@ -451,8 +458,10 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     if "period" in answers.columns and n:
         text = _text(answers["period"])
         row_group = respondent_group[respondent_codes]
+        # a group's first row starts a run of rows of that group: only run starts are candidates
+        runs = np.concatenate([[0], np.flatnonzero(row_group[1:] != row_group[:-1]) + 1])
         first = np.full(n_groups, n, dtype=np.int64)
-        np.minimum.at(first, row_group, np.arange(n, dtype=np.int64))
+        np.minimum.at(first, row_group[runs], runs)
         periods = text.iloc[first].to_numpy(dtype=object)
         blank = np.array([str(value).strip() == "" for value in periods], dtype=bool)
         if blank.any():  # a group whose first row has no period: look at all its rows

@@ -111,7 +111,12 @@ def _categorical(labels, index: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(labels.cat.codes.to_numpy()[index], dtype=labels.dtype, validate=False)
     labels = np.asarray(labels.to_numpy(dtype=object) if isinstance(labels, pd.Series) else list(labels), dtype=object)
     categories, inverse = np.unique(labels.astype(str), return_inverse=True)
-    return _from_codes(inverse.reshape(-1)[index], categories)
+    return _from_codes(inverse.reshape(-1).astype(_code_type(len(categories)))[index], categories)
+
+
+def _code_type(n_categories: int) -> type:
+    """The integer type pandas keeps categorical codes in: gathering codes in it avoids a conversion."""
+    return np.int8 if n_categories < 127 else np.int16 if n_categories < 32767 else np.int32
 
 
 def _from_codes(codes: np.ndarray, categories) -> pd.Categorical:
@@ -363,13 +368,13 @@ def score_encoded(
 
     # respondents (millions of rows: labels are categoricals with sorted categories)
     r_index = np.repeat(np.arange(n_respondents), n_domains)
-    d_index = np.tile(np.arange(n_domains), n_respondents)
+    d_index = np.tile(np.arange(n_domains, dtype=_code_type(n_domains)), n_respondents)
     r_group = respondent_group[r_index]
     respondents = pd.DataFrame({
         "partnership": _categorical(groups["partnership"], r_group),
         "round": _categorical(groups["round"], r_group),
         "respondent": _categorical(encoded.respondents["respondent"], r_index),
-        "agency": _from_codes(respondent_agency[r_index], layout.agency_ids),
+        "agency": _from_codes(respondent_agency.astype(np.int8)[r_index], layout.agency_ids),
         "domain": _from_codes(d_index, layout.domain_ids),
         "score": flat(score),
         "coverage": flat(coverage),
@@ -438,14 +443,14 @@ def score_encoded(
 
     # items (labels are categoricals: one row per partnership, round and item)
     g_i = np.repeat(np.arange(n_groups), n_items)
-    i_i = np.tile(np.arange(n_items), n_groups)
+    i_i = np.tile(np.arange(n_items, dtype=_code_type(n_items)), n_groups)
     count_columns = [f"count_{value}" for value in q.scale.values]
     item_figures = ";".join(("mean", *count_columns))
     item_frame = pd.DataFrame({
         "partnership": _categorical(groups["partnership"], g_i),
         "round": _categorical(groups["round"], g_i),
         "item": _from_codes(i_i, layout.item_ids),
-        "domain": _from_codes(layout.item_domain[i_i], layout.domain_ids),
+        "domain": _from_codes(layout.item_domain.astype(_code_type(n_domains))[i_i], layout.domain_ids),
         "mean": flat(item_mean),
         "n_answered": flat(item_answered).astype(np.int64),
         "n_na": flat(item_na).astype(np.int64),

@@ -209,3 +209,14 @@ def test_period_is_the_first_non_empty_one_of_each_round(mini_v1):
     assert encoded.groups[["partnership", "period"]].values.tolist() == [["Northshire", "2026-H1"], ["Westvale", ""]]
     scores = score_responses(mini_v1, frame)
     assert scores.overall[["partnership", "period"]].values.tolist() == [["Northshire", "2026-H1"], ["Westvale", ""]]
+
+
+def test_period_with_interleaved_rounds(mini_v1):
+    frame = answers("""
+        Northshire,2026-R1,r1,police,governance.joint_board,3,2026-H2
+        Northshire,2026-R0,r1,police,governance.joint_board,3,2026-H1
+        Northshire,2026-R1,r1,police,governance.escalation,3,2026-H2
+        Northshire,2026-R0,r2,police,governance.joint_board,3,2026-H1
+    """, header="partnership,round,respondent,agency,item,value,period\n")
+    groups = encode_answers(mini_v1, frame).groups
+    assert groups[["round", "period"]].values.tolist() == [["2026-R0", "2026-H1"], ["2026-R1", "2026-H2"]]
