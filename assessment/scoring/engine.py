@@ -257,6 +257,35 @@ def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_gr
     return answered, value_sum, counts[:, :, 2], counts[:, :, 1], item_counts
 
 
+def _medians(score, scored, respondent_group, n_scored, scored_key, scored_score) -> np.ndarray:
+    """Median of the scored respondent scores per (group, domain).
+
+    Respondents are sorted by group, so each group's scores fit a (group, domain, place) array padded
+    with NaN; one sort along the last axis puts the NaNs last and the median is read off by position.
+    When one group is far larger than the rest (the padding would be wasteful) a pandas groupby does it.
+    """
+    n_groups, n_domains = n_scored.shape
+    starts = np.searchsorted(respondent_group, np.arange(n_groups))
+    sizes = np.diff(np.append(starts, len(respondent_group)))
+    widest = int(sizes.max(initial=0))
+    median = np.full(n_groups * n_domains, np.nan)
+    if n_groups * widest > 4 * len(respondent_group) + 4096:
+        if len(scored_key):
+            found = pd.Series(scored_score).groupby(scored_key).median()
+            median[found.index.to_numpy()] = found.to_numpy()
+        return median.reshape(n_scored.shape)
+    place = np.arange(len(respondent_group)) - starts[respondent_group]
+    padded = np.full((n_groups, n_domains, widest), np.nan)
+    padded[respondent_group, :, place] = np.where(scored, score, np.nan)
+    padded.sort(axis=2)
+    n = n_scored.reshape(-1)
+    rows = np.flatnonzero(n > 0)
+    flat = padded.reshape(n_groups * n_domains, widest)
+    low, high = flat[rows, (n[rows] - 1) // 2], flat[rows, n[rows] // 2]
+    median[rows] = (low + high) / 2
+    return median.reshape(n_scored.shape)
+
+
 def score_encoded(
     encoded: EncodedAnswers,
     *,
@@ -319,11 +348,7 @@ def score_encoded(
     deviation = scored_score - respondent_mean.reshape(-1)[scored_key]
     squares = np.bincount(scored_key, weights=deviation * deviation, minlength=n_groups * n_domains)
     sd = np.where(n_gd >= 2, np.sqrt(_divide(squares.reshape(n_gd.shape), n_gd - 1.0)), np.nan)
-    median = np.full(n_groups * n_domains, np.nan)
-    if len(scored_key):
-        medians = pd.Series(scored_score).groupby(scored_key).median()
-        median[medians.index.to_numpy()] = medians.to_numpy()
-    median = median.reshape(n_gd.shape)
+    median = _medians(score, scored, respondent_group, n_gd, scored_key, scored_score)
     del scored_key, scored_score, deviation
     dk_total = np.bincount(gd_key.reshape(-1), weights=n_dk.reshape(-1), minlength=n_groups * n_domains)
     slots = np.bincount(gd_key.reshape(-1), weights=n_applicable.reshape(-1), minlength=n_groups * n_domains)
@@ -387,17 +412,19 @@ def score_encoded(
     del r_index, d_index, r_group
 
     # agencies: those with respondents in the round
-    g_a, d_a, a_a = np.nonzero(np.broadcast_to(present[:, None, :], n_scored.shape))
+    cell = np.flatnonzero(np.broadcast_to(present[:, None, :], n_scored.shape))  # (group, domain, agency)
+    g_a, d_a, a_a = cell // (n_domains * n_agencies_all), (cell // n_agencies_all) % n_domains, cell % n_agencies_all
     agencies = pd.DataFrame({
         "partnership": _text(groups["partnership"], g_a),
         "round": _text(groups["round"], g_a),
         "domain": _text(layout.domain_ids, d_a),
         "agency": _text(layout.agency_ids, a_a),
-        "score": agency_mean[g_a, d_a, a_a],
-        "n_respondents": n_scored[g_a, d_a, a_a].astype(np.int64),
-        **_flags(agency_reason[g_a, d_a, a_a], ["", "score", "score"]),
+        "score": agency_mean.reshape(-1)[cell],
+        "n_respondents": n_scored.reshape(-1)[cell].astype(np.int64),
+        **_flags(agency_reason.reshape(-1)[cell], ["", "score", "score"]),
         **carried(g_a),
     }, copy=False)
+    del cell, g_a, d_a, a_a
 
     # partnerships: every partnership, round and domain
     g_p = np.repeat(np.arange(n_groups), n_domains)

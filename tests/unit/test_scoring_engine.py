@@ -105,3 +105,21 @@ def test_empty_answers_give_empty_frames(mini_v1):
 def test_levels_are_nullable_integers(example):
     assert str(example.partnerships["level"].dtype) == "Int64"
     assert str(example.overall["level"].dtype) == "Int64"
+
+
+@pytest.mark.parametrize("sizes", [[3, 1, 4, 2, 5], [6000] + [1] * 40])  # padded sort; pandas fallback
+def test_medians_per_group_and_domain(sizes):
+    rng = np.random.default_rng(7)
+    group = np.repeat(np.arange(len(sizes)), sizes)
+    score = rng.integers(2, 11, size=(len(group), 3)) / 2.0
+    scored = rng.random((len(group), 3)) < 0.8
+    score[~scored] = np.nan
+    n = np.zeros((len(sizes), 3), dtype=np.int64)
+    np.add.at(n, group, scored.astype(np.int64))
+    key = (group[:, None] * 3 + np.arange(3))[scored]
+    got = engine._medians(score, scored, group, n, key, score[scored])
+    for g in range(len(sizes)):
+        for d in range(3):
+            values = score[group == g, d]
+            expected = np.nanmedian(values) if np.isfinite(values).any() else np.nan
+            assert got[g, d] == pytest.approx(expected, nan_ok=True)
