@@ -221,7 +221,7 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     pack[2] = base
     pack[1] = base * base
     value_table = np.concatenate([np.zeros(3), layout.scale_values]).astype(exact)
-    packed = np.rint(pack[shifted] @ to_class).astype(np.int64)
+    packed = np.rint(pack[shifted] @ to_class).astype(np.int32 if exact is np.float32 else np.int64)
     value_sum = (value_table[shifted] @ to_class).astype(float)
     rest, answered = np.divmod(packed, base)
     dk, na = np.divmod(rest, base)
