@@ -27,7 +27,12 @@ st.header("Median score by region and domain")
 st.altair_chart(charts.build_region_heatmap(regions, titles=titles), width="stretch")
 
 st.header("Spread within each region")
-st.altair_chart(charts.build_region_distribution_chart(regions, titles=titles), width="stretch")
+shown_regions = regions[(regions["level"] == "region") & ~regions["suppressed"].astype(bool)]
+if shown_regions.empty:
+    st.info(f"No region has {resources.settings().min_peers} or more partnerships with a closed round in {period}, "
+            "so no regional spread can be shown. The nation figures are in the table below.")
+else:
+    st.altair_chart(charts.build_region_distribution_chart(regions, titles=titles), width="stretch")
 
 st.subheader("Counts and suppression")
 table = regions[["level", "nation", "region", "domain_title", "partnerships", "median", "q1", "q3", "suppressed"]]

@@ -179,9 +179,11 @@ def test_regions_page_draws_the_heatmap(running_app, page):
     url, _ = running_app
     page.goto(f"{url}/regions")
     wait_until_idle(page)
-    charts = wait_for_charts(page, 2)
+    charts = wait_for_charts(page, 1)
     screenshot(page, "regions")
-    assert len(charts) >= 2 and all(c["drawn"] and c["width"] > 100 for c in charts), charts
+    # 12 demo partnerships leave every region below min_peers: the heatmap shows n, the spread says why it is empty
+    assert len(charts) == 1 and charts[0]["drawn"] and charts[0]["height"] > 100, charts
+    assert page.get_by_text("so no regional spread can be shown").count() == 1
 
 
 def test_an_invite_link_opens_the_assessment_and_leaves_the_address_bar(running_app, page):
