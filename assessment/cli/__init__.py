@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import click
 
+from assessment.cli.database import backup, db, export, import_, invite, partnership, restore, round
+from assessment.cli.demo import demo
+from assessment.cli.peers import benchmark, regions, trends
 from assessment.cli.questionnaire import questionnaire
+from assessment.cli.scoring import score
 
 __all__ = ["main"]
 
@@ -19,29 +23,6 @@ def main() -> None:
     """Maturity assessment for police–mental health partnerships."""
 
 
-main.add_command(questionnaire)
-
-
-def _register_optional() -> None:
-    """Register command groups from their modules (each module owns its commands)."""
-    import importlib
-
-    for module, names in (
-        ("assessment.cli.scoring", ("score",)),
-        ("assessment.cli.database", ("db", "partnership", "round", "invite", "import_", "export", "backup", "restore")),
-        ("assessment.cli.demo", ("demo",)),
-        ("assessment.cli.peers", ("benchmark", "regions", "trends")),
-    ):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            command = getattr(mod, name, None)
-            if command is not None:
-                main.add_command(command)
-
-
-_register_optional()
+for _command in (questionnaire, score, db, partnership, round, invite, import_, export, backup, restore, demo,
+                 benchmark, regions, trends):
+    main.add_command(_command)
