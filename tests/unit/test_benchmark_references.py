@@ -3,9 +3,16 @@ scoring engine), so the suite compares like with like."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+
+# benchmarks/ is a folder of the repository, not part of the installed package: make it importable
+# under plain `pytest` too (`python -m pytest` puts the working directory on the path already).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from benchmarks.generate import SCALES, encode_frame, generate
 from benchmarks.references import REFERENCES, assert_engine_matches, labelled
