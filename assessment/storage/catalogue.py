@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pandas as pd
 from sqlalchemy import delete, func, insert, select
@@ -112,20 +111,39 @@ def publish_questionnaire(session: Session, questionnaire: Questionnaire, *, act
                                   row.published_at, True)
 
 
-@lru_cache(maxsize=64)
-def _parse(digest: str, definition_json: str) -> Questionnaire:
-    # Published versions are immutable and keyed by their content hash, so caching the parse is safe.
-    import json
+_PARSED: dict[str, Questionnaire] = {}  # content hash -> model; published versions never change
 
-    return Questionnaire.model_validate(json.loads(definition_json))
+
+def _model(session: Session, condition) -> Questionnaire | None:
+    """The published version matching ``condition``, parsed once per content hash.
+
+    Only the hash is read on every call: the stored definition is loaded and validated the first time a
+    hash is seen (imports and page reads ask for the same version again and again).
+    """
+    digest = session.scalar(select(QuestionnaireVersionRow.content_hash).where(condition))
+    if digest is None:
+        return None
+    if digest not in _PARSED:
+        definition = session.scalar(select(QuestionnaireVersionRow.definition).where(condition))
+        _PARSED[digest] = Questionnaire.model_validate(definition)
+    return _PARSED[digest]
 
 
 def published_questionnaire(session: Session, questionnaire: str, version: str) -> Questionnaire:
     """The published version as a validated, frozen model."""
-    import json
+    found = _model(session, (QuestionnaireVersionRow.questionnaire == questionnaire)
+                   & (QuestionnaireVersionRow.version == version))
+    if found is None:
+        get_version(session, questionnaire, version)  # raises NotFound with the usual message
+    return found
 
-    row = get_version(session, questionnaire, version)
-    return _parse(row.content_hash, json.dumps(row.definition, sort_keys=True))
+
+def questionnaire_of_version_id(session: Session, version_id: int) -> Questionnaire:
+    """The published version with this row id (what a round points at)."""
+    found = _model(session, QuestionnaireVersionRow.id == version_id)
+    if found is None:
+        raise ValueError(f"no published questionnaire version with id {version_id}")
+    return found
 
 
 def list_questionnaire_versions(session: Session) -> pd.DataFrame:

@@ -89,10 +89,9 @@ def round_info(session: Session, key: str) -> RoundInfo:
 
 def round_questionnaire(session: Session, key: str):
     """The published questionnaire version the round uses (a frozen ``Questionnaire``)."""
-    from assessment.storage.catalogue import published_questionnaire
+    from assessment.storage.catalogue import questionnaire_of_version_id
 
-    info = round_info(session, key)
-    return published_questionnaire(session, info.questionnaire, info.version)
+    return questionnaire_of_version_id(session, get_round(session, key).questionnaire_version_id)
 
 
 def create_round(session: Session, partnership: str, period: str, *, questionnaire: str, version: str,
