@@ -176,3 +176,16 @@ def is_demo(version: str) -> bool:
 def _is_demo(version: str) -> bool:
     with reading() as session:
         return demo.is_demo_loaded(session)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def chart_spec(builder: str, view: tuple, _frame: pd.DataFrame, **options) -> dict:
+    """A chart builder's Vega-Lite spec, built once per view.
+
+    ``view`` must identify everything the frame was made from (the data version first, then the round,
+    peer group, domain... the page shows); the frame itself is not hashed. Building and validating an Altair
+    spec costs tens of milliseconds, and every click reruns the page.
+    """
+    from assessment import charts
+
+    return getattr(charts, builder)(_frame, **options).to_dict()

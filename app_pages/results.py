@@ -28,7 +28,8 @@ split = own["split"].astype("boolean").fillna(False).astype(bool)
 st.header("Domain scores and maturity levels")
 st.caption(f"{name} · {own['period'].iloc[0]} · questionnaire {own['version'].iloc[0]}")
 left, right = st.columns([3, 2])
-left.altair_chart(charts.build_domain_scores_chart(own, titles=titles), width="stretch")
+left.vega_lite_chart(resources.chart_spec("build_domain_scores_chart", (version, round_key), own, titles=titles),
+                     width="stretch")
 right.dataframe(
     own[["domain_title", "score", "level_label", "n_respondents", "n_agencies", "dk_rate", "split", "note"]],
     hide_index=True, key="results_scores_table",
@@ -71,8 +72,9 @@ if not gaps.empty:
         st.caption(f"{int(excluded['n_excluded'])} partnership(s) left out of the peers: "
                    f"{excluded['excluded_reasons']}.")
     left, right = st.columns([3, 2])
-    left.altair_chart(charts.build_gap_chart(gaps, titles=titles, peer_group_label=labels.get(peer_group, peer_group)),
-                      width="stretch")
+    left.vega_lite_chart(resources.chart_spec("build_gap_chart", (version, round_key, peer_group), gaps,
+                                              titles=titles, peer_group_label=labels.get(peer_group, peer_group)),
+                         width="stretch")
     hidden = shown["suppressed"].astype(bool)
     shown.loc[hidden, ["median", "q1", "q3", "gap_to_median", "gap_to_top_quartile", "percentile_rank"]] = None
     right.dataframe(
@@ -90,8 +92,8 @@ agencies = widgets.in_domain_order(blank_suppressed(frames["agencies"]), questio
 agencies = agencies.assign(agency_name=agencies["agency"].map(charts.agency_label),
                            domain_title=agencies["domain"].map(titles))
 left, right = st.columns([3, 2])
-left.altair_chart(charts.build_agency_chart(agencies, titles=titles, split_domains=own.loc[split, "domain"].tolist()),
-                  width="stretch")
+left.vega_lite_chart(resources.chart_spec("build_agency_chart", (version, round_key), agencies, titles=titles,
+                                          split_domains=own.loc[split, "domain"].tolist()), width="stretch")
 wide = agencies.pivot_table(index="domain_title", columns="agency_name", values="score", sort=False, dropna=False)
 right.dataframe(wide.round(2).rename_axis("Domain"), key="results_agency_table")
 hidden = agencies[agencies["suppressed"].astype(bool)].drop_duplicates(["agency", "suppression_reason"])
@@ -107,8 +109,8 @@ texts = {item.id: item.text for item in questionnaire.domain(domain).items} if q
 if items["count_1"].isna().all():
     st.info("The answers for this domain are not shown: too few respondents in one of the agencies.")
 else:
-    st.altair_chart(charts.build_item_distribution_chart(items.dropna(subset=["count_1"]), item_texts=texts),
-                    width="stretch")
+    st.vega_lite_chart(resources.chart_spec("build_item_distribution_chart", (version, round_key, domain),
+                                            items.dropna(subset=["count_1"]), item_texts=texts), width="stretch")
 st.dataframe(items.assign(text=items["item"].map(texts))[["text", "mean", "n_answered", "n_na", "n_dk", "dk_rate"]],
              hide_index=True, key="results_items_table",
              column_config={"text": "Item", "mean": st.column_config.NumberColumn("Mean", format="%.2f"),
