@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 
 from assessment.errors import ValidationFailed
 from assessment.questionnaire import Questionnaire, load_questionnaire
+from assessment.scoring import AGENCIES  # the same agency codes as the engine
 
 __all__ = [
     "AGENCIES",
@@ -60,17 +61,6 @@ MINI = ROOT / "tests" / "data" / "questionnaires" / "mini-partnership" / "1.0.0.
 NA_CODE = -1
 DK_CODE = -2
 
-AGENCIES = (
-    "police",
-    "mental_health_trust",
-    "icb",
-    "acute_trust",
-    "ambulance",
-    "local_authority",
-    "vcse",
-    "lived_experience",
-    "other",
-)
 # The mix a partnership board usually invites (share of respondents), and how each agency rates on average.
 _AGENCY_MIX = np.array([0.30, 0.22, 0.08, 0.08, 0.08, 0.10, 0.07, 0.05, 0.02])
 _AGENCY_OFFSET = np.array([0.25, -0.05, 0.10, -0.15, 0.0, -0.10, -0.20, -0.40, 0.0])
