@@ -100,15 +100,11 @@ def questionnaire_versions(version: str) -> pd.DataFrame:
 def partnership_scores(version: str) -> pd.DataFrame:
     """Materialised partnership domain scores of every closed round (peers need them all).
 
-    ``suppressed`` is narrowed to "the score itself is hidden": scoring flags a row when any of its
-    figures is hidden (e.g. only the agreement figures), but a shown score is a valid peer value.
+    Kept as scoring wrote them: ``assessment.peers`` reads ``suppressed_figures`` to decide whether a
+    score is a peer value, and ``blank_suppressed`` hides flagged figures for display.
     """
     with reading() as session:
-        frame = services.partnership_scores(session)
-    if "suppressed_figures" in frame.columns:
-        hidden = frame["suppressed_figures"].astype(str).str.contains(r"(?:^|;)score(?:;|$)", regex=True)
-        frame = frame.assign(suppressed=hidden.to_numpy(dtype=bool))
-    return frame
+        return services.partnership_scores(session)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
