@@ -18,6 +18,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from assessment.vocabulary import AGENCY_LABELS
+
 __all__ = [
     "AGENCY_COLOURS",
     "AGENCY_LABELS",
@@ -50,17 +52,6 @@ OKABE_ITO = {
 GREY = "#999999"
 LIGHT_GREY = "#DDDDDD"
 
-AGENCY_LABELS = {
-    "police": "Police",
-    "mental_health_trust": "Mental health trust",
-    "icb": "Integrated care board",
-    "acute_trust": "Acute hospital trust",
-    "ambulance": "Ambulance service",
-    "local_authority": "Local authority",
-    "vcse": "Voluntary sector (VCSE)",
-    "lived_experience": "Lived experience",
-    "other": "Other",
-}
 #: One fixed colour per agency, the same in every chart; the ninth agency ("other") is grey.
 AGENCY_COLOURS = dict(
     zip(

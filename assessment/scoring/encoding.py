@@ -17,6 +17,7 @@ import pandas as pd
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.questionnaire.schema import Questionnaire
+from assessment.vocabulary import AGENCIES
 
 __all__ = [
     "AGENCIES",
@@ -30,17 +31,6 @@ __all__ = [
     "read_answers_csv",
 ]
 
-AGENCIES = (
-    "police",
-    "mental_health_trust",
-    "icb",
-    "acute_trust",
-    "ambulance",
-    "local_authority",
-    "vcse",
-    "lived_experience",
-    "other",
-)
 ANSWER_COLUMNS = ("partnership", "round", "respondent", "agency", "item", "value")
 CARRIED_COLUMNS = ("questionnaire", "version", "period")
 

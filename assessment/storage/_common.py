@@ -9,6 +9,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from assessment.storage.models import AuditEvent, PartnershipRow, QuestionnaireVersionRow, RoundRow, utcnow
+from assessment.vocabulary import AGENCIES
 
 __all__ = [
     "AGENCY_NAMES",
@@ -24,9 +25,8 @@ __all__ = [
     "get_version",
 ]
 
-# The sectors respondents belong to (the same words as assessment.scoring.AGENCIES).
-AGENCY_NAMES = ("police", "mental_health_trust", "icb", "acute_trust", "ambulance", "local_authority",
-                "vcse", "lived_experience", "other")
+# The sectors respondents belong to: the one list in assessment.vocabulary.
+AGENCY_NAMES = AGENCIES
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
 
 
