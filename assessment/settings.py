@@ -1,17 +1,26 @@
 """Settings, read from the environment by ``load_settings(env)``; nothing is read at import time.
 
 Every setting is listed in ``SETTINGS`` with its environment variable, default and meaning, and
-documented in docs/settings.md (a test keeps the two in step).
+documented in docs/settings.md (a test keeps the two in step). ``Settings`` types each one and holds its
+allowed range (pydantic): a bad value stops the app or command at start with the variable, its value
+and the range. Adding a setting is two lines: a ``Setting(...)`` entry and a ``Settings`` field.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-__all__ = ["SETTINGS", "Setting", "Settings", "default_questionnaires_dir", "load_settings"]
+from annotated_types import Ge, Gt, Le, Lt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from assessment.vocabulary import parse_yes_no
+
+__all__ = ["SETTINGS", "Setting", "Settings", "SettingsError", "allowed_values", "default_questionnaires_dir",
+           "load_settings"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +37,10 @@ def default_questionnaires_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         return in_repo
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+#: A yes/no setting, read by the product's one yes/no parser.
+YesNo = Annotated[bool, BeforeValidator(parse_yes_no)]
 
 
 @dataclass(frozen=True)
@@ -59,53 +72,64 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseModel):
+    """The settings, typed and range-checked: each field is one ``Setting`` above (same name)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
     data_dir: Path
     database_url: str
     questionnaires_dir: Path
     base_url: str
-    demo: bool
-    min_coverage: float
-    split_threshold: float
-    min_group_size: int
-    min_peers: int
-    bootstrap_resamples: int
-    bootstrap_seed: int
-    min_respondents_for_change: int
+    demo: YesNo
+    min_coverage: float = Field(gt=0, le=1)
+    split_threshold: float = Field(gt=0)
+    min_group_size: int = Field(ge=2)
+    min_peers: int = Field(ge=1)
+    bootstrap_resamples: int = Field(ge=100)
+    bootstrap_seed: int = Field(ge=0)
+    min_respondents_for_change: int = Field(ge=2)
 
 
-def _truthy(text: str) -> bool:
-    return text.strip().lower() not in ("0", "false", "no", "off", "")
+class SettingsError(ValueError):
+    """One or more settings have a value outside their allowed range; the message names each variable."""
+
+
+_BOUND_WORDS = ((Gt, "gt", ">"), (Ge, "ge", ">="), (Lt, "lt", "<"), (Le, "le", "<="))
+
+
+def allowed_values(field: str) -> str:
+    """The allowed values of a setting in words, e.g. ``a number > 0 and <= 1`` (from its field's bounds)."""
+    info = Settings.model_fields[field]
+    if info.annotation is bool:
+        return "yes or no (1/0, true/false, yes/no, on/off)"
+    kind = {int: "a whole number", float: "a number", Path: "a folder"}.get(info.annotation, "text")
+    bounds = [f"{sign} {getattr(item, attr):g}" for item in info.metadata
+              for cls, attr, sign in _BOUND_WORDS if isinstance(item, cls)]
+    return f"{kind} {' and '.join(bounds)}" if bounds else kind
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Build the settings from ``env`` (default: the process environment)."""
+    """Build the settings from ``env`` (default: the process environment).
+
+    Raises ``SettingsError`` naming every variable whose value is not allowed, with its value and range.
+    """
     env = os.environ if env is None else env
     raw = {s.field: env.get(s.env, s.default) for s in SETTINGS}
     data_dir = Path(raw["data_dir"]).expanduser()
     url = env.get("ASSESSMENT_DATABASE_URL") or f"sqlite:///{(data_dir / 'assessment.db').as_posix()}"
     qdir = env.get("ASSESSMENT_QUESTIONNAIRES_DIR")
-    types = {f.name: f.type for f in fields(Settings)}
-    values: dict = {}
-    for name, text in raw.items():
-        kind = types[name]
-        try:
-            if kind == "float":
-                values[name] = float(text)
-            elif kind == "int":
-                values[name] = int(text)
-            elif kind == "bool":
-                values[name] = _truthy(text)
-            else:
-                values[name] = text
-        except ValueError as exc:
-            env_name = next(s.env for s in SETTINGS if s.field == name)
-            raise ValueError(f"setting {env_name}={text!r} is not a valid {kind}") from exc
-    values.update(
+    texts = dict(raw)
+    raw.update(
         data_dir=data_dir,
         database_url=url,
         questionnaires_dir=Path(qdir).expanduser() if qdir else default_questionnaires_dir(),
         base_url=raw["base_url"].rstrip("/"),
     )
-    return Settings(**values)
+    try:
+        return Settings(**raw)
+    except ValidationError as exc:
+        env_of = {s.field: s.env for s in SETTINGS}
+        bad = dict.fromkeys(str(error["loc"][0]) for error in exc.errors())
+        lines = [f"{env_of[name]}={texts[name]!r} is not allowed: use {allowed_values(name)}" for name in bad]
+        raise SettingsError("invalid setting(s):\n  " + "\n  ".join(lines)) from exc

@@ -8,7 +8,7 @@ format, the scoring engine, storage, charts and the app can all use it.
 
 from __future__ import annotations
 
-__all__ = ["AGENCIES", "AGENCY_LABELS", "agency_label"]
+__all__ = ["AGENCIES", "AGENCY_LABELS", "FALSE_WORDS", "TRUE_WORDS", "agency_label", "parse_yes_no"]
 
 #: Agency code -> the label users read. The keys, in this order, are the only valid agency codes.
 AGENCY_LABELS: dict[str, str] = {
@@ -30,3 +30,24 @@ AGENCIES: tuple[str, ...] = tuple(AGENCY_LABELS)
 def agency_label(code: str) -> str:
     """The label of an agency code; an unknown code is returned as it is."""
     return AGENCY_LABELS.get(code, code)
+
+
+#: Text read as yes / no (case and surrounding spaces ignored). Empty text is no: a blank cell or an
+#: empty environment variable means the flag is off.
+TRUE_WORDS: frozenset[str] = frozenset({"1", "true", "t", "yes", "y", "on"})
+FALSE_WORDS: frozenset[str] = frozenset({"0", "false", "f", "no", "n", "off", ""})
+
+
+def parse_yes_no(value: object) -> bool:
+    """The one reading of a yes/no value: a bool as it is; text from ``TRUE_WORDS`` or ``FALSE_WORDS``.
+
+    Raises ``ValueError`` for anything else, so a typo ("ture", "maybe") is reported, not guessed.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(f"{value!r} is not yes or no (use one of 1/0, true/false, yes/no, on/off)")

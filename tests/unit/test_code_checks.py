@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from assessment.settings import SETTINGS, Settings, load_settings
+from assessment.settings import SETTINGS, Settings, allowed_values, load_settings
 from tests.conftest import ROOT
 
 
@@ -48,7 +48,11 @@ def test_every_setting_is_documented():
     doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
     for setting in SETTINGS:
         assert re.search(rf"`{setting.env}`", doc), f"{setting.env} missing from docs/settings.md"
-    assert {s.field for s in SETTINGS} == set(Settings.__dataclass_fields__)
+    assert {s.field for s in SETTINGS} == set(Settings.model_fields)
+    rows = {line.split("`")[1]: line for line in doc.splitlines() if line.startswith("| `")}
+    for setting in SETTINGS:
+        if Settings.model_fields[setting.field].metadata:  # a setting with a range documents the range
+            assert allowed_values(setting.field) in rows[setting.env], f"{setting.env}: range not in docs/settings.md"
 
 
 def test_settings_read_from_env_and_reject_bad_values(tmp_path):

@@ -1,0 +1,69 @@
+"""Settings are typed and range-checked at start; a bad value names the variable, its value and the range."""
+
+from __future__ import annotations
+
+import pytest
+
+from assessment.settings import SettingsError, load_settings
+from assessment.vocabulary import parse_yes_no
+
+
+@pytest.mark.parametrize(("env", "value", "allowed"), [
+    ("ASSESSMENT_MIN_GROUP_SIZE", "1", "a whole number >= 2"),
+    ("ASSESSMENT_MIN_GROUP_SIZE", "three", "a whole number >= 2"),
+    ("ASSESSMENT_MIN_COVERAGE", "0", "a number > 0 and <= 1"),
+    ("ASSESSMENT_MIN_COVERAGE", "1.5", "a number > 0 and <= 1"),
+    ("ASSESSMENT_MIN_COVERAGE", "nan", "a number > 0 and <= 1"),
+    ("ASSESSMENT_MIN_PEERS", "0", "a whole number >= 1"),
+    ("ASSESSMENT_BOOTSTRAP_RESAMPLES", "99", "a whole number >= 100"),
+    ("ASSESSMENT_BOOTSTRAP_SEED", "-1", "a whole number >= 0"),
+    ("ASSESSMENT_SPLIT_THRESHOLD", "0", "a number > 0"),
+    ("ASSESSMENT_SPLIT_THRESHOLD", "inf", "a number > 0"),
+    ("ASSESSMENT_MIN_RESPONDENTS_FOR_CHANGE", "1", "a whole number >= 2"),
+    ("ASSESSMENT_DEMO", "maybe", "yes or no"),
+])
+def test_a_value_outside_its_range_stops_the_start_with_variable_value_and_range(env, value, allowed):
+    with pytest.raises(SettingsError) as caught:
+        load_settings({env: value})
+    message = str(caught.value)
+    assert f"{env}={value!r}" in message and allowed in message
+
+
+def test_every_bad_value_is_reported_at_once():
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"ASSESSMENT_MIN_GROUP_SIZE": "1", "ASSESSMENT_MIN_PEERS": "0"})
+    assert "ASSESSMENT_MIN_GROUP_SIZE='1'" in str(caught.value)
+    assert "ASSESSMENT_MIN_PEERS='0'" in str(caught.value)
+
+
+@pytest.mark.parametrize(("env", "value", "field", "expected"), [
+    ("ASSESSMENT_MIN_GROUP_SIZE", "2", "min_group_size", 2),
+    ("ASSESSMENT_MIN_COVERAGE", "1", "min_coverage", 1.0),
+    ("ASSESSMENT_MIN_COVERAGE", "0.01", "min_coverage", 0.01),
+    ("ASSESSMENT_BOOTSTRAP_RESAMPLES", "100", "bootstrap_resamples", 100),
+    ("ASSESSMENT_DEMO", " Off ", "demo", False),
+    ("ASSESSMENT_DEMO", "", "demo", False),
+    ("ASSESSMENT_DEMO", "yes", "demo", True),
+])
+def test_values_at_the_edges_of_their_range_are_accepted(env, value, field, expected):
+    assert getattr(load_settings({env: value}), field) == expected
+
+
+def test_settings_are_frozen():
+    settings = load_settings({})
+    with pytest.raises(ValueError, match="frozen"):
+        settings.min_peers = 10
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1", True), ("TRUE", True), (" yes ", True), ("y", True), ("on", True), ("t", True), (True, True),
+    ("0", False), ("false", False), ("No", False), ("n", False), ("off", False), ("", False), (False, False),
+])
+def test_one_yes_no_parser(text, expected):
+    assert parse_yes_no(text) is expected
+
+
+@pytest.mark.parametrize("text", ["maybe", "ture", "2"])
+def test_the_yes_no_parser_reports_text_it_cannot_read(text):
+    with pytest.raises(ValueError, match=repr(text)):
+        parse_yes_no(text)
