@@ -1,29 +1,46 @@
-"""Tables out of the library: one formula-safe path for every CSV and Excel export.
+"""Tables out of the library: one formula-safe writer for every CSV and Excel export.
 
 A spreadsheet treats a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return as a
 formula (CWE-1236, "CSV injection"). Free text in this product (evidence comments, partnership names) is
 written by respondents, so every export goes through :func:`formula_safe`, which prefixes such text with
-an apostrophe. Numbers stay numbers: ``-0.4`` in a float column is a number, ``"-3 repeat callers"`` in a
-text column is text and gets the prefix.
+an apostrophe, and does the same after every line break inside a cell: a reader that splits a cell at a
+bare carriage return (or an importer that re-reads the lines) must never meet a line starting a formula.
+Numbers stay numbers: ``-0.4`` in a float column is a number, ``"-3 repeat callers"`` in a text column is
+text and gets the prefix.
+
+The CSV writer ends rows with ``\r\n`` (RFC 4180), so Python's ``csv`` module quotes every field that
+holds a carriage return or a line feed: with the default ``\n`` ending, a field holding a bare ``\r`` is
+written unquoted and a reader sees a new row there. Every CSV the app offers for download and every CSV a
+command writes comes from :func:`to_csv_bytes` or :func:`to_csv_text`; a test walks them all.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["FORMULA_PREFIXES", "formula_safe", "safe_text", "to_csv_bytes", "to_xlsx_bytes"]
+__all__ = ["FORMULA_PREFIXES", "formula_safe", "safe_text", "to_csv_bytes", "to_csv_text", "to_xlsx_bytes"]
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A line inside a cell (after \r\n, \r or \n) that starts with one of these gets the apostrophe too.
+_RISKY_LINE = re.compile(r"(\r\n|\r|\n)(?=[=+\-@\t])")
+_HAS_RISKY_LINE = r"[\r\n][=+\-@\t]"
+LINE_TERMINATOR = "\r\n"
 
 
 def safe_text(value: object) -> object:
-    """One cell: text starting with a formula character gets a leading apostrophe; anything else is returned."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    """One cell: text starting a formula, on its first line or any other, gets an apostrophe there.
+
+    Anything that is not text is returned unchanged.
+    """
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_PREFIXES):
+        value = "'" + value
+    return _RISKY_LINE.sub(r"\1'", value)
 
 
 def _is_text_column(series: pd.Series) -> bool:
@@ -33,8 +50,9 @@ def _is_text_column(series: pd.Series) -> bool:
 def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells cannot be read as spreadsheet formulas.
 
-    Text cells (in string or object columns) starting with ``= + - @``, tab or carriage return get a
-    leading ``'``; numeric, boolean and date columns are untouched. Column names are made safe too.
+    Text cells (in string or object columns) starting with ``= + - @``, tab, carriage return or line feed
+    get a leading ``'``, and so does every line inside a cell that starts with ``= + - @`` or tab;
+    numeric, boolean and date columns are untouched. Column names are made safe too.
 
     Parameters
     ----------
@@ -55,17 +73,23 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         text = series.astype("string")
         risky = text.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        risky |= text.str.contains(_HAS_RISKY_LINE, regex=True).fillna(False).astype(bool)
         if risky.any():
             fixed = series.astype(object).copy()
-            fixed[risky.to_numpy()] = ("'" + text[risky]).to_numpy(dtype=object)
+            fixed[risky.to_numpy()] = [safe_text(value) for value in text[risky].to_numpy(dtype=object)]
             out[column] = fixed.astype(series.dtype) if pd.api.types.is_string_dtype(series) else fixed
     out.columns = [safe_text(str(c)) for c in out.columns]
     return out
 
 
+def to_csv_text(frame: pd.DataFrame) -> str:
+    """CSV text, formula-safe, no index; rows end in ``\r\n`` so any field holding a line break is quoted."""
+    return formula_safe(frame).to_csv(index=False, lineterminator=LINE_TERMINATOR)
+
+
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
-    """UTF-8 CSV (with a byte-order mark so Excel reads accents correctly), formula-safe, no index."""
-    return formula_safe(frame).to_csv(index=False).encode("utf-8-sig")
+    """UTF-8 CSV (with a byte-order mark so Excel reads accents correctly): :func:`to_csv_text` as bytes."""
+    return to_csv_text(frame).encode("utf-8-sig")
 
 
 def to_xlsx_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:

@@ -21,7 +21,7 @@ from assessment.peers import (
 )
 from assessment.questionnaire import load_directory
 from assessment.settings import load_settings
-from assessment.tabular import formula_safe, to_csv_bytes
+from assessment.tabular import to_csv_bytes, to_csv_text
 from assessment.trends import domain_trends
 
 __all__ = ["benchmark", "regions", "trends"]
@@ -73,7 +73,7 @@ def _write(frame: pd.DataFrame, out: Path | None) -> None:
     # Six decimals: far below any meaningful difference on a 1-5 scale, and no binary noise (2.9000000000000004).
     frame = frame.round(6)
     if out is None:
-        click.echo(formula_safe(frame).to_csv(index=False), nl=False)
+        click.echo(to_csv_text(frame), nl=False)
     else:
         out.write_bytes(to_csv_bytes(frame))
         click.echo(f"wrote {len(frame)} rows to {out}", err=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -12,6 +11,7 @@ from assessment.errors import ValidationFailed
 from assessment.questionnaire import load_questionnaire
 from assessment.scoring import read_answers_csv, score_responses
 from assessment.settings import load_settings
+from assessment.tabular import to_csv_text
 
 __all__ = ["score"]
 
@@ -68,7 +68,8 @@ def score(questionnaire_path: Path, responses_path: Path, level: str, out_path: 
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
     frame = getattr(scores, LEVELS[level])
+    # The one formula-safe CSV writer (assessment.tabular): respondent ids and names are user text.
     if out_path is None:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        click.echo(to_csv_text(frame), nl=False)
     else:
-        frame.to_csv(out_path, index=False, lineterminator="\n")
+        out_path.write_text(to_csv_text(frame), encoding="utf-8", newline="")
