@@ -45,6 +45,24 @@ class ErrorCode(Enum):
     UNDECLARED_CHANGE = ("undeclared-change", "{detail}: declare it in `changes`")
     ITEM_ID_REUSED = ("item-id-reused", "item id '{id}' was removed in version {removed_in} and cannot name a different item now")
     UNKNOWN_COMPARABLE_DOMAIN = ("unknown-comparable-domain", "comparable_domains names '{id}', which is not a domain of this version")
+    # -- routing, min_items, level descriptions and respondent burden (format 2.0.0, issue 13) --
+    ANSWERED_BY_EMPTY = ("answered-by-empty", "answered_by is empty: leave it out to ask every agency, or name the agencies")
+    DUPLICATE_AGENCY = ("duplicate-agency", "answered_by names agency '{agency}' twice")
+    DOMAIN_NOT_ASKED = ("domain-not-asked", "no agency is asked any item of domain '{id}'")
+    TOO_FEW_ITEMS_FOR_AGENCY = (
+        "too-few-items-for-agency",
+        "domain '{id}' asks {detail}, fewer than min_items ({min_items}): ask each agency at least "
+        "{min_items} of its items or none",
+    )
+    LEVEL_DESCRIPTION_MISSING = ("level-description-missing", "no level description for maturity level {level}")
+    LEVEL_DESCRIPTION_UNKNOWN_LEVEL = (
+        "level-description-unknown-level",
+        "level description for maturity level {level}, which the bands do not have",
+    )
+    TOO_MANY_ITEMS = ("too-many-items", "{count} items in all; a respondent can be asked at most {limit}")
+    TOO_MANY_ITEMS_FOR_AGENCY = (
+        "too-many-items-for-agency", "too many items for one respondent ({detail}); at most {limit} for any one agency"
+    )
 
     # -- answers / responses ---------------------------------------------------------------------
     MISSING_COLUMN = ("missing-column", "required column '{column}' is missing")
@@ -56,6 +74,9 @@ class ErrorCode(Enum):
     RESPONDENT_TWO_PARTNERSHIPS = (
         "respondent-two-partnerships",
         "respondent '{respondent}' appears under more than one partnership",
+    )
+    ITEM_NOT_ASKED = (
+        "item-not-asked", "item '{item}' is not asked of agency '{agency}' (answered_by: {answered_by})"
     )
     DUPLICATE_ANSWER = ("duplicate-answer", "more than one answer for the same partnership, round, respondent and item")
     UNKNOWN_AGENCY = ("unknown-agency", "agency '{agency}' is not one of: {allowed}")

@@ -14,7 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assessment.vocabulary import AGENCIES
+
 __all__ = [
+    "Agency",
     "Band",
     "Change",
     "ChangeKind",
@@ -28,6 +31,9 @@ __all__ = [
 ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 ITEM_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9][a-z0-9_-]*)*$"
 SEMVER_PATTERN = r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$"
+
+#: An agency code from :mod:`assessment.vocabulary` (the JSON Schema lists them as an enum).
+Agency = Literal[AGENCIES]  # type: ignore[valid-type]  # built from the one list of agencies
 
 ChangeKind = Literal["reworded", "added", "removed", "split", "merged", "moved", "rescaled"]
 
@@ -49,6 +55,12 @@ class Scale(_Strict):
     levels: tuple[ScaleLevel, ...] = Field(min_length=2, description="Levels from lowest to highest.")
     allow_na: bool = Field(True, description="Whether respondents may answer NA (not applicable).")
     allow_dk: bool = Field(True, description="Whether respondents may answer DK (don't know).")
+    # Optional keys added in format 2.0.0 leave the content hash alone when absent (``exclude_if``), so
+    # versions published before them keep their hashes.
+    instruction: str = Field(
+        "", exclude_if=lambda v: v == "",
+        description="Plain text shown to every respondent above the items, e.g. how to choose a level.",
+    )
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -83,6 +95,14 @@ class Item(_Strict):
     weight: float = Field(1.0, gt=0, description="Weight within its domain (greater than 0).")
     descriptors: dict[int, str] = Field(description="One concrete, observable descriptor per scale level.")
     sources: tuple[str, ...] = Field((), description="Bibliography keys this item is built from.")
+    answered_by: tuple[Agency, ...] | None = Field(
+        None, exclude_if=lambda v: v is None,
+        description="The agencies this item is asked of (agency codes); absent = every agency.",
+    )
+
+    def asked_of(self, agency: str) -> bool:
+        """Whether respondents of ``agency`` are asked this item."""
+        return self.answered_by is None or agency in self.answered_by
 
 
 class Domain(_Strict):
@@ -93,6 +113,14 @@ class Domain(_Strict):
     description: str = Field("", description="Why this component matters, with sources.")
     weight: float = Field(1.0, gt=0, description="Weight in the overall score (greater than 0).")
     items: tuple[Item, ...] = Field(min_length=1)
+    level_descriptions: dict[int, str] = Field(
+        default_factory=dict, exclude_if=lambda v: not v,
+        description="Maturity level (each bands[].level) -> what that level looks like for the domain as a whole.",
+    )
+
+    def items_for(self, agency: str) -> tuple[Item, ...]:
+        """The items of this domain asked of ``agency``."""
+        return tuple(item for item in self.items if item.asked_of(agency))
 
 
 class Change(_Strict):
@@ -127,6 +155,10 @@ class Questionnaire(_Strict):
         (), description="Domains declared comparable with `previous` even though their items changed."
     )
     bibliography: dict[str, str] = Field(default_factory=dict, description="Source key -> full citation.")
+    min_items: int = Field(
+        1, ge=1, exclude_if=lambda v: v == 1,
+        description="Answered items a respondent needs in a domain for a domain score (as well as the coverage).",
+    )
 
     # -- convenient views (pure, derived) --------------------------------------------------------
     @property
@@ -155,6 +187,15 @@ class Questionnaire(_Strict):
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
+
+    def items_for(self, agency: str) -> tuple[Item, ...]:
+        """The items asked of ``agency``, in questionnaire order."""
+        return tuple(item for item in self.items if item.asked_of(agency))
+
+    @property
+    def routed(self) -> bool:
+        """Whether any item is asked of only some agencies."""
+        return any(item.answered_by is not None for item in self.items)
 
     def level_for(self, score: float) -> Band | None:
         """The highest band whose lower bound the (unrounded) score reaches."""

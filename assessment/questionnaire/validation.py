@@ -19,10 +19,17 @@ from pydantic import ValidationError
 from assessment.errors import ErrorCode, Problem, format_path
 from assessment.questionnaire.crosswalk import build_crosswalk
 from assessment.questionnaire.schema import Questionnaire, version_key
+from assessment.vocabulary import AGENCIES
 
 __all__ = ["ValidationResult", "parse_yaml", "validate_file", "validate_text"]
 
 Loc = tuple[str | int, ...]
+
+#: Respondent burden (issue 13): at most this many items in a questionnaire, and asked of any one agency.
+#: The limits hold from version 2.0.0 on; the published 1.0.0 (70 items) and 1.1.0 (71) predate them.
+MAX_ITEMS = 60
+MAX_ITEMS_PER_AGENCY = 45
+BURDEN_FROM_MAJOR = 2
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same marks, faster
 
 
@@ -114,6 +121,11 @@ def _structure_problems(exc: ValidationError, lines: _LineMap, file: str) -> lis
             problems.append(
                 Problem.make(ErrorCode.MISSING_KEY, file=file, path=path, line=lines.line(loc[:-1]), key=loc[-1])
             )
+        elif kind == "literal_error" and len(loc) >= 2 and loc[-2] == "answered_by":
+            problems.append(
+                Problem.make(ErrorCode.UNKNOWN_AGENCY, file=file, path=path, line=lines.line(loc),
+                             agency=err["input"], allowed=", ".join(AGENCIES))
+            )
         elif kind == "greater_than" and loc and loc[-1] == "weight":
             problems.append(
                 Problem.make(
@@ -170,6 +182,8 @@ def _content_problems(q: Questionnaire, lines: _LineMap, file: str, path: Path |
                 if key not in q.bibliography:
                     add(ErrorCode.UNKNOWN_SOURCE, (*loc, "sources", si), key=key)
 
+    problems += _routing_problems(q, lines, file)
+
     for ci, domain_id in enumerate(q.comparable_domains):
         if domain_id not in seen_domains:
             add(ErrorCode.UNKNOWN_COMPARABLE_DOMAIN, ("comparable_domains", ci), id=domain_id)
@@ -180,6 +194,53 @@ def _content_problems(q: Questionnaire, lines: _LineMap, file: str, path: Path |
             add(ErrorCode.FILENAME_MISMATCH, ("version",), expected=expected)
         elif path.parent.name != q.id:
             add(ErrorCode.FILENAME_MISMATCH, ("id",), expected=expected)
+    return problems
+
+
+def _routing_problems(q: Questionnaire, lines: _LineMap, file: str) -> list[Problem]:
+    """Who is asked what (answered_by, min_items), level descriptions and respondent burden."""
+    problems: list[Problem] = []
+
+    def add(code: ErrorCode, loc: Loc, **fields) -> None:
+        problems.append(Problem.make(code, file=file, path=format_path(loc), line=lines.line(loc), **fields))
+
+    levels = [band.level for band in q.bands]
+    for di, domain in enumerate(q.domains):
+        for ii, item in enumerate(domain.items):
+            loc = ("domains", di, "items", ii, "answered_by")
+            if item.answered_by is not None and not item.answered_by:
+                add(ErrorCode.ANSWERED_BY_EMPTY, loc)
+            seen: set[str] = set()
+            for ai, agency in enumerate(item.answered_by or ()):
+                if agency in seen:
+                    add(ErrorCode.DUPLICATE_AGENCY, (*loc, ai), agency=agency)
+                seen.add(agency)
+        asked = {agency: len(domain.items_for(agency)) for agency in AGENCIES}
+        if not any(asked.values()):
+            add(ErrorCode.DOMAIN_NOT_ASKED, ("domains", di, "id"), id=domain.id)
+        too_few = [f"{agency} {count}" for agency, count in asked.items() if 0 < count < q.min_items]
+        if too_few:
+            add(ErrorCode.TOO_FEW_ITEMS_FOR_AGENCY, ("domains", di, "id"), id=domain.id, min_items=q.min_items,
+                detail=", ".join(too_few))
+        if domain.level_descriptions:
+            loc = ("domains", di, "level_descriptions")
+            for level in levels:
+                if level not in domain.level_descriptions:
+                    add(ErrorCode.LEVEL_DESCRIPTION_MISSING, loc, level=level)
+                elif not domain.level_descriptions[level].strip():
+                    add(ErrorCode.INVALID_VALUE, (*loc, level), detail=f"level description for level {level} is empty")
+            for level in domain.level_descriptions:
+                if level not in levels:
+                    add(ErrorCode.LEVEL_DESCRIPTION_UNKNOWN_LEVEL, (*loc, level), level=level)
+
+    if int(q.version.split(".")[0]) >= BURDEN_FROM_MAJOR:
+        if len(q.items) > MAX_ITEMS:
+            add(ErrorCode.TOO_MANY_ITEMS, ("domains",), count=len(q.items), limit=MAX_ITEMS)
+        counts = {agency: len(q.items_for(agency)) for agency in AGENCIES}
+        over = [f"{agency} {count}" for agency, count in counts.items() if count > MAX_ITEMS_PER_AGENCY]
+        if over:
+            detail = f"every agency {len(q.items)}" if not q.routed else ", ".join(over)
+            add(ErrorCode.TOO_MANY_ITEMS_FOR_AGENCY, ("domains",), detail=detail, limit=MAX_ITEMS_PER_AGENCY)
     return problems
 
 

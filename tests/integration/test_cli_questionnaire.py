@@ -82,6 +82,15 @@ def test_schema_is_a_json_schema_with_the_format_keys(tmp_path):
     assert {"id", "version", "scale", "bands", "domains"} <= set(schema["required"])
     assert schema["additionalProperties"] is False
     assert "from" in schema["$defs"]["Change"]["properties"]
+    # format 2.0.0 keys, optional; answered_by offers exactly the vocabulary's agency codes
+    from assessment.vocabulary import AGENCIES
+
+    assert schema["properties"]["min_items"]["minimum"] == 1 and "min_items" not in schema["required"]
+    assert "instruction" in schema["$defs"]["Scale"]["properties"]
+    assert "level_descriptions" in schema["$defs"]["Domain"]["properties"]
+    answered_by = schema["$defs"]["Item"]["properties"]["answered_by"]
+    assert answered_by["anyOf"][0]["items"]["enum"] == list(AGENCIES)
+    assert "answered_by" not in schema["$defs"]["Item"]["required"]
     out = tmp_path / "schema.json"
     assert run("questionnaire", "schema", "--out", out).exit_code == 0
     assert json.loads(out.read_text()) == schema

@@ -17,7 +17,12 @@ def test_format_doc_example_validates(tmp_path):
     path.write_text(example, encoding="utf-8")
     result = validate_file(path)
     assert result.ok, [str(p) for p in result.problems]
-    assert [d.id for d in result.questionnaire.domains] == ["governance", "safety"]
+    q = result.questionnaire
+    assert [d.id for d in q.domains] == ["governance", "safety"]
+    # the example shows every format 2.0.0 key
+    assert q.min_items == 2 and q.scale.instruction.startswith("Choose the highest level")
+    assert q.item("safety.handover").answered_by == ("police", "ambulance", "mental_health_trust", "acute_trust")
+    assert all(set(d.level_descriptions) == {b.level for b in q.bands} for d in q.domains)
 
 
 def test_format_doc_lists_every_error_code_for_files():

@@ -40,6 +40,10 @@ def test_corpus_covers_the_required_codes():
         ErrorCode.DUPLICATE_ITEM_ID, ErrorCode.WEIGHT_NOT_POSITIVE, ErrorCode.DESCRIPTOR_MISSING,
         ErrorCode.BANDS_START, ErrorCode.BANDS_NOT_INCREASING, ErrorCode.FILENAME_MISMATCH,
         ErrorCode.PREVIOUS_NOT_FOUND, ErrorCode.CHANGE_UNKNOWN_ITEM, ErrorCode.ITEM_ID_REUSED,
+        # format 2.0.0: routing, min_items, level descriptions, respondent burden
+        ErrorCode.UNKNOWN_AGENCY, ErrorCode.ANSWERED_BY_EMPTY, ErrorCode.DUPLICATE_AGENCY, ErrorCode.DOMAIN_NOT_ASKED,
+        ErrorCode.TOO_FEW_ITEMS_FOR_AGENCY, ErrorCode.LEVEL_DESCRIPTION_MISSING,
+        ErrorCode.LEVEL_DESCRIPTION_UNKNOWN_LEVEL, ErrorCode.TOO_MANY_ITEMS, ErrorCode.TOO_MANY_ITEMS_FOR_AGENCY,
     }
     assert {c.code for c in required} <= codes
 
