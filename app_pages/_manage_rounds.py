@@ -8,9 +8,9 @@ import streamlit as st
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from app_pages._manage_catalogue import ACTOR, done
-from assessment.charts import AGENCY_LABELS
 from assessment.storage import services
 from assessment.tabular import to_csv_bytes
+from assessment.vocabulary import AGENCIES, agency_label
 
 
 def rounds_section(version: str) -> None:
@@ -80,7 +80,7 @@ def invitations_section(version: str) -> None:
     if round_key is None:
         return
     with st.form("manage_invite_form"):
-        agency = st.selectbox("Agency", list(AGENCY_LABELS), format_func=AGENCY_LABELS.get, key="manage_invite_agency")
+        agency = st.selectbox("Agency", list(AGENCIES), format_func=agency_label, key="manage_invite_agency")
         count = st.number_input("How many links", min_value=1, max_value=500, value=10, key="manage_invite_count")
         days = st.number_input("Valid for (days)", min_value=1, max_value=180, value=30, key="manage_invite_days")
         if st.form_submit_button("Generate links"):
@@ -95,8 +95,8 @@ def invitations_section(version: str) -> None:
                            file_name=f"{links['round'].iloc[0]}-{links['agency'].iloc[0]}-links.csv",
                            key="manage_links_download", icon=":material/download:")
     st.markdown("**Withdraw links**")
-    agency = st.selectbox("Agency (unused links)", ["every agency", *AGENCY_LABELS], key="manage_revoke_agency",
-                          format_func=lambda a: AGENCY_LABELS.get(a, a))
+    agency = st.selectbox("Agency (unused links)", ["every agency", *AGENCIES], key="manage_revoke_agency",
+                          format_func=agency_label)
     if st.button("Withdraw the unused links", key="manage_revoke"):
         with resources.writing() as session:
             count = services.revoke_round_invitations(session, round_key, actor=ACTOR,
@@ -111,7 +111,7 @@ def tracking_section(version: str) -> None:
         return
     with resources.reading() as session:
         counts = services.response_counts(session, round_key)
-    counts = counts.assign(agency=counts["agency"].map(lambda a: AGENCY_LABELS.get(a, a)))
+    counts = counts.assign(agency=counts["agency"].map(agency_label))
     total = counts[["invited", "started", "submitted"]].sum()
     cols = st.columns(3)
     cols[0].metric("Invited", int(total["invited"]))

@@ -8,6 +8,7 @@ from app_pages import _widgets as widgets
 from assessment import charts
 from assessment.scoring import blank_suppressed
 from assessment.tabular import to_csv_bytes
+from assessment.vocabulary import BUILT_IN_PEER_GROUPS, agency_label, peer_group_label
 
 version = resources.data_version()
 st.title("Results")
@@ -53,18 +54,21 @@ with right:
 
 st.header("Gap to peers")
 place = resources.partnerships(version).set_index("partnership").loc[partnership]
-groups = ["all", "region", "nation", *[g for g in str(place["groups"]).split(";") if g]]
-labels = {"all": "All partnerships", "region": f"Same region ({place['region']})",
-          "nation": f"Same nation ({place['nation']})"}
-peer_group = st.selectbox("Peer group", groups, format_func=lambda g: labels.get(g, f"Peer group: {g}"),
-                          key="results_peer_group")
+groups = [*BUILT_IN_PEER_GROUPS, *[g for g in str(place["groups"]).split(";") if g]]
+
+
+def label(group: str) -> str:
+    return peer_group_label(group, nation=place["nation"], region=place["region"])
+
+
+peer_group = st.selectbox("Peer group", groups, format_func=label, key="results_peer_group")
 gaps, wider = resources.peer_comparison(version, partnership, round_key, peer_group)
 gaps = widgets.in_domain_order(gaps.assign(domain_title=gaps["domain"].map(titles)), questionnaire)
 shown = gaps.copy()
 if wider is not None:
     st.info(f"Too few comparable peers in this group (at least {resources.settings().min_peers} are needed). "
-            f"Try the next wider group: **{labels.get(wider, wider)}**.")
-    st.button(f"Compare with {labels.get(wider, wider).lower()}", key="results_widen",
+            f"Try the next wider group: **{label(wider)}**.")
+    st.button(f"Compare with {label(wider).lower()}", key="results_widen",
               on_click=st.session_state.__setitem__, args=("results_peer_group", wider))
 if not gaps.empty:
     excluded = gaps[["n_excluded", "excluded_reasons"]].iloc[0]
@@ -73,7 +77,7 @@ if not gaps.empty:
                    f"{excluded['excluded_reasons']}.")
     left, right = st.columns([3, 2])
     left.vega_lite_chart(resources.chart_spec("build_gap_chart", (version, round_key, peer_group), gaps,
-                                              titles=titles, peer_group_label=labels.get(peer_group, peer_group)),
+                                              titles=titles, peer_group_label=label(peer_group)),
                          width="stretch")
     hidden = shown["suppressed"].astype(bool)
     shown.loc[hidden, ["median", "q1", "q3", "gap_to_median", "gap_to_top_quartile", "percentile_rank"]] = None
@@ -89,7 +93,7 @@ if not gaps.empty:
 st.header("How each agency sees the partnership")
 frames = resources.round_frames(version, round_key)
 agencies = widgets.in_domain_order(blank_suppressed(frames["agencies"]), questionnaire)
-agencies = agencies.assign(agency_name=agencies["agency"].map(charts.agency_label),
+agencies = agencies.assign(agency_name=agencies["agency"].map(agency_label),
                            domain_title=agencies["domain"].map(titles))
 left, right = st.columns([3, 2])
 left.vega_lite_chart(resources.chart_spec("build_agency_chart", (version, round_key), agencies, titles=titles,

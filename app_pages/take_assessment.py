@@ -9,9 +9,10 @@ import streamlit as st
 
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
-from assessment.charts import agency_label
+from assessment.questionnaire.schema import ANSWER_LABELS
 from assessment.storage import services
 from assessment.storage.invitations import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER
+from assessment.vocabulary import agency_label
 
 if INVITE_PARAMETER in st.query_params:
     st.session_state["take_token"] = st.query_params[INVITE_PARAMETER]
@@ -96,7 +97,7 @@ if problem := st.session_state.pop("take_problem", None):
     st.error(f"Your last answer could not be saved: {problem}")
 step = st.session_state.get("take_step", 0)
 scale = questionnaire.scale
-options = [str(v) for v in scale.values] + (["NA"] if scale.allow_na else []) + (["DK"] if scale.allow_dk else [])
+options = list(scale.accepted_answers())
 
 if step < len(domains):
     domain = domains[step]
@@ -107,7 +108,7 @@ if step < len(domains):
         with st.container(border=True):
             st.markdown(f"**{item.text}**")
             labels = {str(level): f"{level} · {scale.label(level)}: {text}" for level, text in item.descriptors.items()}
-            labels |= {"NA": "Not applicable here", "DK": "Don't know"}
+            labels |= ANSWER_LABELS
             current = values.get(item.id)
             st.radio(item.text, options, index=options.index(current) if current in options else None,
                      format_func=labels.get, key=f"take_value_{item.id}", on_change=save, args=(item.id,),

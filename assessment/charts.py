@@ -18,15 +18,13 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from assessment.vocabulary import AGENCY_LABELS
+from assessment.vocabulary import AGENCY_LABELS, agency_label
 
 __all__ = [
     "AGENCY_COLOURS",
-    "AGENCY_LABELS",
     "ANSWER_COLOURS",
     "OKABE_ITO",
     "VERDICT_COLOURS",
-    "agency_label",
     "build_agency_chart",
     "build_domain_scores_chart",
     "build_gap_chart",
@@ -95,11 +93,6 @@ _VERDICT_SYMBOLS = {
 _SCALE_DOMAIN = [1, 5]
 _FONT = "Source Sans Pro, Arial, sans-serif"
 _LEVEL_TICKS = alt.Axis(values=[1, 2, 3, 4, 5])
-
-
-def agency_label(agency: str) -> str:
-    """The readable name of an agency code (unknown codes are returned unchanged)."""
-    return AGENCY_LABELS.get(agency, agency)
 
 
 # -- helpers ---------------------------------------------------------------------------------------

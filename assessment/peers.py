@@ -29,9 +29,9 @@ from scipy import stats
 from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.questionnaire.crosswalk import compare_versions
 from assessment.questionnaire.schema import Questionnaire, version_key
+from assessment.vocabulary import BUILT_IN_PEER_GROUPS, WIDENING_ORDER
 
 __all__ = [
-    "BUILT_IN_PEER_GROUPS",
     "COMPARISON_COLUMNS",
     "PRACTICE_COLUMNS",
     "REASON_NO_CLOSED_ROUND",
@@ -39,7 +39,6 @@ __all__ = [
     "REASON_NOT_COMPARABLE",
     "REASON_SUPPRESSED",
     "REGION_COLUMNS",
-    "WIDENING_ORDER",
     "compare_regions",
     "compare_with_peers",
     "load_peer_groups",
@@ -58,9 +57,6 @@ COMPARISON_COLUMNS = (
 REGION_COLUMNS = ("level", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
 PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", "score", "q3", "comment")
 
-BUILT_IN_PEER_GROUPS = ("all", "nation", "region")
-#: Peer groups from narrowest to widest; a custom group widens to the region first.
-WIDENING_ORDER = ("region", "nation", "all")
 
 REASON_NO_CLOSED_ROUND = "no closed round in period"
 REASON_NOT_COMPARABLE = "version not comparable"
@@ -250,7 +246,7 @@ def peer_group_members(partnerships: pd.DataFrame, partnership: str, peer_group:
         if not (pairs["group"] == peer_group).any():
             known = sorted(pairs["group"].unique())
             raise ValueError(
-                f"unknown peer group '{peer_group}': use all, nation, region"
+                f"unknown peer group '{peer_group}': use {', '.join(BUILT_IN_PEER_GROUPS)}"
                 + (f" or one of {', '.join(known)}" if known else "")
             )
         chosen = pairs.loc[(pairs["group"] == peer_group) & (pairs["partnership"] != partnership), "partnership"]

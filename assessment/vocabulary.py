@@ -8,7 +8,17 @@ format, the scoring engine, storage, charts and the app can all use it.
 
 from __future__ import annotations
 
-__all__ = ["AGENCIES", "AGENCY_LABELS", "FALSE_WORDS", "TRUE_WORDS", "agency_label", "parse_yes_no"]
+__all__ = [
+    "AGENCIES",
+    "AGENCY_LABELS",
+    "BUILT_IN_PEER_GROUPS",
+    "FALSE_WORDS",
+    "TRUE_WORDS",
+    "WIDENING_ORDER",
+    "agency_label",
+    "parse_yes_no",
+    "peer_group_label",
+]
 
 #: Agency code -> the label users read. The keys, in this order, are the only valid agency codes.
 AGENCY_LABELS: dict[str, str] = {
@@ -30,6 +40,23 @@ AGENCIES: tuple[str, ...] = tuple(AGENCY_LABELS)
 def agency_label(code: str) -> str:
     """The label of an agency code; an unknown code is returned as it is."""
     return AGENCY_LABELS.get(code, code)
+
+
+#: The built-in peer groups, from narrowest to widest: the partnerships in the same region, in the same
+#: nation, and all of them. Any other peer group is a custom group (a named list of partnerships); the
+#: built-in names cannot name one. A custom group widens to the region first.
+WIDENING_ORDER: tuple[str, ...] = ("region", "nation", "all")
+BUILT_IN_PEER_GROUPS: tuple[str, ...] = WIDENING_ORDER[::-1]  # all, nation, region
+
+
+def peer_group_label(group: str, *, nation: str = "", region: str = "") -> str:
+    """What users read for a peer group: ``Same region (South East)``, ``All partnerships``, ``Peer group: x``."""
+    if group == "all":
+        return "All partnerships"
+    if group in ("region", "nation"):
+        place = region if group == "region" else nation
+        return f"Same {group}" + (f" ({place})" if place else "")
+    return f"Peer group: {group}"
 
 
 #: Text read as yes / no (case and surrounding spaces ignored). Empty text is no: a blank cell or an

@@ -37,7 +37,7 @@ import pyarrow.compute as pc
 
 from assessment.errors import ValidationFailed
 from assessment.questionnaire import Questionnaire, load_questionnaire
-from assessment.scoring import AGENCIES  # the same agency codes as the engine
+from assessment.vocabulary import AGENCIES  # the one list of agency codes
 
 __all__ = [
     "AGENCIES",

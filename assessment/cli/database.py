@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session
 from assessment.cli._common import fail_with
 from assessment.errors import ValidationFailed
 from assessment.settings import load_settings
+from assessment.vocabulary import AGENCIES
 
 __all__ = ["backup", "db", "export", "import_", "invite", "partnership", "restore", "round"]
 
-AGENCY_CHOICE = click.Choice(["police", "mental_health_trust", "icb", "acute_trust", "ambulance", "local_authority",
-                              "vcse", "lived_experience", "other"])
+AGENCY_CHOICE = click.Choice(AGENCIES)
 
 
 def default_actor() -> str:

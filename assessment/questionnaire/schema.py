@@ -17,6 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from assessment.vocabulary import AGENCIES
 
 __all__ = [
+    "ANSWER_LABELS",
+    "DONT_KNOW",
+    "NOT_APPLICABLE",
     "Agency",
     "Band",
     "Change",
@@ -40,6 +43,13 @@ ChangeKind = Literal["reworded", "added", "removed", "split", "merged", "moved",
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+#: The two answers that are not a scale level, as stored and in answer files; ``ANSWER_LABELS`` is what
+#: respondents read for them.
+NOT_APPLICABLE = "NA"
+DONT_KNOW = "DK"
+ANSWER_LABELS = {NOT_APPLICABLE: "Not applicable here", DONT_KNOW: "Don't know"}
 
 
 class ScaleLevel(_Strict):
@@ -76,6 +86,13 @@ class Scale(_Strict):
 
     def label(self, value: int) -> str:
         return next(level.label for level in self.levels if level.value == value)
+
+    def accepted_answers(self) -> tuple[str, ...]:
+        """Every answer a respondent may give, as stored: the levels' values as text (lowest first), then
+        ``NA`` and ``DK`` where the scale allows them. An empty answer (not answered) is not listed."""
+        special = [answer for answer, allowed in ((NOT_APPLICABLE, self.allow_na), (DONT_KNOW, self.allow_dk))
+                   if allowed]
+        return (*(str(value) for value in self.values), *special)
 
 
 class Band(_Strict):

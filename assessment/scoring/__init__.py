@@ -7,7 +7,6 @@ formulas and a worked example, are in docs/scoring.md.
 """
 
 from assessment.scoring.encoding import (
-    AGENCIES,
     ANSWER_COLUMNS,
     CARRIED_COLUMNS,
     DK_CODE,
@@ -22,7 +21,6 @@ from assessment.scoring.engine import STATUSES, TOLERANCE, Scores, score_encoded
 from assessment.scoring.suppression import blank_suppressed
 
 __all__ = [
-    "AGENCIES",
     "ANSWER_COLUMNS",
     "CARRIED_COLUMNS",
     "DK_CODE",

@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
-from assessment.questionnaire.schema import Questionnaire
+from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE, Questionnaire
 from assessment.vocabulary import AGENCIES
 
 __all__ = [
-    "AGENCIES",
     "ANSWER_COLUMNS",
     "CARRIED_COLUMNS",
     "DK_CODE",
@@ -249,22 +248,24 @@ class _Problems:
 
 
 def _value_table(questionnaire: Questionnaire, labels: pd.Series) -> np.ndarray:
-    """Per distinct value text: its code, or -10 off scale, -11 NA forbidden, -12 DK forbidden."""
-    scale = questionnaire.scale
-    position = {value: index for index, value in enumerate(scale.values)}
+    """Per distinct value text: its code, or -10 off scale, -11 NA forbidden, -12 DK forbidden.
+
+    The scale's accepted answers decide; a level may be written with spaces or leading zeros (`` 05``).
+    """
+    accepted = questionnaire.scale.accepted_answers()
+    code_of = {answer: index for index, answer in enumerate(accepted) if answer not in (NOT_APPLICABLE, DONT_KNOW)}
+    code_of[NOT_APPLICABLE] = NA_CODE if NOT_APPLICABLE in accepted else -11
+    code_of[DONT_KNOW] = DK_CODE if DONT_KNOW in accepted else -12
     table = np.empty(len(labels), dtype=np.int16)
     for index, label in enumerate(labels.to_numpy(dtype=object)):
         text = str(label).strip()
-        upper = text.upper()
         if text == "":
             code = MISSING_CODE
-        elif upper == "NA":
-            code = NA_CODE if scale.allow_na else -11
-        elif upper == "DK":
-            code = DK_CODE if scale.allow_dk else -12
+        elif text.upper() in (NOT_APPLICABLE, DONT_KNOW):
+            code = code_of[text.upper()]
         else:
             try:
-                code = position.get(int(text), -10)
+                code = code_of.get(str(int(text)), -10)
             except ValueError:
                 code = -10
         table[index] = code
@@ -347,9 +348,7 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     # value
     value_codes, value_labels = columns["value"]
     value_table = _value_table(questionnaire, value_labels)
-    allowed = ", ".join(str(v) for v in questionnaire.scale.values)
-    allowed += (", NA" if questionnaire.scale.allow_na else "") + (", DK" if questionnaire.scale.allow_dk else "")
-    allowed += " or empty"
+    allowed = ", ".join(questionnaire.scale.accepted_answers()) + " or empty"
     for bad_code, error in ((-10, ErrorCode.VALUE_OFF_SCALE), (-11, ErrorCode.NA_NOT_ALLOWED),
                             (-12, ErrorCode.DK_NOT_ALLOWED)):
         bad = value_table == bad_code

@@ -15,13 +15,13 @@ import pandas as pd
 
 from assessment.questionnaire.schema import Questionnaire
 from assessment.scoring.encoding import (
-    AGENCIES,
     CARRIED_COLUMNS,
     MISSING_CODE,
     EncodedAnswers,
     encode_answers,
 )
 from assessment.scoring.suppression import COMPLEMENTARY, NONE, REASONS, SMALL_GROUP, agency_suppression
+from assessment.vocabulary import AGENCIES
 
 __all__ = ["STATUSES", "TOLERANCE", "Scores", "score_encoded", "score_responses"]
 

@@ -12,7 +12,6 @@ from assessment.storage.models import AuditEvent, PartnershipRow, QuestionnaireV
 from assessment.vocabulary import AGENCIES
 
 __all__ = [
-    "AGENCY_NAMES",
     "Conflict",
     "NotFound",
     "StateError",
@@ -25,8 +24,6 @@ __all__ = [
     "get_version",
 ]
 
-# The sectors respondents belong to: the one list in assessment.vocabulary.
-AGENCY_NAMES = AGENCIES
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
 
 
@@ -55,8 +52,8 @@ def check_key(kind: str, key: str) -> str:
 
 
 def check_agency(agency: str) -> str:
-    if agency not in AGENCY_NAMES:
-        raise ValueError(f"agency {agency!r} is not one of: {', '.join(AGENCY_NAMES)}")
+    if agency not in AGENCIES:
+        raise ValueError(f"agency {agency!r} is not one of: {', '.join(AGENCIES)}")
     return agency
 
 

@@ -9,7 +9,6 @@ is not open.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +16,9 @@ import pandas as pd
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
 from assessment.storage._common import StateError, audit, get_round
+from assessment.storage.catalogue import questionnaire_of_version_id
 from assessment.storage.invitations import InvalidInvitation, resolve_invitation
 from assessment.storage.models import (
     AnswerRow,
@@ -59,33 +60,17 @@ class RespondentContext:
     submitted: bool
 
 
-# -- what a questionnaire version accepts (immutable per content hash, so cached) --------------------------
-
-_ALLOWED: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-_ALLOWED_LOCK = threading.Lock()
-
+# -- what a questionnaire version accepts (the published version is parsed once per content hash) -------------
 
 def _allowed(session: Session, version_id: int) -> tuple[frozenset[str], frozenset[str]]:
-    digest = session.scalar(select(QuestionnaireVersionRow.content_hash).where(QuestionnaireVersionRow.id == version_id))
-    cached = _ALLOWED.get(digest)
-    if cached is not None:
-        return cached
-    definition = session.scalar(select(QuestionnaireVersionRow.definition).where(QuestionnaireVersionRow.id == version_id))
-    items = frozenset(item["id"] for domain in definition["domains"] for item in domain["items"])
-    scale = definition["scale"]
-    values = {str(level["value"]) for level in scale["levels"]}
-    if scale.get("allow_na", True):
-        values.add("NA")
-    if scale.get("allow_dk", True):
-        values.add("DK")
-    with _ALLOWED_LOCK:
-        _ALLOWED[digest] = (items, frozenset(values))
-    return _ALLOWED[digest]
+    """The item ids and the accepted answers of a published questionnaire version."""
+    questionnaire = questionnaire_of_version_id(session, version_id)
+    return frozenset(item.id for item in questionnaire.items), frozenset(questionnaire.scale.accepted_answers())
 
 
 def _normalise_value(value: object) -> str:
     text = "" if value is None else str(value).strip()
-    return text.upper() if text.upper() in ("NA", "DK") else text
+    return text.upper() if text.upper() in (NOT_APPLICABLE, DONT_KNOW) else text
 
 
 # -- respondents --------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from assessment.storage.models import (
     PeerGroupRow,
     QuestionnaireVersionRow,
 )
+from assessment.vocabulary import BUILT_IN_PEER_GROUPS
 
 __all__ = [
     "PARTNERSHIP_COLUMNS",
@@ -260,7 +261,7 @@ def set_peer_groups(session: Session, key: str, groups: Sequence[str], *, actor:
 def _set_groups(session: Session, partnership_id: int, groups: Sequence[str]) -> None:
     names = sorted({g.strip() for g in groups if g.strip()})
     for name in names:
-        if name in ("all", "nation", "region") or ";" in name:
+        if name in BUILT_IN_PEER_GROUPS or ";" in name:
             raise ValueError(f"'{name}' cannot name a custom peer group (reserved word or contains ';')")
     if not names:
         return

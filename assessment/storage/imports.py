@@ -24,6 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
 from assessment.storage._common import StateError, audit, get_round
 from assessment.storage.models import AnswerRow, PartnershipRow, RespondentRow, utcnow
 
@@ -218,7 +219,7 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     now = utcnow()
     value = text["value"]
     upper = value.str.upper()
-    value = value.where(~upper.isin(["NA", "DK"]), upper)
+    value = value.where(~upper.isin([NOT_APPLICABLE, DONT_KNOW]), upper)
     numeric = pd.to_numeric(value, errors="coerce")
     value = value.where(numeric.isna(), numeric.astype("Int64").astype(str))
     comment = frame["comment"].astype(str) if "comment" in frame else pd.Series("", index=frame.index, dtype=str)

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.questionnaire import load_questionnaire
-from assessment.scoring import AGENCIES, score_responses
+from assessment.scoring import score_responses
+from assessment.vocabulary import AGENCIES
 
 QUESTIONNAIRE = load_questionnaire(
     Path(__file__).resolve().parents[1] / "data" / "questionnaires" / "mini-partnership" / "1.0.0.yaml")

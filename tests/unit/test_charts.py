@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from assessment import charts
+from assessment.vocabulary import AGENCY_LABELS
 
 TITLES = {
     "governance": "Shared governance and commitment",
@@ -127,7 +128,7 @@ def test_agency_chart_flags_split_domains_in_their_label(agency_scores):
 def test_agency_palette_is_okabe_ito_plus_grey_for_other():
     palette = set(charts.OKABE_ITO.values()) | {charts.GREY}
     assert set(charts.AGENCY_COLOURS.values()) <= palette
-    assert len(set(charts.AGENCY_COLOURS.values())) == len(charts.AGENCY_LABELS)  # one colour each
+    assert len(set(charts.AGENCY_COLOURS.values())) == len(AGENCY_LABELS)  # one colour each
 
 
 def test_item_distribution_gives_shares_of_all_answers_with_n():

@@ -17,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assessment.scoring import AGENCIES, blank_suppressed, score_responses
+from assessment.scoring import blank_suppressed, score_responses
+from assessment.vocabulary import AGENCIES
 
 DOMAIN = "governance"
 
