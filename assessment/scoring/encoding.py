@@ -276,7 +276,8 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     """Validate answers against one questionnaire version and encode them as integer codes.
 
     Checks (every row, all at once): required columns; empty identifiers; unknown agency; unknown item;
-    value off the scale; NA or DK where the scale forbids them; a respondent under two agencies in one
+    value off the scale; NA or DK where the scale forbids them; an answer to an item not asked of the
+    respondent's agency (``answered_by``); a respondent under two agencies in one
     round; a respondent id under two partnerships; two answers for the same (partnership, round,
     respondent, item); ``questionnaire``/``version`` columns naming another questionnaire version.
 
@@ -356,6 +357,18 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
             problems.rows(error, np.flatnonzero(bad[value_codes]), "value",
                           lambda row: {"value": value_labels.iloc[value_codes[row]], "allowed": allowed})
     value = value_table[value_codes].astype(np.int8)
+
+    # routing: an answer (a value, NA or DK) to an item not asked of the respondent's agency. An empty
+    # value is no answer, so a row for every item (a blank template) stays acceptable.
+    if questionnaire.routed:
+        asked = np.array([[item.asked_of(code) for item in questionnaire.items] for code in AGENCIES], dtype=bool)
+        known = (agency >= 0) & (item >= 0) & (value != MISSING_CODE)
+        not_asked = np.zeros(n, dtype=bool)
+        not_asked[known] = ~asked[agency[known], item[known]]
+        if not_asked.any():
+            problems.rows(ErrorCode.ITEM_NOT_ASKED, np.flatnonzero(not_asked), "item",
+                          lambda row: {"item": questionnaire.items[item[row]].id, "agency": AGENCIES[agency[row]],
+                                       "answered_by": ", ".join(questionnaire.items[item[row]].answered_by or ())})
 
     # questionnaire / version columns must name this version (empty is fine); one text comparison
     for column, expected in (("questionnaire", questionnaire.id), ("version", questionnaire.version)):

@@ -25,7 +25,7 @@ from assessment.vocabulary import AGENCIES
 
 __all__ = ["STATUSES", "TOLERANCE", "Scores", "score_encoded", "score_responses"]
 
-STATUSES = ("scored", "insufficient", "not_applicable")
+STATUSES = ("scored", "insufficient", "not_applicable", "not_asked")
 # Thresholds are compared with this tolerance so that a value that is exactly on a threshold in
 # arithmetic (coverage 0.5, a score of 2.6) is not pushed below it by floating-point rounding.
 TOLERANCE = 1e-9
@@ -154,6 +154,10 @@ class _Layout:
     agency_ids: np.ndarray
     agency_rank: np.ndarray  # AGENCIES position -> alphabetical position
     scale_values: np.ndarray
+    # routing (answered_by): what each agency (alphabetical) is asked
+    class_asked: np.ndarray  # (agencies, classes): items of the class asked of the agency
+    item_asked: np.ndarray  # (agencies, items): the item is asked of the agency
+    domain_asked: np.ndarray  # (domains, agencies): the agency is asked at least one item of the domain
 
     @classmethod
     def of(cls, q: Questionnaire) -> _Layout:
@@ -169,6 +173,13 @@ class _Layout:
         item_class = np.array([class_of[(int(d), float(w))] for d, w in zip(item_domain, item_weight, strict=True)])
         class_domain = np.array([pair[0] for pair in pairs])
         agency_ids = np.array(sorted(AGENCIES), dtype=object)
+        answered_by = {item.id: item for item in q.items}
+        item_asked = np.array([[answered_by[item_id].asked_of(agency) for item_id in item_ids] for agency in agency_ids],
+                              dtype=bool)
+        class_asked = np.zeros((len(agency_ids), len(pairs)))
+        np.add.at(class_asked, (slice(None), item_class), item_asked.astype(float))
+        asked_per_domain = np.zeros((len(domain_ids), len(agency_ids)))
+        np.add.at(asked_per_domain, item_domain, item_asked.T.astype(float))
         return cls(
             domain_ids=domain_ids,
             domain_weight=np.array([q.domain(domain_id).weight for domain_id in domain_ids], dtype=float),
@@ -182,6 +193,9 @@ class _Layout:
             agency_ids=agency_ids,
             agency_rank=np.array([list(agency_ids).index(agency) for agency in AGENCIES], dtype=np.int64),
             scale_values=np.array(q.scale.values, dtype=np.int64),
+            class_asked=class_asked,
+            item_asked=item_asked,
+            domain_asked=asked_per_domain > 0,
         )
 
     def per_domain(self, per_class: np.ndarray, weighted: bool = False) -> np.ndarray:
@@ -316,14 +330,19 @@ def score_encoded(
     n_na = layout.per_domain(na_c)
     n_dk = layout.per_domain(dk_c)
     answered_weight = layout.per_domain(answered_c, weighted=True)
-    applicable_weight = layout.per_domain(layout.class_items - na_c, weighted=True)
+    # routing: a respondent's items are those asked of their agency; the others are absent (not NA, not
+    # missing), so they count in neither the applicable weight nor the applicable items
+    class_items = layout.class_asked[respondent_agency] if q.routed else layout.class_items[None, :]
+    applicable_weight = layout.per_domain(class_items - na_c, weighted=True)
     weighted_sum = layout.per_domain(value_sum_c, weighted=True)
-    n_applicable = layout.per_domain(layout.class_items[None, :]) - n_na
-    del answered_c, value_sum_c, na_c, dk_c
+    n_asked = np.broadcast_to(layout.per_domain(class_items), n_na.shape)
+    n_applicable = n_asked - n_na
+    del answered_c, value_sum_c, na_c, dk_c, class_items
 
     coverage = _divide(answered_weight, np.where(n_applicable > 0, applicable_weight, 0.0))
-    scored = (n_applicable > 0) & (n_answered > 0) & (coverage >= min_coverage - TOLERANCE)
-    status = np.where(n_applicable == 0, 2, np.where(scored, 0, 1)).astype(np.int8)
+    # min_items (default 1): one answered item cannot set a domain score when the file asks for more
+    scored = (n_applicable > 0) & (n_answered >= max(q.min_items, 1)) & (coverage >= min_coverage - TOLERANCE)
+    status = np.where(n_asked == 0, 3, np.where(n_applicable == 0, 2, np.where(scored, 0, 1))).astype(np.int8)
     score = np.where(scored, _divide(weighted_sum, np.where(scored, answered_weight, 0.0)), np.nan)
 
     # -- agencies: mean of scored respondents per (group, domain, agency) ------------------------------
@@ -334,8 +353,9 @@ def score_encoded(
     score_sum = np.bincount(agency_key, weights=score[scored], minlength=grid).reshape(n_scored.shape)
     del agency_key
     agency_mean = _divide(score_sum, n_scored)
-    present = np.bincount(respondent_group * n_agencies_all + respondent_agency,
-                          minlength=n_groups * n_agencies_all).reshape(n_groups, n_agencies_all) > 0
+    in_group = np.bincount(respondent_group * n_agencies_all + respondent_agency,
+                           minlength=n_groups * n_agencies_all).reshape(n_groups, n_agencies_all)
+    present = in_group > 0
 
     # -- partnerships ----------------------------------------------------------------------------------
     n_gd = n_scored.sum(axis=2)
@@ -376,8 +396,8 @@ def score_encoded(
     item_na = item_counts[:, :, 2]
     item_dk = item_counts[:, :, 1]
     item_mean = _divide((level_counts * layout.scale_values).sum(axis=2).astype(float), item_answered)
-    respondents_in_group = np.bincount(respondent_group, minlength=n_groups)
-    item_dk_rate = _divide(item_dk.astype(float), (respondents_in_group[:, None] - item_na).astype(float))
+    asked_in_group = in_group @ layout.item_asked.astype(np.int64)  # respondents asked each item
+    item_dk_rate = _divide(item_dk.astype(float), (asked_in_group - item_na).astype(float))
     item_small = (item_answered >= 1) & (item_answered < min_group_size)
     item_domain_hidden = (any_hidden | row_small)[:, layout.item_domain]
     item_reason = np.where(item_small, SMALL_GROUP,
@@ -411,8 +431,8 @@ def score_encoded(
     }, copy=False)
     del r_index, d_index, r_group
 
-    # agencies: those with respondents in the round
-    cell = np.flatnonzero(np.broadcast_to(present[:, None, :], n_scored.shape))  # (group, domain, agency)
+    # agencies: those with respondents in the round and asked at least one item of the domain
+    cell = np.flatnonzero(present[:, None, :] & layout.domain_asked[None, :, :])  # (group, domain, agency)
     g_a, d_a, a_a = cell // (n_domains * n_agencies_all), (cell // n_agencies_all) % n_domains, cell % n_agencies_all
     agencies = pd.DataFrame({
         "partnership": _text(groups["partnership"], g_a),

@@ -62,10 +62,12 @@ class RespondentContext:
 
 # -- what a questionnaire version accepts (the published version is parsed once per content hash) -------------
 
-def _allowed(session: Session, version_id: int) -> tuple[frozenset[str], frozenset[str]]:
-    """The item ids and the accepted answers of a published questionnaire version."""
+def _allowed(session: Session, version_id: int) -> tuple[frozenset[str], frozenset[str], dict[str, frozenset[str]]]:
+    """The item ids, the accepted answers and, per routed item, the agencies it is asked of."""
     questionnaire = questionnaire_of_version_id(session, version_id)
-    return frozenset(item.id for item in questionnaire.items), frozenset(questionnaire.scale.accepted_answers())
+    routed = {item.id: frozenset(item.answered_by) for item in questionnaire.items if item.answered_by is not None}
+    return (frozenset(item.id for item in questionnaire.items), frozenset(questionnaire.scale.accepted_answers()),
+            routed)
 
 
 def _normalise_value(value: object) -> str:
@@ -166,7 +168,7 @@ def save_answers(session: Session, round_key: str, respondent_key: str,
     # FOR SHARE on the round (PostgreSQL): saves run side by side, but never across a close.
     round_row, respondent = _respondent(session, round_key, respondent_key, for_share=True)
     _check_can_answer(session, round_row, respondent)
-    items, values = _allowed(session, round_row.questionnaire_version_id)
+    items, values, routed = _allowed(session, round_row.questionnaire_version_id)
     now = utcnow()
     upserts, clears, wrong = [], [], []
     for record in records:
@@ -175,6 +177,8 @@ def save_answers(session: Session, round_key: str, respondent_key: str,
         comment = "" if record.get("comment") is None else str(record.get("comment"))
         if item not in items:
             wrong.append(f"item '{item}' is not in this questionnaire")
+        elif item in routed and respondent.agency not in routed[item] and (value or comment):
+            wrong.append(f"item '{item}' is not asked of agency '{respondent.agency}'")
         elif value and value not in values:
             wrong.append(f"value '{value}' for item '{item}' is not one of {', '.join(sorted(values))}")
         elif not value and not comment:
