@@ -3,8 +3,10 @@
 Pure functions over loaded :class:`~assessment.questionnaire.schema.Questionnaire` models.
 
 Rule (PRODUCT.md, "Benchmark rules"): a domain is comparable between two versions when its items map one
-to one, rewording allowed; an added, removed, split, merged, moved or rescaled item breaks it, unless the
-newer file lists the domain in ``comparable_domains``. Across several versions a domain is comparable
+to one, rewording allowed; an added, removed, split, merged, moved or rescaled item breaks it, and so does
+an item whose ``answered_by`` changed (other agencies answer it, so the agency means and the
+agency-balanced score mean something else), unless the newer file lists the domain in
+``comparable_domains``. Across several versions a domain is comparable
 only when it is comparable at every step.
 """
 
@@ -13,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from assessment.questionnaire.schema import Questionnaire, version_key
+from assessment.questionnaire.schema import Item, Questionnaire, version_key
+from assessment.vocabulary import AGENCIES
 
 __all__ = [
     "Crosswalk",
@@ -78,6 +81,26 @@ class Crosswalk:
     def item_mapping(self) -> dict[str, tuple[str, ...]]:
         """Old item id -> new item ids (empty tuple when removed)."""
         return {c.old: c.new for c in self.items if c.old is not None}
+
+
+def _asked(item: Item) -> tuple[str, ...]:
+    """The agencies an item is asked of, in vocabulary order (absent ``answered_by`` = every agency)."""
+    return tuple(agency for agency in AGENCIES if item.asked_of(agency))
+
+
+def _routing_changes(old: Questionnaire, new: Questionnaire, rows: list[ItemChange]) -> dict[str, list[str]]:
+    """Domain id -> "item answered_by changed (...)" for kept items asked of other agencies than before."""
+    old_items = {item.id: item for item in old.items}
+    new_items = {item.id: item for item in new.items}
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        if row.change not in COMPARABLE_KINDS or row.old is None:
+            continue  # every other kind breaks the domain already
+        before, after = _asked(old_items[row.old]), _asked(new_items[row.new[0]])
+        if before != after:
+            detail = f"{row.subject} answered_by changed ({', '.join(before)} -> {', '.join(after)})"
+            out.setdefault(row.new_domain or "", []).append(detail)
+    return out
 
 
 def _content_same(a, b) -> bool:
@@ -147,6 +170,7 @@ def _domain_comparability(old: Questionnaire, new: Questionnaire, rows: list[Ite
     old_ids = [d.id for d in old.domains]
     new_ids = [d.id for d in new.domains]
     declared = set(new.comparable_domains)
+    rerouted = _routing_changes(old, new, rows)
     out: list[DomainComparability] = []
     for domain in new_ids + [d for d in old_ids if d not in new_ids]:
         if domain not in old_ids:
@@ -159,7 +183,7 @@ def _domain_comparability(old: Questionnaire, new: Questionnaire, rows: list[Ite
             f"{row.subject} {row.change}"
             for row in rows
             if domain in (row.old_domain, row.new_domain) and row.change not in COMPARABLE_KINDS
-        ]
+        ] + rerouted.get(domain, [])
         if not breaking:
             reworded = sum(1 for r in rows if r.new_domain == domain and r.change == "reworded")
             why = "items map one to one" + (f" ({reworded} reworded)" if reworded else "")

@@ -11,7 +11,13 @@ import pytest
 import yaml
 
 from assessment.errors import ErrorCode
-from assessment.questionnaire import content_hash, load_questionnaire, normalised_definition, validate_text
+from assessment.questionnaire import (
+    content_hash,
+    load_questionnaire,
+    normalised_definition,
+    validate_file,
+    validate_text,
+)
 from assessment.questionnaire.schema import Questionnaire
 from assessment.settings import default_questionnaires_dir
 from assessment.vocabulary import AGENCIES
@@ -137,3 +143,65 @@ def test_min_items_counts_each_agencys_asked_items(mini_v1_path):
     assert validate_text(yaml.safe_dump(data)).ok
     data["min_items"] = 0
     assert [p.code for p in validate_text(yaml.safe_dump(data)).problems] == [ErrorCode.INVALID_VALUE]
+
+
+# -- crosswalk: a changed answered_by breaks comparability -----------------------------------------------------
+
+def _revision(mini_v1_path, edit) -> Questionnaire:
+    data = _mini_data(mini_v1_path)
+    data.update(version="1.0.1", previous="1.0.0")
+    edit(data)
+    return Questionnaire.model_validate(data)
+
+
+def _route(item_id: str, agencies):
+    def edit(data):
+        for domain in data["domains"]:
+            for item in domain["items"]:
+                if item["id"] == item_id:
+                    item["answered_by"] = agencies
+    return edit
+
+
+def test_a_changed_answered_by_makes_the_domain_not_comparable(mini_v1_path, mini_v1, tmp_path):
+    from assessment.questionnaire import build_crosswalk, compare_versions
+
+    new = _revision(mini_v1_path, _route("safety.conveyance", ["police", "ambulance"]))
+    walk = build_crosswalk(mini_v1, new)
+    # the item itself is unchanged (nothing to declare in `changes`); its domain is not comparable
+    assert {c.change for c in walk.items} == {"unchanged"}
+    assert not walk.is_comparable("safety")
+    assert walk.reason("safety") == (
+        "safety.conveyance answered_by changed (" + ", ".join(AGENCIES) + " -> police, ambulance)")
+    assert walk.is_comparable("governance") and walk.is_comparable("triage")
+    assert not compare_versions(mini_v1, new, {"1.0.0": mini_v1, "1.0.1": new})["safety"].comparable
+    # the validator does not ask for a change entry: the revision validates beside 1.0.0
+    folder = tmp_path / "mini-partnership"
+    folder.mkdir()
+    (folder / "1.0.0.yaml").write_text(mini_v1_path.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "1.0.1.yaml").write_text(yaml.safe_dump(normalised_definition(new)), encoding="utf-8")
+    result = validate_file(folder / "1.0.1.yaml")
+    assert result.ok, [str(p) for p in result.problems]
+
+
+def test_a_declared_comparable_domain_stays_comparable_after_rerouting(mini_v1_path, mini_v1):
+    from assessment.questionnaire import build_crosswalk
+
+    def edit(data):
+        _route("safety.conveyance", ["police", "ambulance"])(data)
+        data["comparable_domains"] = ["safety"]
+
+    walk = build_crosswalk(mini_v1, _revision(mini_v1_path, edit))
+    assert walk.is_comparable("safety")
+    assert walk.reason("safety").startswith("declared comparable despite: safety.conveyance answered_by changed")
+
+
+def test_naming_every_agency_is_the_same_as_leaving_answered_by_out(mini_v1_path, mini_v1):
+    from assessment.questionnaire import build_crosswalk
+
+    walk = build_crosswalk(mini_v1, _revision(mini_v1_path, _route("safety.conveyance", list(AGENCIES))))
+    assert walk.is_comparable("safety") and walk.reason("safety") == "items map one to one"
+    # and routing back and forth between two revisions is seen from either side
+    a = _revision(mini_v1_path, _route("governance.escalation", ["police"]))
+    b = _revision(mini_v1_path, _route("governance.escalation", ["police", "icb"]))
+    assert not build_crosswalk(a, b).is_comparable("governance")
