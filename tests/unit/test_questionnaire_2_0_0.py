@@ -1,0 +1,290 @@
+"""The shipped questionnaire 2.0.0: what the practitioners' review asked of it, pinned (issue 13).
+
+These tests read the real file ``questionnaires/police-mental-health/2.0.0.yaml``. They check what a board
+and a re-reviewer rely on: the file validates and revises 1.1.0 with an honest change list; every item says
+who is asked it, what evidence to bring and its sources; the respondent-burden limits and ``min_items`` hold;
+every domain describes each maturity band; no level asks for a trend, uses unobservable praise or leading
+wording, or presents the withdrawn Serenity Integrated Mentoring model as practice; the detention chain and
+the practitioners' topics are items of their own; and the corrected facts are the ones in the file.
+See docs/questionnaire-review.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from assessment.questionnaire import build_crosswalk, load_questionnaire, validate_file
+from assessment.vocabulary import AGENCIES
+
+ROOT = Path(__file__).resolve().parents[2]
+FOLDER = ROOT / "questionnaires" / "police-mental-health"
+FILE = FOLDER / "2.0.0.yaml"
+
+# A level that needs something to have fallen, risen or narrowed measures noise at force-area numbers.
+TREND = re.compile(
+    r"\b(falling|fallen|fall|fell|reduced|reducing|reduction|narrowed|narrowing|fewer|decreas\w*|rising|"
+    r"risen|increas\w*|improv\w*)\b",
+    re.IGNORECASE,
+)
+# Praise that stands in for evidence, and statements that tell the respondent the answer.
+UNOBSERVABLE = re.compile(
+    r"excellent|fully embedded|high trust|embedded culture|world[- ]class|best in class|outstanding",
+    re.IGNORECASE,
+)
+LEADING = re.compile(r"free of coercion|without blame|rather than goodwill", re.IGNORECASE)
+PLACEHOLDER = re.compile(r"lorem|ipsum|\bTODO\b|\bTBD\b|placeholder|\bItem \d|\bxxx\b", re.IGNORECASE)
+HEALTH_BODIES = {"mental_health_trust", "icb", "acute_trust", "ambulance"}
+ALL_AGENCIES = frozenset(AGENCIES)
+
+
+@pytest.fixture(scope="module")
+def q():
+    return load_questionnaire(FILE)
+
+
+@pytest.fixture(scope="module")
+def previous():
+    return load_questionnaire(FOLDER / "1.1.0.yaml")
+
+
+def _descriptor_texts(q):
+    for item in q.items:
+        for level, text in item.descriptors.items():
+            yield f"{item.id} level {level}", text
+    for domain in q.domains:
+        for level, text in domain.level_descriptions.items():
+            yield f"{domain.id} band {level}", text
+
+
+def _all_texts(q, *, notes=True):
+    """Every text in the file; change notes (which quote what 1.1.0 got wrong) only when ``notes``."""
+    yield "title", q.title
+    yield "description", q.description
+    yield "scale.instruction", q.scale.instruction
+    for domain in q.domains:
+        yield domain.id, domain.title
+        yield domain.id, domain.description
+        for item in domain.items:
+            yield item.id, item.text
+            yield item.id, item.guidance
+    yield from _descriptor_texts(q)
+    for change in q.changes if notes else ():
+        yield f"change {change.item}", change.note
+    for key, citation in q.bibliography.items():
+        yield f"bibliography {key}", citation
+
+
+# -- validity and the revision ---------------------------------------------------------------------------
+def test_the_file_validates_without_problems():
+    result = validate_file(FILE)
+
+    assert result.problems == ()
+    assert result.ok
+
+
+def test_it_is_a_new_major_version_revising_1_1_0(q, previous):
+    assert (q.id, q.version, q.previous) == ("police-mental-health", "2.0.0", "1.1.0")
+    assert q.published > previous.published
+
+
+def test_the_computed_crosswalk_equals_the_declared_changes(q, previous):
+    computed = {
+        (row.subject, row.change, tuple(sorted(row.new)) if row.change == "split" else ())
+        for row in build_crosswalk(previous, q).items
+        if row.change != "unchanged"
+    }
+    declared = {
+        (change.item, change.change, tuple(sorted(change.into or ())) if change.change == "split" else ())
+        for change in q.changes
+    }
+    assert computed == declared
+
+
+def test_every_change_says_why(q):
+    short = [change.item for change in q.changes if len(change.note) < 60]
+    assert short == []
+
+
+def test_every_1_1_0_item_is_accounted_for(q, previous):
+    """No old item silently disappears: each is kept, or named by a removal, split or merge."""
+    kept = {item.id for item in q.items}
+    named = {c.item for c in q.changes if c.change in ("removed", "split")}
+    named |= {old for c in q.changes if c.change == "merged" for old in (c.from_ or ())}
+    assert [item.id for item in previous.items if item.id not in kept | named] == []
+
+
+# -- who is asked what, and the burden ---------------------------------------------------------------------
+def test_every_item_names_the_agencies_asked_it(q):
+    for item in q.items:
+        assert item.answered_by, f"{item.id} has no answered_by"
+        assert set(item.answered_by) <= ALL_AGENCIES, item.id
+        assert len(set(item.answered_by)) == len(item.answered_by), f"{item.id} repeats an agency"
+
+
+def test_the_respondent_burden_limits_hold(q):
+    per_agency = Counter(agency for item in q.items for agency in item.answered_by)
+
+    assert len(q.items) <= 60
+    assert max(per_agency.values()) <= 45, per_agency
+    # every agency, including the voluntary sector and lived experience, is asked something
+    assert set(per_agency) == ALL_AGENCIES
+    assert per_agency["lived_experience"] >= 10 and per_agency["vcse"] >= 10, per_agency
+
+
+def test_no_agency_is_asked_fewer_than_min_items_in_a_domain(q):
+    assert q.min_items == 2
+    for domain in q.domains:
+        counts = Counter(agency for item in domain.items for agency in item.answered_by)
+        too_few = {agency: n for agency, n in counts.items() if n < q.min_items}
+        assert too_few == {}, f"{domain.id}: {too_few}"
+
+
+def test_items_are_routed_as_the_practitioners_asked(q):
+    ambulance_response = q.item("crisis_response.ambulance_response").answered_by
+    assert not {"police", "local_authority"} & set(ambulance_response)
+    for item in q.domain("justice").items:
+        assert not {"ambulance", "local_authority", "icb"} & set(item.answered_by), item.id
+    assert not HEALTH_BODIES & set(q.item("triage.call_assessment").answered_by)
+    assert "lived_experience" in q.item("places_of_safety.conveyance").answered_by
+    assert {"lived_experience", "vcse"} <= set(q.item("lived_experience.decisions").answered_by)
+
+
+def test_triage_is_routed_differently_from_1_1_0(q, previous):
+    """1.1.0 asked every agency every item; a changed answered_by makes the domain not comparable."""
+    assert all(item.answered_by is None for item in previous.domain("triage").items)
+    assert all(set(item.answered_by) != ALL_AGENCIES for item in q.domain("triage").items)
+    assert "triage" not in q.comparable_domains
+
+
+# -- what respondents and the board see ----------------------------------------------------------------
+def test_the_scale_says_the_levels_are_cumulative(q):
+    instruction = q.scale.instruction.lower()
+    assert "highest level" in instruction
+    assert "includes" in instruction and "below" in instruction
+
+
+def test_every_domain_describes_each_maturity_band(q):
+    band_levels = {band.level for band in q.bands}
+    for domain in q.domains:
+        assert set(domain.level_descriptions) == band_levels, domain.id
+        texts = [text.strip() for text in domain.level_descriptions.values()]
+        assert all(texts) and len(set(texts)) == len(texts), domain.id
+
+
+def test_every_item_says_what_evidence_to_bring_and_cites_sources_that_resolve(q):
+    for item in q.items:
+        assert len(item.guidance) >= 60 and item.guidance != item.text, item.id
+        assert item.guidance.startswith(("Bring", "Look")), f"{item.id} guidance does not name evidence"
+        assert item.sources, item.id
+        assert [key for key in item.sources if key not in q.bibliography] == [], item.id
+
+
+def test_every_bibliography_entry_is_cited_and_is_a_full_citation(q):
+    cited = {key for item in q.items for key in item.sources}
+    assert set(q.bibliography) == cited
+    assert [key for key, text in q.bibliography.items() if len(text) < 50] == []
+
+
+def test_every_item_has_five_distinct_descriptors(q):
+    for item in q.items:
+        texts = [item.descriptors[level].strip() for level in (1, 2, 3, 4, 5)]
+        assert all(texts) and len(set(texts)) == 5, item.id
+
+
+def test_item_ids_belong_to_their_domain(q):
+    for domain in q.domains:
+        assert [item.id for item in domain.items if not item.id.startswith(f"{domain.id}.")] == []
+
+
+def test_every_domain_says_why_it_matters_with_sources(q):
+    for domain in q.domains:
+        assert len(domain.description) >= 300, domain.id
+        assert re.search(r"\([^()]*\d{4}\)|\([^()]*[A-Z][^()]*\)", domain.description), domain.id
+
+
+# -- the review's content findings ---------------------------------------------------------------------
+def test_no_level_asks_for_a_trend(q):
+    offending = [(where, match.group(0)) for where, text in _descriptor_texts(q) if (match := TREND.search(text))]
+    assert offending == []
+
+
+def test_no_level_uses_praise_instead_of_evidence(q):
+    assert [where for where, text in _all_texts(q, notes=False) if UNOBSERVABLE.search(text)] == []
+
+
+def test_no_statement_or_level_uses_leading_wording(q):
+    texts = [(item.id, item.text) for item in q.items] + list(_descriptor_texts(q))
+    assert [where for where, text in texts if LEADING.search(text)] == []
+
+
+def test_the_withdrawn_sim_model_is_never_presented_as_practice(q):
+    for where, text in _descriptor_texts(q):
+        if re.search(r"serenity|high intensity network", text, re.IGNORECASE):
+            assert re.search(r"concerns|withdrawn|warning", text, re.IGNORECASE), where
+    for key, citation in q.bibliography.items():
+        if re.search(r"serenity|high intensity", citation, re.IGNORECASE):
+            assert "never as a source of practice" in citation, key
+            assert "withdrawn" in citation, key
+
+
+def test_the_2025_act_is_never_said_to_require_what_is_not_in_force(q):
+    for where, text in _all_texts(q, notes=False):
+        assert not re.search(r"(2025|the Act)\W+(now\s+)?requires?", text), where
+    police_custody = q.item("places_of_safety.police_custody")
+    assert "commenced" in police_custody.guidance + police_custody.descriptors[5]
+
+
+def test_the_detention_chain_and_the_practitioners_topics_are_items(q):
+    topics = {
+        "data.s136_dataset": "quarterly joint section 136 dataset",
+        "prevention.repeat_detention_review": "people detained twice or more in 12 months",
+        "detention.amhp_s12_availability": "out-of-hours AMHP and section 12 doctors",
+        "detention.over_24h": "beds and detentions over 24 hours",
+        "detention.absconding": "leaving a place of safety or A&E while detained",
+        "justice.custody_mha_assessment": "Mental Health Act assessments in custody",
+        "places_of_safety.exclusions": "intoxication as a reason for exclusion",
+        "detention.alternatives": "alternatives to section 136 such as voluntary attendance",
+        "health_settings.conveyance_protocol": "Right Care, Right Person phase 3",
+        "detention.ambulance_wait": "police waiting at the scene for an ambulance",
+        "crisis_response.children": "CAMHS crisis response",
+        "places_of_safety.under_18": "under-18 places of safety",
+        "workforce.race_equality_plan": "PCREF and the Police Race Action Plan",
+    }
+    for item_id in topics:
+        assert len(q.item(item_id).sources) >= 2, item_id
+    assert "intoxicated" in q.item("places_of_safety.exclusions").text
+    assert "voluntarily" in q.item("detention.alternatives").text
+    dataset = q.item("data.s136_dataset").descriptors[3]
+    for field in ("first place of safety", "conveyance", "outcome", "repeat", "age", "ethnicity"):
+        assert field in dataset, field
+    assert {"pcref-2023", "prap-2022"} <= set(q.item("workforce.race_equality_plan").sources)
+
+
+def test_lived_experience_is_a_domain_of_its_own(q):
+    domain = q.domain("lived_experience")
+    assert len(domain.items) >= 3
+    assert all("lived_experience" in item.answered_by for item in domain.items)
+
+
+def test_training_covers_health_staff_and_specialists_are_not_sent_by_default(q):
+    training = q.item("workforce.training")
+    assert "health" in training.text and "A&E" in training.descriptors[3]
+    for where, text in _descriptor_texts(q):
+        assert not re.search(r"specialist\w* .*by default", text), where
+
+
+def test_the_corrected_facts_are_the_ones_in_the_file(q):
+    text = " ".join(t for _, t in _all_texts(q, notes=False))
+    for fact in ("31,779", "48%", "354", "49%", "39%", "March 2021", "30 October 2023", "24 May 2022"):
+        assert fact in text, fact
+    for stale in ("6,028", "March 2020 (", "Burgess", "collects no figures on handover"):
+        assert stale not in text, stale
+    assert "missing-person reports" in q.domain("health_settings").description
+
+
+def test_there_is_no_placeholder_text(q):
+    assert [where for where, text in _all_texts(q) if PLACEHOLDER.search(text)] == []
