@@ -6,11 +6,18 @@ choice follows the user from page to page; each page's own widget keys carry the
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from app_pages import _resources as resources
 from assessment.questionnaire.schema import Questionnaire
+
+
+def plain(text: str) -> str:
+    """Text from a questionnaire file shown as written: Markdown (and $ for maths) characters escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
 
 
 def partnership_names(version: str) -> dict[str, str]:

@@ -89,9 +89,11 @@ def go(step: int) -> None:
     st.session_state["take_step"] = step
 
 
-domains = questionnaire.domains
-total = len(questionnaire.items)
-answered = sum(1 for item in questionnaire.items if values.get(item.id))
+# only the items asked of the respondent's agency (answered_by); a domain with none of them is skipped
+asked = {domain.id: domain.items_for(context.agency) for domain in questionnaire.domains}
+domains = [domain for domain in questionnaire.domains if asked[domain.id]]
+total = sum(len(items) for items in asked.values())
+answered = sum(1 for items in asked.values() for item in items if values.get(item.id))
 st.progress(answered / total, text=f"{answered} of {total} statements answered · saved as you go")
 if problem := st.session_state.pop("take_problem", None):
     st.error(f"Your last answer could not be saved: {problem}")
@@ -104,7 +106,9 @@ if step < len(domains):
     st.header(f"{step + 1} of {len(domains)}: {domain.title}")
     if domain.description:
         st.caption(domain.description)
-    for item in domain.items:
+    if scale.instruction:
+        st.info(widgets.plain(scale.instruction), icon=":material/info:")
+    for item in asked[domain.id]:
         with st.container(border=True):
             st.markdown(f"**{item.text}**")
             labels = {str(level): f"{level} · {scale.label(level)}: {text}" for level, text in item.descriptors.items()}
@@ -122,10 +126,10 @@ if step < len(domains):
     st.stop()
 
 st.header("Review and submit")
-missing = [(d.title, item.text) for d in domains for item in d.items if not values.get(item.id)]
+missing = [(d.title, item.text) for d in domains for item in asked[d.id] if not values.get(item.id)]
 for number, domain in enumerate(domains):
-    done = sum(1 for item in domain.items if values.get(item.id))
-    st.button(f"{domain.title}: {done} of {len(domain.items)} answered", key=f"take_goto_{domain.id}",
+    done = sum(1 for item in asked[domain.id] if values.get(item.id))
+    st.button(f"{domain.title}: {done} of {len(asked[domain.id])} answered", key=f"take_goto_{domain.id}",
               on_click=go, args=(number,), icon=":material/edit:")
 if missing:
     st.warning(f"{len(missing)} statement(s) are not answered. You can still submit: unanswered statements "
