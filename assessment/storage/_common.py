@@ -73,13 +73,21 @@ def get_partnership(session: Session, key: str) -> PartnershipRow:
 
 
 def get_round(session: Session, key: str, *, for_update: bool = False, for_share: bool = False) -> RoundRow:
-    """The round by key. ``for_update`` locks it against other changes (a state transition);
-    ``for_share`` lets many answer saves proceed together but waits for a transition (PostgreSQL)."""
+    """The round by key, read afresh when locked.
+
+    ``for_update`` locks it against other changes (a state transition); ``for_share`` lets many answer
+    saves and imports proceed together but waits for a transition. On PostgreSQL these are row locks; on
+    SQLite the write transaction (``BEGIN IMMEDIATE``) already holds the database's write lock, and a
+    session without it is refused, because a status read there could change before the write lands.
+    """
     query = select(RoundRow).where(RoundRow.key == key)
-    if for_update:
-        query = query.with_for_update()
-    elif for_share:
-        query = query.with_for_update(read=True)
+    if for_update or for_share:
+        from assessment.storage.db import holds_write_lock
+
+        if not holds_write_lock(session):
+            raise RuntimeError("changing a round's answers or status needs a write transaction: open the "
+                               "session with `factory.begin()` (assessment.storage.db.make_session_factory)")
+        query = query.with_for_update(read=not for_update).execution_options(populate_existing=True)
     row = session.scalar(query)
     if row is None:
         raise NotFound(f"no round '{key}' (list rounds with `assessment round list`)")

@@ -4,6 +4,11 @@ An answer is one row per respondent and item: a scale value (``"1"``..``"5"`` on
 ``"NA"`` (not applicable here) or ``"DK"`` (don't know), plus an optional evidence comment stored exactly
 as written. Saving is an idempotent upsert; it is refused once the respondent has submitted or the round
 is not open.
+
+A save or a submission and the round's closing never cross: the round's status is checked under the round
+lock (``FOR SHARE`` on PostgreSQL, the write transaction on SQLite) that closing must take exclusively, so an
+answer whose save reported success is in the closed round's scores, or the save is refused with "this round
+has closed".
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
+from assessment.storage import checkpoints
 from assessment.storage._common import StateError, audit, get_round
 from assessment.storage.catalogue import questionnaire_of_version_id
 from assessment.storage.invitations import InvalidInvitation, resolve_invitation
@@ -126,6 +132,8 @@ def _respondent(session: Session, round_key: str, respondent_key: str, *,
 def _check_can_answer(session: Session, round_row: RoundRow, respondent: RespondentRow) -> None:
     if respondent.submitted_at is not None:
         raise StateError("these answers were already submitted and can no longer be changed")
+    if round_row.status == "closed":
+        raise StateError(f"this round has closed: round '{round_row.key}' no longer accepts answers")
     if round_row.status != "open":
         raise StateError(f"round '{round_row.key}' is {round_row.status}: answers can only be saved while it is open")
     if respondent.invitation_id is not None:
@@ -188,6 +196,7 @@ def save_answers(session: Session, round_key: str, respondent_key: str,
                             "updated_at": now})
     if wrong:
         raise ValueError("; ".join(wrong))
+    checkpoints.reached("answers.checked", session, round=round_key, respondent=respondent_key)
     if clears:
         session.execute(delete(AnswerRow).where(AnswerRow.respondent_id == respondent.id, AnswerRow.item.in_(clears)))
     if upserts:
@@ -208,6 +217,7 @@ def submit_respondent(session: Session, round_key: str, respondent_key: str, *, 
     """
     round_row, respondent = _respondent(session, round_key, respondent_key, for_share=True)
     _check_can_answer(session, round_row, respondent)
+    checkpoints.reached("answers.checked", session, round=round_key, respondent=respondent_key)
     now = utcnow()
     if respondent.invitation_id is not None:
         counted = session.execute(

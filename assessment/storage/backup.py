@@ -60,10 +60,9 @@ def backup(engine: Engine, path: str | Path) -> BackupInfo:
     tmp = path.with_name(path.name + ".partial")
     with engine.connect() as connection, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         # One snapshot for every table, while the app keeps writing.
+        # (SQLite: the engine begins a read transaction at the first statement, see storage/db.py.)
         if engine.dialect.name == "postgresql":
             connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        elif engine.dialect.name == "sqlite":
-            connection.exec_driver_sql("BEGIN")  # the sqlite3 driver does not open read transactions itself
         for table in Base.metadata.sorted_tables:
             names = [c.name for c in table.columns]
             columns[table.name] = names

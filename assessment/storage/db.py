@@ -3,24 +3,41 @@
 The default database is an SQLite file in the data folder (WAL journal, foreign keys on, a busy timeout so
 concurrent writers wait instead of failing). Multi-user deployments point ``ASSESSMENT_DATABASE_URL`` at
 PostgreSQL (``postgresql+psycopg://user@host:5432/db``); nothing in the storage layer assumes SQLite.
+
+Write transactions and the round lock
+-------------------------------------
+``factory.begin()`` is a write transaction, ``factory()`` a read session. On PostgreSQL the difference is
+only the row locks the service functions take (``FOR SHARE`` on the round for an answer save, submission or
+import, ``FOR UPDATE`` to close it). On SQLite there are no row locks: a write transaction must hold the
+database's write lock from its first statement, or a status check can read an open round that another
+transaction closes before the write lands. The sqlite3 driver begins a transaction only at the first
+INSERT/UPDATE/DELETE, so SQLAlchemy's documented recipe takes over: the driver's own BEGIN is switched off
+(``isolation_level = None``) and the engine's ``begin`` event emits ``BEGIN IMMEDIATE`` for write
+transactions and a plain (deferred) ``BEGIN`` for read sessions, which stay cheap: in WAL mode a reader
+never waits for the writer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = [
     "UPGRADE_LOCK_KEY",
+    "SessionFactory",
     "alembic_config",
     "current_revision",
     "head_revision",
+    "holds_write_lock",
     "make_engine",
     "make_session_factory",
     "upgrade",
+    "write_engine",
 ]
 
 # Any fixed 64-bit number: replicas starting at once queue on this PostgreSQL advisory lock.
@@ -29,13 +46,45 @@ SQLITE_TIMEOUT_SECONDS = 15
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+# The execution option that says how an SQLite transaction begins ("IMMEDIATE" for a write transaction).
+SQLITE_BEGIN_OPTION = "assessment_sqlite_begin"
+_BEGUN_AS = "assessment_sqlite_begun_as"  # kept in the connection's info: how its current transaction began
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The driver must not begin transactions itself (it would do so lazily, at the first write): the
+    # engine's "begin" event does it (SQLAlchemy's recipe for transaction control with sqlite3).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_TIMEOUT_SECONDS * 1000}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = "IMMEDIATE" if connection.get_execution_options().get(SQLITE_BEGIN_OPTION) == "IMMEDIATE" else "DEFERRED"
+    connection.exec_driver_sql(f"BEGIN {mode}")
+    connection.info[_BEGUN_AS] = mode
+
+
+def write_engine(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions are write transactions: ``BEGIN IMMEDIATE`` on SQLite,
+    so the write lock is held from the first statement; nothing changes on other databases."""
+    return engine.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def holds_write_lock(session: Session) -> bool:
+    """Whether the session's transaction may rely on what it reads staying true until it commits.
+
+    Always true on PostgreSQL (the callers take row locks); on SQLite only in a write transaction
+    (``BEGIN IMMEDIATE``, i.e. a session from ``factory.begin()``).
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return True
+    return connection.info.get(_BEGUN_AS) == "IMMEDIATE"
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -57,14 +106,30 @@ def make_engine(url: str, **kwargs) -> Engine:
         connect_args.update(kwargs.pop("connect_args", {}))
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """``sessionmaker(engine, expire_on_commit=False)``: objects stay readable after the caller commits."""
-    return sessionmaker(engine, expire_on_commit=False)
+class SessionFactory(sessionmaker[Session]):
+    """``factory()`` is a read session; ``with factory.begin() as session:`` is one write transaction
+    (committed at the end, rolled back on an exception), which on SQLite begins ``IMMEDIATE``."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.writer = write_engine(engine)
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:  # type: ignore[override]
+        with self(bind=self.writer) as session, session.begin():
+            yield session
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
+    """Sessions on ``engine`` with ``expire_on_commit=False`` (objects stay readable after the caller commits):
+    ``factory()`` to read, ``factory.begin()`` to write (see the module's notes on write transactions)."""
+    return SessionFactory(engine)
 
 
 def alembic_config(connection=None):
@@ -106,7 +171,7 @@ def upgrade(engine: Engine, *, load_reference: bool = True) -> None:
     from alembic import command
 
     is_postgres = engine.dialect.name == "postgresql"
-    with engine.connect() as connection:
+    with write_engine(engine).connect() as connection:
         if is_postgres:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             connection.commit()

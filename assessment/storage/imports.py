@@ -6,6 +6,11 @@ this round, that no respondent is already in the round, and then every rule of
 respondent under two agencies...), so the rules live in one place. Every problem is reported at once with
 its row and column (row 1 is the header). Only then are respondents and answers inserted, in chunks,
 inside the caller's transaction: a failure leaves the database exactly as it was.
+
+Before writing, the import takes the round lock (``FOR SHARE`` on PostgreSQL; on SQLite the write
+transaction holds the database's write lock) and checks the round's status again: a close that committed
+while the file was being checked refuses the import, and a close that comes later waits for it, so the
+closed round's scores include every imported respondent.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
+from assessment.storage import checkpoints
 from assessment.storage._common import StateError, audit, get_round
 from assessment.storage.models import AnswerRow, PartnershipRow, RespondentRow, utcnow
 
@@ -138,6 +144,12 @@ def _write_answers(session: Session, now, respondent_ids, items, values, comment
     return total
 
 
+def _refuse_closed(round_row) -> None:
+    if round_row.status == "closed":
+        raise StateError(f"this round has closed: reopen round '{round_row.key}' before importing responses; "
+                         "nothing was imported")
+
+
 def import_responses(session: Session, round_key: str, source: str | Path | bytes | IO[bytes], *, actor: str,
                      progress: Progress | None = None, chunk_size: int = CHUNK_SIZE) -> ImportReport:
     """Import a responses CSV into a draft or open round, atomically (the caller commits).
@@ -165,8 +177,7 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     round_row = get_round(session, round_key)
-    if round_row.status == "closed":
-        raise StateError(f"round '{round_key}' is closed: reopen it before importing responses")
+    _refuse_closed(round_row)
     data, name = _read_bytes(source)
     try:
         data.decode("utf-8-sig")
@@ -216,6 +227,10 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
         raise ValidationFailed(problems, f"{name}: {len(problems)} problem(s) listed (at most {MAX_ROWS_REPORTED} "
                                          "rows of each kind); nothing was imported")
 
+    # The round may have closed while the file was checked: lock it and look again (see the module's notes).
+    round_row = get_round(session, round_key, for_share=True)
+    _refuse_closed(round_row)
+    checkpoints.reached("import.checked", session, round=round_key)
     now = utcnow()
     value = text["value"]
     upper = value.str.upper()

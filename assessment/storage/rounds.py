@@ -21,6 +21,7 @@ import pandas as pd
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from assessment.storage import checkpoints
 from assessment.storage._common import (
     Conflict,
     StateError,
@@ -142,11 +143,17 @@ def open_round(session: Session, key: str, *, actor: str) -> RoundInfo:
 
 def close_round(session: Session, key: str, *, actor: str, min_coverage: float = 0.5,
                 split_threshold: float = 1.0, min_group_size: int = 3) -> RoundInfo:
-    """open -> closed: answers are frozen and the round's scores are computed and stored (official)."""
+    """open -> closed: answers are frozen and the round's scores are computed and stored (official).
+
+    The round is locked first (``FOR UPDATE`` on PostgreSQL, the write transaction on SQLite), so the close
+    waits for every save, submission and import in flight and the scores include them; anything that
+    comes after sees the round closed and is refused.
+    """
     row = _transition(session, key, actor, "open", "closed", "closed", min_coverage=min_coverage,
                       split_threshold=split_threshold, min_group_size=min_group_size)
     _materialise(session, row, min_coverage=min_coverage, split_threshold=split_threshold,
                  min_group_size=min_group_size)
+    checkpoints.reached("round.closing", session, round=key)
     return _info(session, row)
 
 
