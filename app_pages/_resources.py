@@ -100,8 +100,8 @@ def questionnaire_versions(version: str) -> pd.DataFrame:
 def partnership_scores(version: str) -> pd.DataFrame:
     """Materialised partnership domain scores of every closed round (peers need them all).
 
-    Kept as scoring wrote them: ``assessment.peers`` reads ``suppressed_figures`` to decide whether a
-    score is a peer value, and ``blank_suppressed`` hides flagged figures for display.
+    Kept as scoring wrote them: ``assessment.peers`` reads ``score_hidden`` to decide whether a score is
+    a peer value, and ``assessment.disclosure.blank_suppressed`` hides flagged figures for display.
     """
     with reading() as session:
         return services.partnership_scores(session)

@@ -128,7 +128,7 @@ if questionnaire is not None:
             if item.guidance:
                 st.caption(f"Evidence to look at: {item.guidance}")
 
-export = pd.merge(own.drop(columns=["note", "suppressed_figures"], errors="ignore"),
+export = pd.merge(own.drop(columns=["note"], errors="ignore"),
                   shown[["domain", "n_peers", "median", "q1", "q3", "gap_to_median", "gap_to_top_quartile"]]
                   .rename(columns={"median": "peer_median", "q1": "peer_q1", "q3": "peer_q3"}),
                   on="domain", how="left") if not shown.empty else own

@@ -3,7 +3,7 @@
 Pure functions over partnership-level score frames (the ``partnerships`` frame of
 :func:`assessment.scoring.score_responses`, or the same columns read from a CSV) and the Partnerships frame
 (``partnership, nation, region, groups`` with optional ``share_practice`` and ``named_to_peers``). Nothing here
-reads the database or the clock; :func:`load_peer_groups` is the only function that reads a file.
+reads a file, the database or the clock (custom peer group files are read by :mod:`assessment.peer_groups`).
 
 Rules (PRODUCT.md, "Benchmark rules"; docs/benchmarking.md):
 
@@ -18,15 +18,13 @@ Rules (PRODUCT.md, "Benchmark rules"; docs/benchmarking.md):
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.disclosure import score_hidden, yes_no_column
 from assessment.questionnaire.crosswalk import compare_versions
 from assessment.questionnaire.schema import Questionnaire, version_key
 from assessment.vocabulary import BUILT_IN_PEER_GROUPS, WIDENING_ORDER
@@ -41,8 +39,6 @@ __all__ = [
     "REGION_COLUMNS",
     "compare_regions",
     "compare_with_peers",
-    "load_peer_groups",
-    "parse_peer_groups",
     "peer_group_members",
     "promising_practices",
     "region_matrix",
@@ -65,7 +61,6 @@ REASON_SUPPRESSED = "score suppressed"
 _REASON_ORDER = (REASON_NO_CLOSED_ROUND, REASON_NOT_COMPARABLE, REASON_NO_SCORE, REASON_SUPPRESSED)
 
 _SCORE_COLUMNS = ("partnership", "round", "domain", "score")
-_TRUE_TEXT = frozenset({"true", "1", "yes", "y", "t"})
 
 Questionnaires = Mapping[tuple[str, str], Questionnaire]
 
@@ -77,14 +72,6 @@ def _require(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} frame lacks column(s) {', '.join(missing)}")
-
-
-def _as_bool(series: pd.Series) -> pd.Series:
-    """Booleans from bools or text ('True', 'yes', '1'); missing is False."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.fillna(False).astype(bool)
-    text = series.astype("string").fillna("").str.strip().str.lower()
-    return text.isin(_TRUE_TEXT).astype(bool)
 
 
 def _groups_text(value: object) -> str:
@@ -108,7 +95,7 @@ def _partnership_frame(partnerships: pd.DataFrame) -> pd.DataFrame:
         index=partnerships.index,
     )
     for flag in ("share_practice", "named_to_peers"):
-        out[flag] = _as_bool(partnerships[flag]) if flag in partnerships else False
+        out[flag] = yes_no_column(partnerships[flag], flag) if flag in partnerships else False
     if out["partnership"].duplicated().any():
         dup = sorted(out.loc[out["partnership"].duplicated(), "partnership"].unique())
         raise ValueError(f"partnership(s) listed twice in the partnerships frame: {', '.join(dup)}")
@@ -140,10 +127,10 @@ def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
     out["has_versions"] = "questionnaire" in scores and "version" in scores
     out["questionnaire"] = scores["questionnaire"].astype(str) if "questionnaire" in scores else ""
     out["version"] = scores["version"].astype(str) if "version" in scores else ""
-    out["suppressed"] = _score_hidden(scores)
+    out["suppressed"] = score_hidden(scores).to_numpy(dtype=bool)
     # A round is official when it is closed. Frames without a round status hold closed rounds only.
     if "closed" in scores:
-        out["closed"] = _as_bool(scores["closed"])
+        out["closed"] = yes_no_column(scores["closed"], "closed")
     elif "round_status" in scores:
         out["closed"] = scores["round_status"].astype("string").fillna("").str.lower().eq("closed").astype(bool)
     else:
@@ -157,24 +144,6 @@ def _period_or_round(frame: pd.DataFrame, rounds: pd.Series) -> pd.Series:
         return rounds
     period = frame["period"].astype("string").fillna("").str.strip()
     return period.where(period != "", rounds).astype(str)
-
-
-def _score_hidden(scores: pd.DataFrame) -> pd.Series | bool:
-    """Whether each row's score itself is suppressed (hidden for a small group).
-
-    The scoring engine flags a row ``suppressed`` also when only its agreement figures (median, SD, agency
-    gap) are hidden; those scores are shown and are peer values. So ``suppressed_figures`` decides when
-    present (the score is hidden when it lists ``score``), then ``suppression_reason == "small_group"``,
-    then the ``suppressed`` flag.
-    """
-    if "suppressed_figures" in scores:
-        figures = scores["suppressed_figures"].astype("string").fillna("")
-        return figures.str.contains(r"(?:^|;)\s*score\s*(?:;|$)", regex=True).astype(bool)
-    if "suppression_reason" in scores:
-        return scores["suppression_reason"].astype("string").fillna("").eq("small_group").astype(bool)
-    if "suppressed" in scores:
-        return _as_bool(scores["suppressed"])
-    return False
 
 
 def _round_order(rounds: pd.Series) -> np.ndarray:
@@ -253,73 +222,6 @@ def peer_group_members(partnerships: pd.DataFrame, partnership: str, peer_group:
     return sorted(chosen.unique().tolist())
 
 
-def parse_peer_groups(text: str, *, format: str, file: str = "") -> dict[str, tuple[str, ...]]:
-    """Custom peer groups from CSV text (columns ``group, partnership``) or YAML (``{group: [partnerships]}``).
-
-    Raises ``ValidationFailed`` listing every problem (missing column, empty names, reserved group names
-    ``all``/``nation``/``region``).
-    """
-    problems: list[Problem] = []
-    pairs: list[tuple[str, str, str]] = []  # group, partnership, where
-    if format == "csv":
-        table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        table.columns = [str(c).strip() for c in table.columns]
-        for column in ("group", "partnership"):
-            if column not in table.columns:
-                problems.append(Problem.make(ErrorCode.MISSING_COLUMN, file=file, column=column))
-        if problems:
-            raise ValidationFailed(problems, "the peer group file cannot be read")
-        for offset, (group, member) in enumerate(zip(table["group"], table["partnership"], strict=True)):
-            pairs.append((group.strip(), member.strip(), f"row {offset + 2}"))
-    elif format == "yaml":
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ValidationFailed([Problem.make(ErrorCode.YAML_SYNTAX, file=file, detail=str(exc))]) from exc
-        if not isinstance(data, dict):
-            raise ValidationFailed([Problem.make(ErrorCode.NOT_A_MAPPING, file=file)])
-        for group, members in data.items():
-            if not isinstance(members, list):
-                problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=str(group),
-                                             detail="a group must list its partnerships"))
-                continue
-            for index, member in enumerate(members):
-                pairs.append((str(group).strip(), str(member).strip(), f"{group}[{index}]"))
-    else:
-        raise ValueError(f"format must be 'csv' or 'yaml', not {format!r}")
-    groups: dict[str, list[str]] = {}
-    for group, member, where in pairs:
-        if not group or not member:
-            problems.append(Problem.make(ErrorCode.EMPTY_IDENTIFIER, file=file, path=where,
-                                         column="group" if not group else "partnership"))
-        elif group in BUILT_IN_PEER_GROUPS:
-            problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=where,
-                                         detail=f"'{group}' is a built-in peer group; choose another name"))
-        elif ";" in group:
-            problems.append(Problem.make(ErrorCode.INVALID_VALUE, file=file, path=where,
-                                         detail="a group name cannot contain ';'"))
-        elif member not in groups.setdefault(group, []):
-            groups[group].append(member)
-    if problems:
-        raise ValidationFailed(problems, f"{len(problems)} problem(s) in the peer group file")
-    return {group: tuple(members) for group, members in groups.items()}
-
-
-def load_peer_groups(path: str | Path) -> dict[str, tuple[str, ...]]:
-    """Read custom peer groups from a ``.csv`` (``group, partnership``) or ``.yaml``/``.yml`` file."""
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".yaml", ".yml"):
-        raise ValueError(f"peer group file must end in .csv, .yaml or .yml: {path}")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed([Problem.make(ErrorCode.ENCODING, file=str(path), detail=str(exc))]) from exc
-    return parse_peer_groups(text, format="csv" if suffix == ".csv" else "yaml", file=str(path))
-
-
 def with_peer_groups(partnerships: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
     """The Partnerships frame with custom groups merged into its ``groups`` column.
 
@@ -381,8 +283,9 @@ def compare_with_peers(
     scores : DataFrame
         Partnership-level scores: ``partnership, round, domain, score``; optional ``period`` (without it the
         round value is the period), ``questionnaire`` and ``version`` (comparability),
-        ``suppressed_figures`` / ``suppression_reason`` / ``suppressed`` (a score hidden for a small group
-        is not used as a peer value; a score whose agreement figures alone are hidden is) and ``closed`` or
+        ``score_hidden`` (files of older versions: ``suppressed_figures``, ``suppression_reason`` or
+        ``suppressed``; a score hidden for a small group is not used as a peer value, a score whose agreement
+        figures alone are hidden is; see :func:`assessment.disclosure.score_hidden`) and ``closed`` or
         ``round_status`` (only closed rounds are peers; without either column every row is taken as a
         closed round).
     partnerships : DataFrame
@@ -684,7 +587,7 @@ def promising_practices(
         }
     )
     if "share_practice" in comments:
-        notes["share"] = _as_bool(comments["share_practice"]).to_numpy()
+        notes["share"] = yes_no_column(comments["share_practice"], "share_practice").to_numpy()
     else:
         notes["share"] = notes["partnership"].map(places.set_index("partnership")["share_practice"]).fillna(False)
     notes["_position"] = np.arange(len(notes))

@@ -65,6 +65,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Agency gap or SD at which a domain is flagged split."),
     Setting("ASSESSMENT_MIN_GROUP_SIZE", "min_group_size", "3", "Smallest group of respondents whose figures are shown."),
     Setting("ASSESSMENT_MIN_PEERS", "min_peers", "3", "Fewest other partnerships for peer statistics."),
+    Setting("ASSESSMENT_MIN_PEERS_SPREAD", "min_peers_spread", "5",
+            "Fewest contributing partnerships for a Q1 and Q3 (peer groups, regions, promising practices)."),
+    Setting("ASSESSMENT_MIN_PEERS_EXTREMES", "min_peers_extremes", "10",
+            "Fewest contributing partnerships for a minimum and maximum."),
     Setting("ASSESSMENT_BOOTSTRAP_RESAMPLES", "bootstrap_resamples", "2000", "Bootstrap resamples for change intervals."),
     Setting("ASSESSMENT_BOOTSTRAP_SEED", "bootstrap_seed", "20260101", "Seed of the bootstrap (results are repeatable)."),
     Setting("ASSESSMENT_MIN_RESPONDENTS_FOR_CHANGE", "min_respondents_for_change", "5",
@@ -86,6 +90,8 @@ class Settings(BaseModel):
     split_threshold: float = Field(gt=0)
     min_group_size: int = Field(ge=2)
     min_peers: int = Field(ge=1)
+    min_peers_spread: int = Field(ge=1)
+    min_peers_extremes: int = Field(ge=1)
     bootstrap_resamples: int = Field(ge=100)
     bootstrap_seed: int = Field(ge=0)
     min_respondents_for_change: int = Field(ge=2)

@@ -12,10 +12,10 @@ import pandas as pd
 
 from assessment.cli._common import fail_with
 from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.peer_groups import load_peer_groups
 from assessment.peers import (
     compare_regions,
     compare_with_peers,
-    load_peer_groups,
     wider_peer_group,
     with_peer_groups,
 )

@@ -47,7 +47,7 @@ def score(questionnaire_path: Path, responses_path: Path, level: str, out_path: 
     """Score answers and write one level of figures as CSV.
 
     Every value is written at full precision, with the suppression flags (suppressed,
-    suppression_reason, suppressed_figures) beside it: this is the analyst's view of data the analyst
+    suppression_reason, score_hidden, hidden) beside it: this is the analyst's view of data the analyst
     already holds. The app and the exports blank the flagged figures.
     """
     settings = load_settings()

@@ -6,6 +6,7 @@ computes every figure from those codes. :func:`score_responses` chains the two. 
 formulas and a worked example, are in docs/scoring.md.
 """
 
+from assessment.disclosure import blank_suppressed
 from assessment.scoring.encoding import (
     ANSWER_COLUMNS,
     CARRIED_COLUMNS,
@@ -18,7 +19,6 @@ from assessment.scoring.encoding import (
     read_answers_csv,
 )
 from assessment.scoring.engine import STATUSES, TOLERANCE, Scores, score_encoded, score_responses
-from assessment.scoring.suppression import blank_suppressed
 
 __all__ = [
     "ANSWER_COLUMNS",

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from assessment.disclosure import HIDDEN_FIGURES
 from assessment.questionnaire.schema import Questionnaire
 from assessment.scoring.encoding import (
     CARRIED_COLUMNS,
@@ -30,9 +31,7 @@ STATUSES = ("scored", "insufficient", "not_applicable", "not_asked")
 # arithmetic (coverage 0.5, a score of 2.6) is not pushed below it by floating-point rounding.
 TOLERANCE = 1e-9
 
-PARTNERSHIP_FIGURES = ("score", "level", "level_label", "respondent_mean", "median", "sd", "agency_gap", "split")
-AGREEMENT_FIGURES = ("median", "sd", "agency_gap", "split")
-OVERALL_FIGURES = ("score", "level", "level_label")
+SCORE_HIDING = frozenset(code for code, figures in HIDDEN_FIGURES.items() if "score" in figures)
 
 
 @dataclass(frozen=True)
@@ -47,17 +46,17 @@ class Scores:
     agencies : pandas.DataFrame
         One row per partnership, round, domain and agency that has respondents in the round: score
         (mean of its scored respondents), n_respondents, suppressed, suppression_reason,
-        suppressed_figures (+ carried columns).
+        score_hidden, hidden (+ carried columns).
     partnerships : pandas.DataFrame
         One row per partnership, round and domain: score (agency-balanced), level, level_label,
         respondent_mean, median, sd, n_respondents, n_agencies, dk_rate, agency_gap, split, suppressed,
-        suppression_reason, suppressed_figures (+ carried columns).
+        suppression_reason, score_hidden, hidden (+ carried columns).
     overall : pandas.DataFrame
         One row per partnership and round: score (domain-weighted), level, level_label,
-        n_domains_scored, suppressed, suppression_reason, suppressed_figures (+ carried columns).
+        n_domains_scored, suppressed, suppression_reason, score_hidden, hidden (+ carried columns).
     items : pandas.DataFrame
         One row per partnership, round and item: domain, mean, n_answered, n_na, n_dk, dk_rate,
-        count_<value> per scale value, suppressed, suppression_reason, suppressed_figures (+ carried).
+        count_<value> per scale value, suppressed, suppression_reason, score_hidden, hidden (+ carried).
     """
 
     respondents: pd.DataFrame
@@ -124,12 +123,19 @@ def _from_codes(codes: np.ndarray, categories) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype="str"), validate=False)
 
 
-def _flags(reason: np.ndarray, figures: list[str]) -> dict[str, pd.array]:
-    """The three suppression columns from a reason code per row and the figures text per reason."""
+def _flags(reason: np.ndarray, hidden: tuple[str, ...], kind: np.ndarray | None = None) -> dict[str, pd.array]:
+    """The typed suppression columns from a reason code per row (NONE, SMALL_GROUP, COMPLEMENTARY).
+
+    ``hidden`` gives the ``hidden`` code (a key of ``HIDDEN_FIGURES``) of each reason in this frame, or,
+    with ``kind``, of each kind of row (``kind`` indexes ``hidden``).
+    """
+    index = reason if kind is None else kind
+    hides_score = np.array([code in SCORE_HIDING for code in hidden])
     return {
         "suppressed": reason != NONE,
         "suppression_reason": _text(REASONS, reason),
-        "suppressed_figures": _text(figures, reason),
+        "score_hidden": hides_score[index],
+        "hidden": _text(hidden, index),
     }
 
 
@@ -441,7 +447,7 @@ def score_encoded(
         "agency": _text(layout.agency_ids, a_a),
         "score": agency_mean.reshape(-1)[cell],
         "n_respondents": n_scored.reshape(-1)[cell].astype(np.int64),
-        **_flags(agency_reason.reshape(-1)[cell], ["", "score", "score"]),
+        **_flags(agency_reason.reshape(-1)[cell], ("", "all", "score")),
         **carried(g_a),
     }, copy=False)
     del cell, g_a, d_a, a_a
@@ -467,10 +473,8 @@ def score_encoded(
         "dk_rate": flat(dk_rate),
         "agency_gap": flat(agency_gap),
         "split": flat(split),
-        "suppressed": kind != 0,
-        "suppression_reason": _text(["", "small_group", "complementary", "complementary"], kind),
-        "suppressed_figures": _text(["", ";".join(PARTNERSHIP_FIGURES), ";".join(AGREEMENT_FIGURES),
-                                     ";".join(("respondent_mean", *AGREEMENT_FIGURES))], kind),
+        **_flags(np.array([NONE, SMALL_GROUP, COMPLEMENTARY, COMPLEMENTARY], dtype=np.int8)[kind],
+                 ("", "all", "agreement", "agreement_and_mean"), kind),
         **carried(g_p),
     }, copy=False)
 
@@ -484,7 +488,7 @@ def score_encoded(
         "level": level_o,
         "level_label": label_o,
         "n_domains_scored": n_domains_scored.astype(np.int64),
-        **_flags(np.where(overall_hidden, COMPLEMENTARY, NONE), ["", "", ";".join(OVERALL_FIGURES)]),
+        **_flags(np.where(overall_hidden, COMPLEMENTARY, NONE), ("", "", "score")),
         **carried(g_o),
     }, copy=False)
 
@@ -492,7 +496,6 @@ def score_encoded(
     g_i = np.repeat(np.arange(n_groups), n_items)
     i_i = np.tile(np.arange(n_items, dtype=_code_type(n_items)), n_groups)
     count_columns = [f"count_{value}" for value in q.scale.values]
-    item_figures = ";".join(("mean", *count_columns))
     item_frame = pd.DataFrame({
         "partnership": _categorical(groups["partnership"], g_i),
         "round": _categorical(groups["round"], g_i),
@@ -505,7 +508,7 @@ def score_encoded(
         "dk_rate": flat(item_dk_rate),
         **{column: np.ascontiguousarray(level_counts[:, :, position]).reshape(-1).astype(np.int64)
            for position, column in enumerate(count_columns)},
-        **_flags(flat(item_reason), ["", item_figures, item_figures]),
+        **_flags(flat(item_reason), ("", "all", "score")),
         **carried(g_i, as_categorical=True),
     }, copy=False)
 

@@ -18,15 +18,16 @@ not shown, and no combination of shown figures may reveal it. Per partnership, r
    other hidden agency has the same size ``c`` and ``n_j != c``; then the respondent mean is hidden
    (``complementary``).
 
-Suppression never changes a score: the figures are computed first, then flagged.
+Suppression never changes a score: the figures are computed first, then flagged. The flags are typed
+columns (``suppressed``, ``suppression_reason``, ``score_hidden``, ``hidden``); which figures each ``hidden``
+code hides, and blanking them for display, is :mod:`assessment.disclosure`.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-__all__ = ["NONE", "SMALL_GROUP", "COMPLEMENTARY", "REASONS", "agency_suppression", "blank_suppressed"]
+__all__ = ["NONE", "SMALL_GROUP", "COMPLEMENTARY", "REASONS", "agency_suppression"]
 
 NONE, SMALL_GROUP, COMPLEMENTARY = 0, 1, 2
 REASONS = ("", "small_group", "complementary")
@@ -83,31 +84,3 @@ def agency_suppression(n_scored: np.ndarray, alphabetical_rank: np.ndarray, min_
     two_sizes = (low[..., 0] != high[..., 0]) & (n_low + n_high == n_hidden)
     mean_hidden = (two_sizes & ((n_low == 1) | (n_high == 1))) | row_small
     return reason, row_small, any_hidden, mean_hidden
-
-
-def blank_suppressed(frame: pd.DataFrame) -> pd.DataFrame:
-    """What the app and the exports show: every figure flagged in ``suppressed_figures`` set to missing.
-
-    Works on any of the frames in :class:`~assessment.scoring.Scores` that carry a
-    ``suppressed_figures`` column (";"-separated column names); other frames are returned unchanged.
-    Boolean and integer columns become pandas nullable types so that they can hold the gap.
-    """
-    if "suppressed_figures" not in frame.columns:
-        return frame.copy()
-    out = frame.copy()
-    figures = out["suppressed_figures"].astype(str).to_numpy(dtype=object)
-    codes, distinct = pd.factorize(figures)
-    for index, text in enumerate(distinct):
-        if not text:
-            continue
-        rows = codes == index
-        for column in str(text).split(";"):
-            if column not in out.columns:
-                continue
-            dtype = out[column].dtype
-            if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.BooleanDtype):
-                out[column] = out[column].astype("boolean")
-            elif pd.api.types.is_integer_dtype(dtype) and not isinstance(dtype, pd.core.dtypes.base.ExtensionDtype):
-                out[column] = out[column].astype("Int64")
-            out.loc[rows, column] = pd.NA if not pd.api.types.is_float_dtype(out[column].dtype) else np.nan
-    return out

@@ -4,8 +4,9 @@ When a round closes, the scoring engine runs over its answers and each of its fr
 agencies, partnerships, overall, items) is stored in ``score_frames`` as JSON, one row per round and level.
 Reopening a round removes them (a reopened round has no official scores); closing it again recomputes
 them. The ``*_scores`` functions read them back as one frame across rounds, with questionnaire, version
-and period on every row. Suppression flags are stored as computed: callers blank flagged figures with
-``assessment.scoring.blank_suppressed`` before showing them.
+and period on every row. Suppression flags are stored as computed (rounds stored before the typed flags
+are converted on reading): callers blank flagged figures with ``assessment.disclosure.blank_suppressed``
+before showing them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from assessment.disclosure import with_typed_flags
 from assessment.storage import checkpoints
 from assessment.storage._common import (
     Conflict,
@@ -286,7 +288,7 @@ def _read_scores(session: Session, level: str, rounds: Sequence[str] | None, par
     if partnership is not None:
         query = query.where(PartnershipRow.key == partnership)
     found = session.execute(query).all()
-    frame = _load_frames([r[0] for r in found])
+    frame = with_typed_flags(_load_frames([r[0] for r in found]))  # rounds stored before the typed flags
     if frame.empty:
         return frame
     meta = pd.DataFrame([r[1:] for r in found], columns=["round", "period", "questionnaire", "version"])

@@ -223,7 +223,7 @@ def test_the_worked_example_of_docs_scoring_md(mini_v1):
     assert row["respondent_mean"] == pytest.approx((2.5 + 2.8 + 5.5 / 1.5 + 2.0 + 2.2 + 1.4) / 6)
     assert row["median"] == pytest.approx(2.35) and row["dk_rate"] == pytest.approx(0.1)
     assert row["agency_gap"] == pytest.approx(police - 1.4) and bool(row["split"])
-    assert row["suppressed_figures"] == "respondent_mean;median;sd;agency_gap;split"
+    assert row["hidden"] == "agreement_and_mean"
 
     row = partnership_row(scores, "governance")
     assert row["score"] == pytest.approx(8 / 3) and row["sd"] == pytest.approx(math.sqrt(7 / 6))
@@ -231,7 +231,7 @@ def test_the_worked_example_of_docs_scoring_md(mini_v1):
 
     row = partnership_row(scores, "triage")
     assert (row["score"], row["n_agencies"], row["agency_gap"]) == (3.0, 2, 1.0)
-    assert bool(row["split"]) and row["dk_rate"] == pytest.approx(2 / 14) and row["suppressed_figures"] == ""
+    assert bool(row["split"]) and row["dk_rate"] == pytest.approx(2 / 14) and row["hidden"] == ""
 
     overall = scores.overall.set_index("partnership").loc["Northshire"]
     assert overall["score"] == pytest.approx((8 / 3 + 3.0 + 2 * (police + 2.1 + 1.4) / 3) / 4)  # 2.498

@@ -10,14 +10,13 @@ import pandas as pd
 import pytest
 
 from assessment.errors import ValidationFailed
+from assessment.peer_groups import load_peer_groups, parse_peer_groups
 from assessment.peers import (
     COMPARISON_COLUMNS,
     PRACTICE_COLUMNS,
     REGION_COLUMNS,
     compare_regions,
     compare_with_peers,
-    load_peer_groups,
-    parse_peer_groups,
     peer_group_members,
     promising_practices,
     region_matrix,

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assessment.disclosure import FLAG_COLUMNS, HIDDEN_FIGURES
 from assessment.scoring import blank_suppressed, score_responses
 from assessment.vocabulary import AGENCIES
 
@@ -72,6 +73,11 @@ def derivable_hidden_means(scores, domain: str = DOMAIN) -> list[str]:
     return solvable
 
 
+def figures_hidden(frame: pd.DataFrame, row) -> set[str]:
+    """The columns of ``frame`` that the row's ``hidden`` code hides."""
+    return set(HIDDEN_FIGURES[row["hidden"]]) & set(frame.columns)
+
+
 def flags(scores, agency: str) -> tuple[bool, str]:
     frame = scores.agencies
     row = frame[(frame["domain"] == DOMAIN) & (frame["agency"] == agency)].iloc[0]
@@ -92,7 +98,7 @@ def test_one_small_agency_takes_the_next_smallest_with_it(mini_v1):
     assert flags(scores, "police") == (True, "complementary")
     row = partnership_row(scores)
     assert row["suppression_reason"] == "complementary"
-    assert set(row["suppressed_figures"].split(";")) == {"respondent_mean", "median", "sd", "agency_gap", "split"}
+    assert figures_hidden(scores.partnerships, row) == {"respondent_mean", "median", "sd", "agency_gap", "split"}
     shown = blank_suppressed(scores.partnerships)
     assert shown[shown["domain"] == DOMAIN]["score"].iloc[0] == 3.0  # the score itself stays shown
     assert derivable_hidden_means(scores) == []
@@ -105,7 +111,7 @@ def test_two_hidden_agencies_of_unequal_size_hide_the_respondent_mean(mini_v1):
         {"police": [(4, 4)] * 10, "icb": [(2, 2), (3, 3)], "ambulance": [(1, 1)]}))
     assert flags(scores, "icb") == (True, "small_group") and flags(scores, "ambulance") == (True, "small_group")
     assert flags(scores, "police") == (False, "")
-    assert "respondent_mean" in partnership_row(scores)["suppressed_figures"].split(";")
+    assert "respondent_mean" in figures_hidden(scores.partnerships, partnership_row(scores))
     assert derivable_hidden_means(scores) == []
 
 
@@ -113,7 +119,7 @@ def test_two_hidden_agencies_of_equal_size_keep_the_respondent_mean(mini_v1):
     scores = score_responses(mini_v1, answers_for(
         {"police": [(4, 4)] * 10, "icb": [(2, 2), (3, 3)], "ambulance": [(1, 1), (2, 2)]}))
     row = partnership_row(scores)
-    assert "respondent_mean" not in row["suppressed_figures"].split(";")
+    assert "respondent_mean" not in figures_hidden(scores.partnerships, row)
     assert derivable_hidden_means(scores) == []
 
 
@@ -129,7 +135,7 @@ def test_a_small_partnership_hides_the_whole_row_and_the_overall_score(mini_v1):
     scores = score_responses(mini_v1, answers_for({"police": [(4, 4)], "icb": [(2, 3)]}))
     row = partnership_row(scores)
     assert (bool(row["suppressed"]), row["suppression_reason"]) == (True, "small_group")
-    assert set(row["suppressed_figures"].split(";")) == {
+    assert figures_hidden(scores.partnerships, row) == {
         "score", "level", "level_label", "respondent_mean", "median", "sd", "agency_gap", "split"}
     overall = scores.overall.iloc[0]
     assert bool(overall["suppressed"]) and overall["suppression_reason"] == "complementary"
@@ -153,7 +159,7 @@ def test_no_suppression_with_large_groups(mini_v1):
     scores = score_responses(mini_v1, answers_for({"police": [(4, 4)] * 3, "icb": [(2, 2)] * 3}))
     assert not scores.agencies["suppressed"].any()
     assert not scores.partnerships["suppressed"].any() and not scores.overall["suppressed"].any()
-    assert (scores.partnerships["suppressed_figures"] == "").all()
+    assert (scores.partnerships["hidden"] == "").all() and not scores.partnerships["score_hidden"].any()
     pd.testing.assert_frame_equal(blank_suppressed(scores.partnerships), scores.partnerships)
 
 
@@ -176,7 +182,7 @@ def test_suppression_never_changes_a_value(mini_v1):
     plain = score_responses(mini_v1, frame, min_group_size=1)
     for name in ("respondents", "agencies", "partnerships", "overall", "items"):
         a, b = getattr(flagged, name), getattr(plain, name)
-        figures = [c for c in a.columns if c not in ("suppressed", "suppression_reason", "suppressed_figures")]
+        figures = [c for c in a.columns if c not in FLAG_COLUMNS]
         pd.testing.assert_frame_equal(a[figures], b[figures])
 
 
@@ -201,4 +207,4 @@ def test_no_suppressed_agency_mean_is_derivable(mini_v1, sizes, data, min_group_
     assert (row["suppression_reason"] == "small_group") == (1 <= total < min_group_size)
     # hiding is minimal in one sense: with no small agency nothing is hidden
     if small.empty and total >= min_group_size:
-        assert not agencies["suppressed"].any() and not math.isnan(row["score"]) and row["suppressed_figures"] == ""
+        assert not agencies["suppressed"].any() and not math.isnan(row["score"]) and row["hidden"] == ""
