@@ -276,6 +276,8 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         item_domain = np.array([domain_ids.index(q.domain_of(item.id)) for item in items])
         item_effect = rng.normal(0.0, 0.25, size=len(items))
         item_na = rng.choice([0.0, 0.01, 0.06], size=len(items), p=[0.5, 0.35, 0.15])
+        # Routing (answered_by): a respondent answers only the items asked of their agency.
+        asked = np.array([[item.asked_of(agency) for item in items] for agency in agencies])
         r = np.repeat(resp, len(items))
         i = np.tile(np.arange(len(items)), len(resp))
         rnd = round_of_resp[r]
@@ -295,7 +297,7 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         value = np.where(na, "NA", np.where(dk, "DK", level.astype(str)))
         with_comment = (~na & ~dk & (level >= 4)) & (rng.random(len(r)) < 0.02)
         comment = np.where(with_comment, np.asarray(_EVIDENCE)[rng.integers(0, len(_EVIDENCE), size=len(r))], "")
-        keep = ~missing
+        keep = ~missing & asked[a, i]
         blocks.append(pd.DataFrame({
             "partnership": rounds["partnership"].to_numpy()[rnd[keep]],
             "round": rounds["round"].to_numpy()[rnd[keep]],

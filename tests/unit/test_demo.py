@@ -208,3 +208,22 @@ def test_the_scored_demo_has_weak_and_strong_areas_splits_and_a_few_suppressed_g
     assert 0.01 < domains["split"].astype(bool).mean() < 0.3
     hidden = agencies["suppression_reason"] == "small_group"
     assert 0 < hidden.mean() < 0.1  # suppression happens, as the exception
+
+
+def test_demo_respondents_answer_only_the_items_asked_of_their_agency():
+    """With a routed version (2.0.0 uses answered_by), no demo answer is to an item not asked of its agency."""
+    from pathlib import Path
+
+    from assessment.questionnaire import load_questionnaire
+
+    folder = Path(__file__).resolve().parents[2] / "questionnaires" / "police-mental-health"
+    old, new = (load_questionnaire(folder / f"{v}.yaml") for v in ("1.1.0", "2.0.0"))
+    data = generate_demo([old, new], FORCES, partnerships=10, open_rounds=2)
+
+    routed = data.answers[data.answers["version"] == "2.0.0"]
+    assert len(routed) > 0
+    asked = [new.item(item).asked_of(agency) for item, agency in zip(routed["item"], routed["agency"], strict=True)]
+    assert all(asked)
+    # the police are not asked the ambulance response item, the ambulance service is
+    assert not ((routed["agency"] == "police") & (routed["item"] == "crisis_response.ambulance_response")).any()
+    assert ((routed["agency"] == "ambulance") & (routed["item"] == "crisis_response.ambulance_response")).any()
