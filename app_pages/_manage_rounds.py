@@ -26,9 +26,10 @@ def rounds_section(version: str) -> None:
         partnership = st.selectbox("Partnership", list(names), format_func=names.get, key="manage_round_partnership")
         period = st.text_input("Period", placeholder="2026-H2", key="manage_round_period")
         versions = resources.questionnaire_versions(version)
-        choice = st.selectbox("Questionnaire version", list(zip(versions["questionnaire"], versions["version"],
-                                                                strict=True)),
-                              index=max(len(versions) - 1, 0), format_func="@".join, key="manage_round_version")
+        offered = list(zip(versions["questionnaire"], versions["version"], strict=True))
+        latest = services.default_round_version(versions)  # the highest published version
+        choice = st.selectbox("Questionnaire version", offered, index=offered.index(latest) if latest else 0,
+                              format_func="@".join, key="manage_round_version")
         if st.form_submit_button("Create round"):
             try:
                 with resources.writing() as session:

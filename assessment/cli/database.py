@@ -181,7 +181,8 @@ def _date(value: str | None) -> dt.date | None:
 @click.option("--partnership", "partnership_key", required=True)
 @click.option("--period", required=True, help="Period label, e.g. 2026-H1.")
 @click.option("--questionnaire", required=True, help="Questionnaire id (published with `questionnaire publish`).")
-@click.option("--version", "version", required=True, help="Questionnaire version, e.g. 1.0.0.")
+@click.option("--version", "version", default=None,
+              help="Questionnaire version, e.g. 2.0.0 (default: the highest published version).")
 @click.option("--key", help="Round key (default <partnership>-<period>, lower case).")
 @click.option("--opens", help="Opening date YYYY-MM-DD.")
 @click.option("--closes", help="Closing date YYYY-MM-DD.")

@@ -88,6 +88,10 @@ def _asked(item: Item) -> tuple[str, ...]:
     return tuple(agency for agency in AGENCIES if item.asked_of(agency))
 
 
+def _agencies(asked: tuple[str, ...]) -> str:
+    return "every agency" if asked == AGENCIES else ", ".join(asked)
+
+
 def _routing_changes(old: Questionnaire, new: Questionnaire, rows: list[ItemChange]) -> dict[str, list[str]]:
     """Domain id -> "item answered_by changed (...)" for kept items asked of other agencies than before."""
     old_items = {item.id: item for item in old.items}
@@ -98,7 +102,7 @@ def _routing_changes(old: Questionnaire, new: Questionnaire, rows: list[ItemChan
             continue  # every other kind breaks the domain already
         before, after = _asked(old_items[row.old]), _asked(new_items[row.new[0]])
         if before != after:
-            detail = f"{row.subject} answered_by changed ({', '.join(before)} -> {', '.join(after)})"
+            detail = f"{row.subject} answered_by changed ({_agencies(before)} -> {_agencies(after)})"
             out.setdefault(row.new_domain or "", []).append(detail)
     return out
 

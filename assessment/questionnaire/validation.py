@@ -26,7 +26,8 @@ __all__ = ["ValidationResult", "parse_yaml", "validate_file", "validate_text"]
 Loc = tuple[str | int, ...]
 
 #: Respondent burden (issue 13): at most this many items in a questionnaire, and asked of any one agency.
-#: The limits hold from version 2.0.0 on; the published 1.0.0 (70 items) and 1.1.0 (71) predate them.
+#: The limits hold from version 2.0.0 on; the published 1.0.0 and 1.1.0 (58 and 59 items, every one asked of
+#: every agency) predate them.
 MAX_ITEMS = 60
 MAX_ITEMS_PER_AGENCY = 45
 BURDEN_FROM_MAJOR = 2

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from assessment.questionnaire import Questionnaire, content_hash, normalised_definition
+from assessment.questionnaire.schema import version_key
 from assessment.storage._common import (
     Conflict,
     NotFound,
@@ -38,6 +39,8 @@ __all__ = [
     "add_organisation",
     "add_partnership",
     "count_partnerships",
+    "default_round_version",
+    "latest_published_version",
     "list_organisations",
     "list_partnerships",
     "list_questionnaire_versions",
@@ -145,6 +148,29 @@ def questionnaire_of_version_id(session: Session, version_id: int) -> Questionna
     if found is None:
         raise ValueError(f"no published questionnaire version with id {version_id}")
     return found
+
+
+def default_round_version(versions: pd.DataFrame) -> tuple[str, str] | None:
+    """The (questionnaire, version) new rounds start on: the highest version (by MAJOR.MINOR.PATCH, so
+    10.0.0 comes after 9.0.0) of the questionnaire published most recently; None when nothing is published.
+
+    ``versions`` is :func:`list_questionnaire_versions` (rows in publication order).
+    """
+    if versions.empty:
+        return None
+    questionnaire = str(versions["questionnaire"].iloc[-1])
+    own = versions.loc[versions["questionnaire"] == questionnaire, "version"].astype(str)
+    return questionnaire, max(own, key=version_key)
+
+
+def latest_published_version(session: Session, questionnaire: str) -> str:
+    """The highest published version of a questionnaire (MAJOR.MINOR.PATCH order)."""
+    found = session.scalars(select(QuestionnaireVersionRow.version)
+                            .where(QuestionnaireVersionRow.questionnaire == questionnaire)).all()
+    if not found:
+        raise NotFound(f"questionnaire {questionnaire} has no published version "
+                       "(publish one with `assessment questionnaire publish PATH`)")
+    return max(found, key=version_key)
 
 
 def list_questionnaire_versions(session: Session) -> pd.DataFrame:

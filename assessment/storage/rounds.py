@@ -33,6 +33,7 @@ from assessment.storage._common import (
     get_round,
     get_version,
 )
+from assessment.storage.catalogue import latest_published_version
 from assessment.storage.models import (
     AuditEvent,
     PartnershipRow,
@@ -97,18 +98,20 @@ def round_questionnaire(session: Session, key: str):
     return questionnaire_of_version_id(session, get_round(session, key).questionnaire_version_id)
 
 
-def create_round(session: Session, partnership: str, period: str, *, questionnaire: str, version: str,
-                 actor: str, key: str | None = None, opens_on: dt.date | None = None,
+def create_round(session: Session, partnership: str, period: str, *, questionnaire: str,
+                 version: str | None = None, actor: str, key: str | None = None, opens_on: dt.date | None = None,
                  closes_on: dt.date | None = None) -> RoundInfo:
     """Create a draft round of a partnership on a published questionnaire version in a period (``2026-H1``).
 
-    The round's key defaults to ``<partnership>-<period>`` in lower case (``kent-2026-h1``).
+    The round's key defaults to ``<partnership>-<period>`` in lower case (``kent-2026-h1``); the version to
+    the highest published version of the questionnaire.
     """
     if not period or not period.strip() or len(period) > 20:
         raise ValueError("a round needs a period label such as 2026-H1 (at most 20 characters)")
     if opens_on and closes_on and closes_on < opens_on:
         raise ValueError(f"the round closes ({closes_on}) before it opens ({opens_on})")
     prow = get_partnership(session, partnership)
+    version = version or latest_published_version(session, questionnaire)
     qv = get_version(session, questionnaire, version)
     key = check_key("round", key or f"{partnership}-{period}".lower())
     if session.scalar(select(RoundRow.id).where(RoundRow.key == key)) is not None:

@@ -105,3 +105,20 @@ def test_an_ambulance_respondent_skips_the_domain_it_is_not_asked(routed_databas
                      "response.ambulance_time", "response.crisis_team"]
     assert headers == ["1 of 2: Shared governance", "2 of 2: Response to mental health calls"]
     assert "justice" not in " ".join(button.key or "" for button in at.button)
+
+
+def test_manage_offers_the_highest_published_version_for_new_rounds(routed_database):
+    from assessment.questionnaire import load_questionnaire
+    from assessment.storage import services
+    from tests.conftest import MINI_DIR
+
+    # published newest first and oldest last: the default must follow the version numbers, not the order
+    with routed_database.begin() as session:
+        for version in ("1.1.0", "1.0.0"):
+            services.publish_questionnaire(session, load_questionnaire(MINI_DIR / f"{version}.yaml"), actor="test")
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/manage.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="manage_round_version").value == ("mini-partnership", "1.1.0")
