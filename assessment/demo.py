@@ -386,17 +386,15 @@ def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str
 
 
 def shipped_questionnaires(settings) -> tuple[list[Questionnaire], list[str]]:
-    """The valid questionnaire versions in the settings' folder, and a line per file that is not valid."""
-    from assessment.errors import ValidationFailed
-    from assessment.questionnaire import load_questionnaire
+    """The valid questionnaire versions in the settings' folder, and a line per problem of a file that is not.
 
-    found, problems = [], []
-    for path in sorted(settings.questionnaires_dir.glob("*/*.yaml")):
-        try:
-            found.append(load_questionnaire(path))
-        except ValidationFailed as exc:
-            problems.append(f"{path.name}: {exc.summary}")
-    return found, problems
+    An invalid file (bad YAML, an alias, too large, failing validation) is skipped, never fatal: the start
+    goes on with the valid versions and lists the problems (the Manage page shows them).
+    """
+    from assessment.questionnaire import load_folder
+
+    contents = load_folder(settings.questionnaires_dir)
+    return list(contents.questionnaires.values()), [str(problem) for problem in contents.problems]
 
 
 def prepare_database(engine, settings, *, demo: bool | None = None) -> StartReport:

@@ -19,6 +19,9 @@ class ErrorCode(Enum):
 
     # -- questionnaire files -------------------------------------------------------------------
     YAML_SYNTAX = ("yaml-syntax", "the file is not valid YAML: {detail}")
+    YAML_ALIAS = ("yaml-alias", "YAML {kind} '{name}': anchors and aliases are not allowed; write the content out in full")
+    YAML_TOO_DEEP = ("yaml-too-deep", "mappings and lists are nested more than {limit} levels deep")
+    FILE_TOO_LARGE = ("file-too-large", "the file is {size} bytes; the limit is {limit} bytes")
     NOT_A_MAPPING = ("not-a-mapping", "the file must hold one YAML mapping (key: value pairs) at the top")
     DUPLICATE_KEY = ("duplicate-key", "the key '{key}' appears twice in the same mapping")
     UNKNOWN_KEY = ("unknown-key", "unknown key '{key}' (check the spelling against docs/questionnaire-format.md)")

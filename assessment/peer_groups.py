@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.questionnaire.safe_yaml import yaml_problems
 from assessment.vocabulary import BUILT_IN_PEER_GROUPS
 
 __all__ = ["load_peer_groups", "parse_peer_groups"]
@@ -37,6 +38,9 @@ def parse_peer_groups(text: str, *, format: str, file: str = "") -> dict[str, tu
     elif format == "yaml":
         import yaml
 
+        refused = yaml_problems(text, file)  # no aliases, size and depth limits: checked before parsing
+        if refused:
+            raise ValidationFailed(refused, "the peer group file cannot be read")
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

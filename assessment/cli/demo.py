@@ -40,7 +40,9 @@ def demo(reset: bool, force: bool, partnerships: int) -> None:
     if reset:
         clear_database(engine)
         prepare_database(engine, settings, demo=False)
-    found, _problems = shipped_questionnaires(settings)
+    found, problems = shipped_questionnaires(settings)
+    for line in problems:  # a bad file is skipped, never fatal: say so
+        click.echo(f"skipped: {line}", err=True)
     by_id: dict[str, list] = {}
     for questionnaire in found:
         by_id.setdefault(questionnaire.id, []).append(questionnaire)

@@ -2,7 +2,12 @@
 
 Only this module (and the CLI) reads questionnaire files. Everything it returns is a validated, frozen
 :class:`~assessment.questionnaire.schema.Questionnaire`; an invalid file raises
-:class:`~assessment.errors.ValidationFailed` with every problem found.
+:class:`~assessment.errors.ValidationFailed` with every problem found, except in a folder read with
+:func:`load_folder` (what the app and the database start use), where an invalid file is skipped and its
+problems are returned beside the valid versions: one bad file never stops the start.
+
+Every file is checked before it is parsed (:mod:`assessment.questionnaire.safe_yaml`): at most
+``MAX_FILE_BYTES``, no YAML anchors or aliases, nesting at most ``MAX_DEPTH`` deep.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ from assessment.settings import load_settings
 __all__ = [
     "QuestionnaireInfo",
     "content_hash",
+    "FolderContents",
     "get_questionnaire",
     "list_questionnaires",
     "load_directory",
+    "load_folder",
     "load_questionnaire",
     "normalised_definition",
 ]
@@ -44,6 +51,18 @@ class QuestionnaireInfo:
     content_hash: str
     valid: bool
     problems: int
+
+
+@dataclass(frozen=True)
+class FolderContents:
+    """The valid versions of a questionnaires folder, and the problems of every file that is not valid."""
+
+    questionnaires: dict[tuple[str, str], Questionnaire]
+    problems: tuple[Problem, ...]
+
+    @property
+    def invalid_files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.file for p in self.problems))
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:
@@ -92,19 +111,33 @@ def list_questionnaires(directory: str | Path | None = None) -> list[Questionnai
     return rows
 
 
-def load_directory(directory: str | Path | None = None) -> dict[tuple[str, str], Questionnaire]:
-    """All valid questionnaires in the folder, keyed by (id, version); invalid files raise."""
+def load_folder(directory: str | Path | None = None) -> FolderContents:
+    """Every valid questionnaire in the folder, keyed by (id, version), and the problems of the others.
+
+    Never raises for a file's content: an invalid file (bad YAML, an alias, too large, unreadable...) is
+    skipped and its problems are listed. A missing folder holds nothing.
+    """
     out: dict[tuple[str, str], Questionnaire] = {}
     problems: list[Problem] = []
-    for path in _files(_directory(directory)):
+    folder = _directory(directory)
+    for path in _files(folder) if folder.is_dir() else []:
         result = validate_file(path)
         if result.ok and result.questionnaire is not None:
             out[(result.questionnaire.id, result.questionnaire.version)] = result.questionnaire
         else:
             problems.extend(result.problems)
-    if problems:
-        raise ValidationFailed(problems, "the questionnaires folder holds invalid files")
-    return out
+    return FolderContents(out, tuple(problems))
+
+
+def load_directory(directory: str | Path | None = None) -> dict[tuple[str, str], Questionnaire]:
+    """All valid questionnaires in the folder, keyed by (id, version); invalid files raise.
+
+    For a start that must not stop at one bad file, use :func:`load_folder`.
+    """
+    contents = load_folder(directory)
+    if contents.problems:
+        raise ValidationFailed(contents.problems, "the questionnaires folder holds invalid files")
+    return contents.questionnaires
 
 
 def versions_of(questionnaires: Mapping[tuple[str, str], Questionnaire], questionnaire_id: str) -> dict[str, Questionnaire]:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from assessment.errors import ErrorCode, Problem, format_path
 from assessment.questionnaire.crosswalk import build_crosswalk
+from assessment.questionnaire.safe_yaml import file_size_problem, read_limited, yaml_problems
 from assessment.questionnaire.schema import Questionnaire, version_key
 from assessment.vocabulary import AGENCIES
 
@@ -86,9 +87,16 @@ def _walk(node: yaml.Node, loc: Loc, lines: _LineMap, problems: list[Problem], f
 
 
 def parse_yaml(text: str, file: str = "") -> tuple[Any, _LineMap, list[Problem]]:
-    """Parse YAML text into plain data plus a line map; syntax errors become problems."""
+    """Parse YAML text into plain data plus a line map; syntax errors become problems.
+
+    The text is first read as a stream of events (:func:`~assessment.questionnaire.safe_yaml.yaml_problems`):
+    a file over the size limit, nested too deep or holding an anchor or alias is refused there, before any
+    node is composed, so an alias is never expanded.
+    """
     lines = _LineMap()
-    problems: list[Problem] = []
+    problems = yaml_problems(text, file)
+    if problems:
+        return None, lines, problems
     # One parse: compose the node tree (for line numbers), then construct plain data from it.
     loader = _Loader(text)
     try:
@@ -248,9 +256,9 @@ def _routing_problems(q: Questionnaire, lines: _LineMap, file: str) -> list[Prob
 # -- stage 4: against the previous version ---------------------------------------------------------
 def _load_quietly(path: Path) -> Questionnaire | None:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return Questionnaire.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError, UnicodeDecodeError):
+        data, _lines, problems = parse_yaml(read_limited(path).decode("utf-8"), str(path))
+        return None if problems else Questionnaire.model_validate(data)
+    except (OSError, ValidationError, UnicodeDecodeError):
         return None
 
 
@@ -392,9 +400,15 @@ def validate_file(path: str | Path) -> ValidationResult:
     path = Path(path)
     file = str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        too_large = file_size_problem(path.stat().st_size, file)
+        if too_large is not None:
+            return ValidationResult(file, None, (too_large,))
+        text = read_limited(path).decode("utf-8")
     except FileNotFoundError:
         return ValidationResult(file, None, (Problem.make(ErrorCode.INVALID_VALUE, file=file, detail="file not found"),))
+    except OSError as exc:  # a folder named like a file, no permission...: a problem, never a crash
+        return ValidationResult(file, None, (Problem.make(ErrorCode.INVALID_VALUE, file=file,
+                                                          detail=f"the file cannot be read ({exc.strerror or exc})"),))
     except UnicodeDecodeError as exc:
         return ValidationResult(file, None, (Problem.make(ErrorCode.ENCODING, file=file, detail=str(exc)),))
     return validate_text(text, file=file, path=path)
