@@ -2,27 +2,54 @@
 
 Each command group lives in its own module and is registered here. Commands print results to stdout and
 problems to stderr; exit 0 on success, 1 when the input is invalid.
+
+A command's module is imported only when that command runs: ``assessment questionnaire validate`` needs
+YAML and pydantic, not pandas, SQLAlchemy and the database layer, so it starts fast and fits in a small
+memory limit (the YAML-bomb test runs it under 256 MB of address space).
 """
 
 from __future__ import annotations
 
-import click
+from importlib import import_module
 
-from assessment.cli.database import backup, db, export, import_, invite, partnership, restore, round
-from assessment.cli.demo import demo
-from assessment.cli.peers import benchmark, regions, trends
-from assessment.cli.questionnaire import questionnaire
-from assessment.cli.scoring import score
+import click
 
 __all__ = ["main"]
 
+# command name -> (module, attribute); listed here so that `--help` needs no import either
+COMMANDS = {
+    "questionnaire": ("assessment.cli.questionnaire", "questionnaire"),
+    "score": ("assessment.cli.scoring", "score"),
+    "db": ("assessment.cli.database", "db"),
+    "partnership": ("assessment.cli.database", "partnership"),
+    "round": ("assessment.cli.database", "round"),
+    "invite": ("assessment.cli.database", "invite"),
+    "import": ("assessment.cli.database", "import_"),
+    "export": ("assessment.cli.database", "export"),
+    "backup": ("assessment.cli.database", "backup"),
+    "restore": ("assessment.cli.database", "restore"),
+    "demo": ("assessment.cli.demo", "demo"),
+    "benchmark": ("assessment.cli.peers", "benchmark"),
+    "regions": ("assessment.cli.peers", "regions"),
+    "trends": ("assessment.cli.peers", "trends"),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class _LazyGroup(click.Group):
+    """Imports a command's module when the command is looked up (click's lazy-loading recipe)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute = COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="partnership-assessment")
 def main() -> None:
     """Maturity assessment for police–mental health partnerships."""
 
-
-for _command in (questionnaire, score, db, partnership, round, invite, import_, export, backup, restore, demo,
-                 benchmark, regions, trends):
-    main.add_command(_command)
