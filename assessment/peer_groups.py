@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
-from assessment.questionnaire.safe_yaml import yaml_problems
+from assessment.safe_yaml import yaml_problems
 from assessment.vocabulary import BUILT_IN_PEER_GROUPS
 
 __all__ = ["load_peer_groups", "parse_peer_groups"]

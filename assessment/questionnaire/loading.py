@@ -6,7 +6,7 @@ Only this module (and the CLI) reads questionnaire files. Everything it returns 
 :func:`load_folder` (what the app and the database start use), where an invalid file is skipped and its
 problems are returned beside the valid versions: one bad file never stops the start.
 
-Every file is checked before it is parsed (:mod:`assessment.questionnaire.safe_yaml`): at most
+Every file is checked before it is parsed (:mod:`assessment.safe_yaml`): at most
 ``MAX_FILE_BYTES``, no YAML anchors or aliases, nesting at most ``MAX_DEPTH`` deep.
 """
 

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from assessment.errors import ErrorCode, Problem, format_path
 from assessment.questionnaire.crosswalk import build_crosswalk
-from assessment.questionnaire.safe_yaml import file_size_problem, read_limited, yaml_problems
 from assessment.questionnaire.schema import Questionnaire, version_key
+from assessment.safe_yaml import file_size_problem, read_limited, yaml_problems
 from assessment.vocabulary import AGENCIES
 
 __all__ = ["ValidationResult", "parse_yaml", "validate_file", "validate_text"]
@@ -89,7 +89,7 @@ def _walk(node: yaml.Node, loc: Loc, lines: _LineMap, problems: list[Problem], f
 def parse_yaml(text: str, file: str = "") -> tuple[Any, _LineMap, list[Problem]]:
     """Parse YAML text into plain data plus a line map; syntax errors become problems.
 
-    The text is first read as a stream of events (:func:`~assessment.questionnaire.safe_yaml.yaml_problems`):
+    The text is first read as a stream of events (:func:`~assessment.safe_yaml.yaml_problems`):
     a file over the size limit, nested too deep or holding an anchor or alias is refused there, before any
     node is composed, so an alias is never expanded.
     """

@@ -21,7 +21,7 @@ import pytest
 
 from assessment.errors import ErrorCode
 from assessment.questionnaire import list_questionnaires, load_folder, validate_file, validate_text
-from assessment.questionnaire.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, yaml_problems
+from assessment.safe_yaml import MAX_DEPTH, MAX_FILE_BYTES, yaml_problems
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / "tests" / "data" / "questionnaires" / "mini-partnership" / "1.0.0.yaml"
