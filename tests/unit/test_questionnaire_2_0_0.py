@@ -296,3 +296,27 @@ def test_the_corrected_facts_are_the_ones_in_the_file(q):
 
 def test_there_is_no_placeholder_text(q):
     assert [where for where, text in _all_texts(q) if PLACEHOLDER.search(text)] == []
+
+
+# -- the documents a board and a re-reviewer read ------------------------------------------------------
+def test_the_review_document_answers_each_finding(q):
+    review = (ROOT / "docs" / "questionnaire-review.md").read_text(encoding="utf-8")
+    for heading in ("Observable levels", "No trend as a level", "One thing per item", "detention chain",
+                    "Currency", "Lived experience", "Balance", "Facts and sources", "Comparability"):
+        assert heading in review, heading
+    assert review.count("**What it leaves.**") >= 7
+    named_in_issue = (
+        "purpose.definition", "triage.call_assessment", "places_of_safety.handover", "culture.mutual_understanding",
+        "culture.relationships", "prevention.crisis_plans", "prevention.repeat_contacts", "triage.welfare_requests",
+        "workforce.equality", "governance.risk_register", "places_of_safety.hbpos", "information.proportionality",
+        "crisis_response.capacity", "places_of_safety.assessment_time",
+    )
+    assert [item for item in named_in_issue if f"`{item}`" not in review] == []
+
+
+def test_the_board_guide_lists_every_2_0_0_domain_with_its_item_count(q):
+    guide = (ROOT / "docs" / "questionnaire-guide.md").read_text(encoding="utf-8")
+    assert "**2.0.0**" in guide and "questionnaire-review.md" in guide
+    for domain in q.domains:
+        row = guide.split(f"(`{domain.id}`")[1].split("\n")[0]
+        assert row.rstrip().endswith(f"| {len(domain.items)} |"), domain.id
