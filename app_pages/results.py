@@ -24,6 +24,8 @@ all_scores = resources.partnership_scores(version)
 own = widgets.in_domain_order(blank_suppressed(all_scores[all_scores["round"] == round_key]), questionnaire)
 own["domain_title"] = own["domain"].map(titles)
 own["note"] = own["suppression_reason"].fillna("").map(widgets.suppression_note)
+own["looks_like"] = [questionnaire.level_description(d, None if pd.isna(lv) else lv) if questionnaire else ""
+                     for d, lv in zip(own["domain"], own["level"], strict=True)]
 split = own["split"].astype("boolean").fillna(False).astype(bool)
 
 st.header("Domain scores and maturity levels")
@@ -32,10 +34,11 @@ left, right = st.columns([3, 2])
 left.vega_lite_chart(resources.chart_spec("build_domain_scores_chart", (version, round_key), own, titles=titles),
                      width="stretch")
 right.dataframe(
-    own[["domain_title", "score", "level_label", "n_respondents", "n_agencies", "dk_rate", "split", "note"]],
+    own[["domain_title", "score", "level_label", "looks_like", "n_respondents", "n_agencies", "dk_rate", "split",
+         "note"]],
     hide_index=True, key="results_scores_table",
     column_config={"domain_title": "Domain", "score": st.column_config.NumberColumn("Score", format="%.2f"),
-                   "level_label": "Maturity level", "n_respondents": "Respondents (n)", "n_agencies": "Agencies",
+                   "level_label": "Maturity level", "looks_like": "What this level looks like", "n_respondents": "Respondents (n)", "n_agencies": "Agencies",
                    "dk_rate": st.column_config.NumberColumn("Don't know", format="percent"),
                    "split": "Split", "note": "Not shown because"},
 )
@@ -128,7 +131,7 @@ if questionnaire is not None:
             if item.guidance:
                 st.caption(f"Evidence to look at: {item.guidance}")
 
-export = pd.merge(own.drop(columns=["note"], errors="ignore"),
+export = pd.merge(own.drop(columns=["note", "looks_like"], errors="ignore"),
                   shown[["domain", "n_peers", "median", "q1", "q3", "gap_to_median", "gap_to_top_quartile"]]
                   .rename(columns={"median": "peer_median", "q1": "peer_q1", "q3": "peer_q3"}),
                   on="domain", how="left") if not shown.empty else own

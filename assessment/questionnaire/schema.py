@@ -214,6 +214,12 @@ class Questionnaire(_Strict):
         """Whether any item is asked of only some agencies."""
         return any(item.answered_by is not None for item in self.items)
 
+    def level_description(self, domain_id: str, level: int | None) -> str:
+        """What maturity ``level`` looks like for the domain (its ``level_descriptions``); "" when none."""
+        if level is None or domain_id not in {d.id for d in self.domains}:
+            return ""
+        return self.domain(domain_id).level_descriptions.get(int(level), "")
+
     def level_for(self, score: float) -> Band | None:
         """The highest band whose lower bound the (unrounded) score reaches."""
         reached = [band for band in self.bands if score >= band.lower_bound]

@@ -122,3 +122,33 @@ def test_manage_offers_the_highest_published_version_for_new_rounds(routed_datab
     at.switch_page("app_pages/manage.py").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.selectbox(key="manage_round_version").value == ("mini-partnership", "1.1.0")
+
+
+def test_results_show_what_each_domains_level_looks_like(routed_database):
+    from assessment.storage import services
+
+    # three police and three trust respondents answer and submit; the round is closed and scored
+    answers = {"police": {"governance.board": "4", "governance.escalation": "3", "justice.custody_assessment": "3",
+                          "justice.liaison": "3"},
+               "mental_health_trust": {"governance.board": "3", "governance.escalation": "3",
+                                       "justice.custody_assessment": "3", "justice.liaison": "2"}}
+    with routed_database.begin() as session:
+        for agency, given in answers.items():
+            for link in services.create_invitations(session, ROUND, agency, 3, actor="test", base_url="http://x"):
+                who = services.start_respondent(session, link.rsplit("invite=", 1)[1])
+                services.save_answers(session, ROUND, who.respondent,
+                                      [{"item": item, "value": value} for item, value in given.items()])
+                services.submit_respondent(session, ROUND, who.respondent)
+        services.close_round(session, ROUND, actor="test")
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = next(t.value for t in at.dataframe if "looks_like" in t.value.columns).set_index("domain_title")
+    # governance: police 3.5, trust 3.0 -> 3.25, level 3 Defined; justice: police 3.0, trust 2.5 -> 2.75, level 3
+    assert table.loc["Shared governance", "level_label"] == "Defined"
+    assert table.loc["Shared governance", "looks_like"] == (
+        "A board with terms of reference meets quarterly with an action plan.")
+    assert table.loc["Criminal justice", "looks_like"] == "Liaison and diversion staff in custody every day."
+    assert table.loc["Response to mental health calls", "looks_like"] == ""  # no scored respondent: no level

@@ -80,6 +80,8 @@ def test_routed_file_validates_and_round_trips():
     ]
     assert q.domain("justice").items_for("ambulance") == ()
     assert q.domain("governance").level_descriptions[5].startswith("The board publishes")
+    assert q.level_description("governance", 5) == q.domain("governance").level_descriptions[5]
+    assert q.level_description("governance", None) == "" and q.level_description("nowhere", 3) == ""
     again = Questionnaire.model_validate(normalised_definition(q))
     assert again == q and content_hash(again) == content_hash(q)
 
