@@ -27,7 +27,7 @@ st.header("Median score by region and domain")
 st.altair_chart(charts.build_region_heatmap(regions, titles=titles), width="stretch")
 
 st.header("Spread within each region")
-shown_regions = regions[(regions["level"] == "region") & ~regions["suppressed"].astype(bool)]
+shown_regions = regions[(regions["scope"] == "region") & ~regions["suppressed"].astype(bool)]
 if shown_regions.empty:
     st.info(f"No region has {resources.settings().min_peers} or more partnerships with a closed round in {period}, "
             "so no regional spread can be shown. The nation figures are in the table below.")
@@ -35,13 +35,13 @@ else:
     st.altair_chart(charts.build_region_distribution_chart(regions, titles=titles), width="stretch")
 
 st.subheader("Counts and suppression")
-table = regions[["level", "nation", "region", "domain_title", "partnerships", "median", "q1", "q3", "suppressed"]]
+table = regions[["scope", "nation", "region", "domain_title", "partnerships", "median", "q1", "q3", "suppressed"]]
 st.dataframe(table, hide_index=True, key="regions_table",
-             column_config={"level": "Level", "nation": "Nation", "region": "Region", "domain_title": "Domain",
+             column_config={"scope": "Nation or region", "nation": "Nation", "region": "Region", "domain_title": "Domain",
                             "partnerships": "Partnerships (n)", "suppressed": "Not shown (too few)",
                             **{c: st.column_config.NumberColumn(c.upper() if c[0] == "q" else "Median",
                                                                 format="%.2f") for c in ("median", "q1", "q3")}})
-hidden = regions.loc[regions["suppressed"].astype(bool) & (regions["level"] == "region"), "region"].unique()
+hidden = regions.loc[regions["suppressed"].astype(bool) & (regions["scope"] == "region"), "region"].unique()
 if len(hidden):
     st.caption(f"Not shown for {', '.join(sorted(hidden))}: fewer than {resources.settings().min_peers} "
                "partnerships with a comparable closed round in this period.")

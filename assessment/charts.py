@@ -351,8 +351,8 @@ def build_item_distribution_chart(items: pd.DataFrame, *, item_texts: Mapping[st
 
 # -- regions ---------------------------------------------------------------------------------------
 def _regions_only(regions: pd.DataFrame) -> pd.DataFrame:
-    if "level" in regions.columns and (regions["level"] == "region").any():
-        return regions[regions["level"] == "region"]
+    if "scope" in regions.columns and (regions["scope"] == "region").any():
+        return regions[regions["scope"] == "region"]
     return regions
 
 

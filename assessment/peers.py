@@ -50,7 +50,7 @@ COMPARISON_COLUMNS = (
     "partnership", "round", "peer_group", "domain", "score", "n_peers", "median", "q1", "q3", "min", "max",
     "percentile_rank", "gap_to_median", "gap_to_top_quartile", "suppressed", "n_excluded", "excluded_reasons",
 )
-REGION_COLUMNS = ("level", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
+REGION_COLUMNS = ("scope", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
 PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", "score", "q3", "comment")
 
 
@@ -480,7 +480,7 @@ def compare_regions(
     Returns
     -------
     DataFrame
-        Columns :data:`REGION_COLUMNS`; ``level`` is ``nation`` (``region`` empty) or ``region``. Groups of
+        Columns :data:`REGION_COLUMNS`; ``scope`` is ``nation`` (``region`` empty) or ``region``. Groups of
         fewer than ``min_peers`` partnerships are ``suppressed`` (median, q1, q3 empty; the count shown).
         Quantiles are linear (``numpy.percentile`` default; pandas ``quantile`` computes the same).
     """
@@ -495,20 +495,20 @@ def compare_regions(
     frame = frame.merge(places, on="partnership", how="inner")
     domain_order = {d: i for i, d in enumerate(dict.fromkeys(frame["domain"]))}
     parts = []
-    for level, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
+    for scope, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
         grouped = frame.groupby([*keys, "domain"], sort=True)["score"]
         table = grouped.agg(partnerships="count", median="median").join(
             grouped.quantile(0.25).rename("q1")).join(grouped.quantile(0.75).rename("q3")).reset_index()
-        table["level"] = level
-        if level == "nation":
+        table["scope"] = scope
+        if scope == "nation":
             table["region"] = ""
         parts.append(table)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REGION_COLUMNS))
     out["suppressed"] = out["partnerships"] < min_peers
     out.loc[out["suppressed"], ["median", "q1", "q3"]] = np.nan
-    out["_level"] = out["level"].map({"nation": 0, "region": 1})
+    out["_scope"] = out["scope"].map({"nation": 0, "region": 1})
     out["_domain"] = out["domain"].map(domain_order)
-    out = out.sort_values(["_level", "nation", "region", "_domain"], kind="stable")
+    out = out.sort_values(["_scope", "nation", "region", "_domain"], kind="stable")
     out = out[list(REGION_COLUMNS)].reset_index(drop=True)
     return out.astype({"partnerships": int, "suppressed": bool, "median": float, "q1": float, "q3": float})
 
@@ -518,8 +518,8 @@ def region_matrix(regions_frame: pd.DataFrame) -> pd.DataFrame:
 
     Input: the output of :func:`compare_regions`. The index is named ``region``.
     """
-    _require(regions_frame, ("level", "region", "domain", "median", "suppressed"), "regions")
-    rows = regions_frame[regions_frame["level"] == "region"]
+    _require(regions_frame, ("scope", "region", "domain", "median", "suppressed"), "regions")
+    rows = regions_frame[regions_frame["scope"] == "region"]
     values = rows["median"].where(~rows["suppressed"].astype(bool))
     matrix = rows.assign(median=values).pivot_table(
         index="region", columns="domain", values="median", aggfunc="first", dropna=False, sort=True
@@ -538,7 +538,7 @@ def promising_practices(
     scores: pd.DataFrame,
     partnerships: pd.DataFrame,
     *,
-    peer_group_members: Sequence[str] | None = None,
+    peer_partnerships: Sequence[str] | None = None,
     min_peers: int = 3,
 ) -> pd.DataFrame:
     """Evidence comments from partnerships at or above the peer group's top quartile, per domain.
@@ -552,8 +552,8 @@ def promising_practices(
         Partnership-level scores as for :func:`compare_with_peers`.
     partnerships : DataFrame
         The Partnerships frame, with ``share_practice`` and ``named_to_peers`` (missing means no).
-    peer_group_members : sequence of str, optional
-        The partnerships forming the peer group (default: all).
+    peer_partnerships : sequence of str, optional
+        The partnerships forming the peer group, e.g. from :func:`peer_group_members` (default: all).
     min_peers : int
         Fewest scored partnerships in a period and domain for a top quartile to be drawn.
 
@@ -569,8 +569,8 @@ def promising_practices(
     frame = _score_frame(scores)
     places = _partnership_frame(partnerships)
     frame = frame[frame["closed"] & frame["score"].notna() & ~frame["suppressed"]]
-    if peer_group_members is not None:
-        frame = frame[frame["partnership"].isin([str(p) for p in peer_group_members])]
+    if peer_partnerships is not None:
+        frame = frame[frame["partnership"].isin([str(p) for p in peer_partnerships])]
     keys = ["period", "questionnaire", "version", "domain"]
     grouped = frame.groupby(keys)["score"]
     top = pd.DataFrame({"q3": grouped.quantile(0.75), "n": grouped.count()}).reset_index()

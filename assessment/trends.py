@@ -1,6 +1,6 @@
 """Trends across rounds: domain scores with bootstrap intervals, change verdicts and comparability breaks.
 
-Pure functions over the respondent-level score frame (``Scores.respondents`` from
+Pure functions over the score frame of respondents (``Scores.respondents`` from
 :func:`assessment.scoring.score_responses`: ``partnership, round, respondent, agency, domain, score, status``
 plus the carried ``questionnaire, version, period``).
 
@@ -115,12 +115,12 @@ def bootstrap_agency_balanced(
     return _bootstrap(scores, _agency_codes(agencies), resamples, rng)
 
 
-def percentile_interval(distribution: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Percentile bootstrap interval: the (1−level)/2 and (1+level)/2 quantiles (``numpy.percentile``,
+def percentile_interval(distribution: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval: the (1−confidence)/2 and (1+confidence)/2 quantiles (``numpy.percentile``,
     linear interpolation). Efron & Tibshirani (1993), section 13.3."""
     if distribution.size == 0:
         return float("nan"), float("nan")
-    tail = (1 - level) / 2 * 100
+    tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(distribution, [tail, 100 - tail])
     return float(low), float(high)
 
@@ -177,7 +177,7 @@ def domain_trends(
     resamples: int = 2000,
     seed: int = 20260101,
     min_respondents: int = 5,
-    level: float = 0.95,
+    confidence: float = 0.95,
     latest_only: bool = False,
 ) -> pd.DataFrame:
     """A partnership's domain scores round by round, with intervals, changes and verdicts.
@@ -194,8 +194,8 @@ def domain_trends(
         ``{(id, version): Questionnaire}`` from ``load_directory()``: gives each round's domains and the
         comparability of consecutive versions. Rounds on different versions without definitions are
         treated as not comparable.
-    resamples, seed, level : int, int, float
-        Bootstrap resamples, seed and interval level (defaults: 2,000, 20260101, 95%).
+    resamples, seed, confidence : int, int, float
+        Bootstrap resamples, seed and confidence of the intervals (defaults: 2,000, 20260101, 95%).
     min_respondents : int
         Fewest scored respondents in a domain, in both rounds, for an interval and a change verdict.
     latest_only : bool
@@ -280,7 +280,7 @@ def domain_trends(
                 else:
                     dist = np.empty(0)
                 current[domain] = (score, n, dist)
-                ci_low, ci_high = percentile_interval(dist, level)
+                ci_low, ci_high = percentile_interval(dist, confidence)
                 row = {
                     "partnership": partnership_id, "round": record.round, "period": record.period,
                     "questionnaire": record.questionnaire, "version": record.version, "domain": domain,
@@ -300,7 +300,7 @@ def domain_trends(
                         enough = n >= min_respondents and old_n >= min_respondents
                         row["change"] = score - old_score
                         if enough:
-                            row["change_low"], row["change_high"] = percentile_interval(dist - old_dist, level)
+                            row["change_low"], row["change_high"] = percentile_interval(dist - old_dist, confidence)
                         row["verdict"] = change_verdict(row["change_low"], row["change_high"],
                                                         enough_respondents=enough)
                     else:

@@ -95,7 +95,7 @@ _min_peers_option = click.option(
 
 @click.command()
 @click.option("--scores", "scores_path", type=_FILE, required=True,
-              help="Partnership scores CSV (output of `assessment score --level partnership`).")
+              help="Partnership scores CSV (output of `assessment score --table partnership`).")
 @click.option("--partnerships", "partnerships_path", type=_FILE, required=True,
               help="CSV with partnership, nation, region, groups (groups separated by ';').")
 @click.option("--partnership", required=True, help="The partnership to compare.")
@@ -140,7 +140,7 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
 
 @click.command()
 @click.option("--scores", "scores_path", type=_FILE, required=True,
-              help="Partnership scores CSV (output of `assessment score --level partnership`).")
+              help="Partnership scores CSV (output of `assessment score --table partnership`).")
 @click.option("--partnerships", "partnerships_path", type=_FILE, required=True,
               help="CSV with partnership, nation, region.")
 @click.option("--round", "round_", default=None, help="Use the rows with this round value.")

@@ -15,13 +15,23 @@ from assessment.tabular import to_csv_text
 
 __all__ = ["score"]
 
-LEVELS = {
+#: The tables of figures ``--table`` writes (the name users give -> the ``Scores`` attribute).
+SCORE_TABLES = {
     "respondent": "respondents",
     "agency": "agencies",
     "partnership": "partnerships",
     "overall": "overall",
     "item": "items",
 }
+
+
+def _chosen_table(table: str | None, old_table: str | None) -> str:
+    """``--table``, or the deprecated ``--level`` (kept so that existing scripts still run, with a warning)."""
+    if old_table is not None:
+        if table is not None and table != old_table:
+            raise click.UsageError(f"--level {old_table} and --table {table} disagree: use --table only")
+        click.echo("Warning: --level is deprecated and will be removed; use --table (same values).", err=True)
+    return table or old_table or "partnership"
 
 
 @click.command()
@@ -32,8 +42,10 @@ LEVELS = {
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="Answers CSV: partnership, round, respondent, agency, item, value "
                    "(+ optional questionnaire, version, period, comment).")
-@click.option("--level", type=click.Choice(list(LEVELS)), default="partnership", show_default=True,
-              help="Which figures to write.")
+@click.option("--table", type=click.Choice(list(SCORE_TABLES)), default=None,
+              help="Which table of figures to write (default: partnership).")
+@click.option("--level", "old_table", type=click.Choice(list(SCORE_TABLES)), default=None, hidden=True,
+              help="The old name of --table (deprecated; 'level' means the maturity level).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Output CSV (default: stdout).")
 @click.option("--min-coverage", type=float, default=None,
@@ -42,14 +54,16 @@ LEVELS = {
               help="Agency gap or SD that flags a domain as split (default: setting, 1.0).")
 @click.option("--min-group-size", type=int, default=None,
               help="Smallest group whose mean is shown (default: setting, 3).")
-def score(questionnaire_path: Path, responses_path: Path, level: str, out_path: Path | None,
-          min_coverage: float | None, split_threshold: float | None, min_group_size: int | None) -> None:
-    """Score answers and write one level of figures as CSV.
+def score(questionnaire_path: Path, responses_path: Path, table: str | None, old_table: str | None,
+          out_path: Path | None, min_coverage: float | None, split_threshold: float | None,
+          min_group_size: int | None) -> None:
+    """Score answers and write one table of figures as CSV (respondent, agency, partnership, overall, item).
 
     Every value is written at full precision, with the suppression flags (suppressed,
     suppression_reason, score_hidden, hidden) beside it: this is the analyst's view of data the analyst
     already holds. The app and the exports blank the flagged figures.
     """
+    table = _chosen_table(table, old_table)
     settings = load_settings()
     try:
         questionnaire = load_questionnaire(questionnaire_path)
@@ -67,7 +81,7 @@ def score(questionnaire_path: Path, responses_path: Path, level: str, out_path: 
         return
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
-    frame = getattr(scores, LEVELS[level])
+    frame = getattr(scores, SCORE_TABLES[table])
     # The one formula-safe CSV writer (assessment.tabular): respondent ids and names are user text.
     if out_path is None:
         click.echo(to_csv_text(frame), nl=False)

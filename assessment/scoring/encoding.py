@@ -113,7 +113,7 @@ def read_answers_csv(path_or_buffer: str | IO, *, source: str | None = None) -> 
 # column helpers
 
 
-def _text(series: pd.Series) -> pd.Series:
+def _as_text(series: pd.Series) -> pd.Series:
     """The column as text; NaN/None (a frame not read with keep_default_na=False) count as empty."""
     if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)
@@ -140,7 +140,7 @@ def _dictionary(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
             categories = pd.concat([categories, pd.Series([""], dtype="str")], ignore_index=True)
             codes = np.where(codes < 0, len(categories) - 1, codes)
         return codes.astype(np.int32, copy=False), categories
-    series = _text(series)
+    series = _as_text(series)
     pa_array = getattr(series.array, "_pa_array", None)
     if pa_array is not None:
         encoded = pa_array.dictionary_encode()
@@ -373,7 +373,7 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     # questionnaire / version columns must name this version (empty is fine); one text comparison
     for column, expected in (("questionnaire", questionnaire.id), ("version", questionnaire.version)):
         if column in answers.columns:
-            text = _text(answers[column])
+            text = _as_text(answers[column])
             other = np.flatnonzero(~(text == expected).to_numpy(dtype=bool))
             if len(other):
                 values = text.iloc[other]
@@ -458,7 +458,7 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     groups["version"] = pd.array([questionnaire.version] * n_groups, dtype="str")
     periods = np.full(n_groups, "", dtype=object)
     if "period" in answers.columns and n:
-        text = _text(answers["period"])
+        text = _as_text(answers["period"])
         row_group = respondent_group[respondent_codes]
         # a group's first row starts a run of rows of that group: only run starts are candidates
         runs = np.concatenate([[0], np.flatnonzero(row_group[1:] != row_group[:-1]) + 1])

@@ -95,7 +95,7 @@ def _levels(questionnaire: Questionnaire, scores: np.ndarray) -> tuple[pd.array,
     return level, labels.take(np.where(found, safe, len(bands)))
 
 
-def _text(labels, index: np.ndarray) -> pd.array:
+def _labels_at(labels, index: np.ndarray) -> pd.array:
     """Text labels for codes (a pandas string array); ``labels`` is a small sequence or a Series."""
     if isinstance(labels, pd.Series) and isinstance(labels.dtype, pd.CategoricalDtype):
         categories = pd.array(labels.cat.categories.to_numpy(dtype=object), dtype="str")
@@ -133,9 +133,9 @@ def _flags(reason: np.ndarray, hidden: tuple[str, ...], kind: np.ndarray | None 
     hides_score = np.array([code in SCORE_HIDING for code in hidden])
     return {
         "suppressed": reason != NONE,
-        "suppression_reason": _text(REASONS, reason),
+        "suppression_reason": _labels_at(REASONS, reason),
         "score_hidden": hides_score[index],
-        "hidden": _text(hidden, index),
+        "hidden": _labels_at(hidden, index),
     }
 
 
@@ -411,7 +411,7 @@ def score_encoded(
 
     # -- frames: every grid is already in output order (sorted keys), so columns are reshapes ----------
     def carried(group_index: np.ndarray, as_categorical: bool = False) -> dict:
-        make = _categorical if as_categorical else _text
+        make = _categorical if as_categorical else _labels_at
         return {column: make(groups[column], group_index) for column in CARRIED_COLUMNS}
 
     def flat(grid: np.ndarray) -> np.ndarray:
@@ -441,10 +441,10 @@ def score_encoded(
     cell = np.flatnonzero(present[:, None, :] & layout.domain_asked[None, :, :])  # (group, domain, agency)
     g_a, d_a, a_a = cell // (n_domains * n_agencies_all), (cell // n_agencies_all) % n_domains, cell % n_agencies_all
     agencies = pd.DataFrame({
-        "partnership": _text(groups["partnership"], g_a),
-        "round": _text(groups["round"], g_a),
-        "domain": _text(layout.domain_ids, d_a),
-        "agency": _text(layout.agency_ids, a_a),
+        "partnership": _labels_at(groups["partnership"], g_a),
+        "round": _labels_at(groups["round"], g_a),
+        "domain": _labels_at(layout.domain_ids, d_a),
+        "agency": _labels_at(layout.agency_ids, a_a),
         "score": agency_mean.reshape(-1)[cell],
         "n_respondents": n_scored.reshape(-1)[cell].astype(np.int64),
         **_flags(agency_reason.reshape(-1)[cell], ("", "all", "score")),
@@ -459,9 +459,9 @@ def score_encoded(
     # reason and figures: 0 none, 1 small group (all), 2 agreement figures, 3 agreement + respondent mean
     kind = np.where(flat(row_small), 1, np.where(flat(any_hidden), np.where(flat(mean_hidden), 3, 2), 0))
     partnerships = pd.DataFrame({
-        "partnership": _text(groups["partnership"], g_p),
-        "round": _text(groups["round"], g_p),
-        "domain": _text(layout.domain_ids, d_p),
+        "partnership": _labels_at(groups["partnership"], g_p),
+        "round": _labels_at(groups["round"], g_p),
+        "domain": _labels_at(layout.domain_ids, d_p),
         "score": flat(balanced),
         "level": level,
         "level_label": level_label,
@@ -482,8 +482,8 @@ def score_encoded(
     g_o = np.arange(n_groups)
     level_o, label_o = _levels(q, overall)
     overall_frame = pd.DataFrame({
-        "partnership": _text(groups["partnership"], g_o),
-        "round": _text(groups["round"], g_o),
+        "partnership": _labels_at(groups["partnership"], g_o),
+        "round": _labels_at(groups["round"], g_o),
         "score": overall,
         "level": level_o,
         "level_label": label_o,

@@ -186,7 +186,7 @@ class AnswerRow(Base):
 
 
 class ScoreFrameRow(Base):
-    """The scores of a closed round, one row per level (respondents, agencies, partnerships, overall, items).
+    """The scores of a closed round, one row per score table (respondents, agencies, partnerships, overall, items).
 
     Each row holds one of the scoring engine's frames for that round as JSON (``columns``, ``dtypes``,
     ``data``): a generic store that does not have to change when the scoring engine adds a column.
@@ -195,6 +195,8 @@ class ScoreFrameRow(Base):
 
     __tablename__ = "score_frames"
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    # The score table's name (``rounds.SCORE_TABLES``). The column keeps its first name, ``level``, because
+    # backups carry column names; it has nothing to do with maturity levels.
     level: Mapped[str] = mapped_column(String(20), primary_key=True)
     frame: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

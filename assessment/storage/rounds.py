@@ -1,7 +1,7 @@
 """Rounds (draft -> open -> closed, reopen audited) and the materialised scores of closed rounds.
 
 When a round closes, the scoring engine runs over its answers and each of its frames (respondents,
-agencies, partnerships, overall, items) is stored in ``score_frames`` as JSON, one row per round and level.
+agencies, partnerships, overall, items) is stored in ``score_frames`` as JSON, one row per round and table.
 Reopening a round removes them (a reopened round has no official scores); closing it again recomputes
 them. The ``*_scores`` functions read them back as one frame across rounds, with questionnaire, version
 and period on every row. Suppression flags are stored as computed (rounds stored before the typed flags
@@ -46,7 +46,7 @@ from assessment.storage.models import (
 
 __all__ = [
     "ROUND_STATUSES",
-    "SCORE_LEVELS",
+    "SCORE_TABLES",
     "RoundInfo",
     "agency_scores",
     "close_round",
@@ -64,7 +64,8 @@ __all__ = [
 ]
 
 ROUND_STATUSES = ("draft", "open", "closed")
-SCORE_LEVELS = ("respondents", "agencies", "partnerships", "overall", "items")
+#: The score tables stored for a closed round (the ``Scores`` attribute names).
+SCORE_TABLES = ("respondents", "agencies", "partnerships", "overall", "items")
 
 
 @dataclass(frozen=True)
@@ -274,17 +275,17 @@ def _materialise(session: Session, row: RoundRow, *, min_coverage: float, split_
                              split_threshold=split_threshold, min_group_size=min_group_size)
     now = utcnow()
     session.execute(insert(ScoreFrameRow), [
-        {"round_id": row.id, "level": level, "frame": _dump_frame(getattr(scores, level)), "computed_at": now}
-        for level in SCORE_LEVELS])
+        {"round_id": row.id, "level": table, "frame": _dump_frame(getattr(scores, table)), "computed_at": now}
+        for table in SCORE_TABLES])
 
 
-def _read_scores(session: Session, level: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
+def _read_scores(session: Session, table: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
     query = (select(ScoreFrameRow.frame, RoundRow.key, RoundRow.period, QuestionnaireVersionRow.questionnaire,
                     QuestionnaireVersionRow.version)
              .join(RoundRow, RoundRow.id == ScoreFrameRow.round_id)
              .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
              .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
-             .where(ScoreFrameRow.level == level, RoundRow.status == "closed")
+             .where(ScoreFrameRow.level == table, RoundRow.status == "closed")
              .order_by(PartnershipRow.key, RoundRow.period))
     if rounds is not None:
         query = query.where(RoundRow.key.in_(list(rounds)))

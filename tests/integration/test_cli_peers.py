@@ -19,7 +19,7 @@ PARTNERSHIPS = PEERS / "partnerships.csv"
 
 BENCHMARK_HEADER = ("partnership,round,peer_group,domain,score,n_peers,median,q1,q3,min,max,percentile_rank,"
                     "gap_to_median,gap_to_top_quartile,suppressed,n_excluded,excluded_reasons")
-REGIONS_HEADER = "level,nation,region,domain,partnerships,median,q1,q3,suppressed"
+REGIONS_HEADER = "scope,nation,region,domain,partnerships,median,q1,q3,suppressed"
 
 
 def run(*args):
@@ -167,7 +167,7 @@ def test_regions_take_a_round_or_a_period_not_both():
     assert result.exit_code == 2 and "not both" in result.output
     result = run("regions", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--period", "2025-H2")
     assert result.exit_code == 0
-    south_west = read(result.stdout).query("level == 'region' and domain == 'governance'")
+    south_west = read(result.stdout).query("scope == 'region' and domain == 'governance'")
     assert south_west["partnerships"].tolist() == [4]
 
 
@@ -281,7 +281,7 @@ def test_trends_need_the_version_columns(tmp_path):
 
 
 def test_the_output_of_assessment_score_feeds_benchmark(tmp_path):
-    """`assessment score --level partnership` for two rounds, then `assessment benchmark` on its output."""
+    """`assessment score --table partnership` for two rounds, then `assessment benchmark` on its output."""
     answers_path = tmp_path / "answers.csv"
     answers = write_answers(answers_path)
     one_version = answers[answers["version"] == "1.1.0"].drop(columns=["questionnaire", "version", "period"])
@@ -298,7 +298,7 @@ def test_the_output_of_assessment_score_feeds_benchmark(tmp_path):
     one_version.to_csv(answers_path, index=False)
     scores_path = tmp_path / "scores.csv"
     scored = run("score", "--questionnaire", TEST_QUESTIONNAIRES / "mini-partnership" / "1.1.0.yaml",
-                 "--responses", answers_path, "--level", "partnership", "--out", scores_path)
+                 "--responses", answers_path, "--table", "partnership", "--out", scores_path)
     assert scored.exit_code == 0, scored.output
     partnerships = tmp_path / "partnerships.csv"
     pd.DataFrame({"partnership": ["Avon and Somerset", "Kent", "Dorset", "Wiltshire", "Gloucestershire"],

@@ -15,7 +15,7 @@ from assessment.scoring import read_answers_csv, score_responses
 DATA = Path(__file__).resolve().parents[1] / "data"
 QUESTIONNAIRE = DATA / "questionnaires" / "mini-partnership" / "1.0.0.yaml"
 RESPONSES = DATA / "responses" / "mini-two-partnerships.csv"
-LEVELS = {"respondent": "respondents", "agency": "agencies", "partnership": "partnerships",
+TABLES = {"respondent": "respondents", "agency": "agencies", "partnership": "partnerships",
           "overall": "overall", "item": "items"}
 
 
@@ -30,13 +30,13 @@ def library_scores():
     return score_responses(load_questionnaire(QUESTIONNAIRE), read_answers_csv(RESPONSES))
 
 
-@pytest.mark.parametrize("level", list(LEVELS))
-def test_cli_and_library_agree(level, library_scores, tmp_path):
-    out = tmp_path / f"{level}.csv"
-    result = run("--responses", str(RESPONSES), "--level", level, "--out", str(out))
+@pytest.mark.parametrize("table", list(TABLES))
+def test_cli_and_library_agree(table, library_scores, tmp_path):
+    out = tmp_path / f"{table}.csv"
+    result = run("--responses", str(RESPONSES), "--table", table, "--out", str(out))
     assert result.exit_code == 0, result.output
     written = pd.read_csv(out, dtype=str, keep_default_na=False)
-    expected = getattr(library_scores, LEVELS[level])
+    expected = getattr(library_scores, TABLES[table])
     assert list(written.columns) == list(expected.columns)
     assert len(written) == len(expected)
     for column in expected.columns:
@@ -49,7 +49,7 @@ def test_cli_and_library_agree(level, library_scores, tmp_path):
             assert written[column].tolist() == values.astype(object).where(values.notna(), "").astype(str).tolist()
 
 
-def test_default_level_is_partnership_on_stdout(library_scores):
+def test_default_table_is_partnership_on_stdout(library_scores):
     result = run("--responses", str(RESPONSES))
     assert result.exit_code == 0
     frame = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
@@ -60,8 +60,18 @@ def test_default_level_is_partnership_on_stdout(library_scores):
     assert all(text == "" or text.isdigit() for text in frame["level"])
 
 
-def test_respondent_level_has_every_domain_for_every_respondent():
-    result = run("--responses", str(RESPONSES), "--level", "respondent")
+def test_the_old_level_option_still_works_with_a_warning(library_scores):
+    result = run("--responses", str(RESPONSES), "--level", "agency")
+    assert result.exit_code == 0
+    assert "--level is deprecated" in result.stderr and "--table" in result.stderr
+    frame = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
+    assert list(frame.columns) == list(library_scores.agencies.columns)
+    clash = run("--responses", str(RESPONSES), "--level", "agency", "--table", "item")
+    assert clash.exit_code == 2 and "use --table only" in clash.stderr
+
+
+def test_respondent_table_has_every_domain_for_every_respondent():
+    result = run("--responses", str(RESPONSES), "--table", "respondent")
     frame = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     respondents = read_answers_csv(RESPONSES)["respondent"].nunique()
     assert len(frame) == respondents * 3
@@ -79,7 +89,7 @@ def test_invalid_input_exits_1_with_the_report():
 
 
 def test_thresholds_are_options(tmp_path):
-    result = run("--responses", str(RESPONSES), "--min-group-size", "1", "--level", "agency")
+    result = run("--responses", str(RESPONSES), "--min-group-size", "1", "--table", "agency")
     frame = pd.read_csv(io.StringIO(result.stdout), dtype=str, keep_default_na=False)
     assert set(frame["suppressed"]) == {"False"}
 

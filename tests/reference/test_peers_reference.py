@@ -93,7 +93,7 @@ def test_region_quartiles_by_hand():
                            "score": [*south_west.values(), *london.values()]})
     partnerships = pd.DataFrame({"partnership": [*south_west, *london], "nation": "England",
                                  "region": ["South West"] * 5 + ["London"] * 3})
-    table = compare_regions(scores, partnerships).set_index(["level", "region"])
+    table = compare_regions(scores, partnerships).set_index(["scope", "region"])
     assert tuple(table.loc[("region", "South West"), ["q1", "median", "q3"]]) == pytest.approx((2.8, 3.2, 3.6))
     assert tuple(table.loc[("region", "London"), ["q1", "median", "q3"]]) == pytest.approx((1.5, 2.0, 3.0))
     assert tuple(table.loc[("nation", ""), ["q1", "median", "q3"]]) == pytest.approx((2.075, 3.0, 3.7))
@@ -136,7 +136,7 @@ def test_regions_use_older_versions_only_for_comparable_domains():
     partnerships = pd.DataFrame({"partnership": ["Own", "A", "B", "C", "D", "E"], "nation": "England",
                                  "region": "North East"})
     table = compare_regions(scores, partnerships, questionnaires=questionnaires)
-    nation = table[table["level"] == "nation"].set_index("domain")
+    nation = table[table["scope"] == "nation"].set_index("domain")
     assert nation.at["governance", "partnerships"] == 6
     assert nation.at["triage", "partnerships"] == 4  # the 1.0.0 triage scores measure something else
 

@@ -151,7 +151,7 @@ def test_item_distribution_gives_shares_of_all_answers_with_n():
 @pytest.fixture
 def regions() -> pd.DataFrame:
     return pd.DataFrame({
-        "level": "region", "nation": np.repeat(["England", "England", "Wales"], 3),
+        "scope": "region", "nation": np.repeat(["England", "England", "Wales"], 3),
         "region": np.repeat(["North West", "London", "Wales"], 3), "domain": DOMAINS * 3,
         "partnerships": [5, 5, 5, 1, 1, 1, 4, 4, 4],
         "median": [3.1, 2.5, 3.3, 3.0, 3.0, 3.0, 2.9, 3.4, 2.2],

@@ -266,20 +266,20 @@ def test_no_wider_group_when_even_all_is_too_small():
 def test_regions_give_nation_and_region_rows_and_suppress_small_groups(scores, partnerships):
     table = compare_regions(scores, partnerships, round="2026-H1")
     assert tuple(table.columns) == REGION_COLUMNS
-    wales = table[(table["level"] == "region") & (table["region"] == "Wales")]
+    wales = table[(table["scope"] == "region") & (table["region"] == "Wales")]
     assert wales["suppressed"].all() and set(wales["partnerships"]) == {2}
     assert wales["median"].isna().all()
-    england = table[(table["level"] == "nation") & (table["nation"] == "England")].set_index("domain")
+    england = table[(table["scope"] == "nation") & (table["nation"] == "England")].set_index("domain")
     assert england.at["governance", "partnerships"] == 8
     assert england.at["safety", "partnerships"] == 7  # Dorset has no safety score
-    assert set(table.loc[table["level"] == "nation", "region"]) == {""}
+    assert set(table.loc[table["scope"] == "nation", "region"]) == {""}
 
 
 def test_regions_default_to_the_latest_period(scores, partnerships):
     latest = compare_regions(scores, partnerships)
     assert latest.equals(compare_regions(scores, partnerships, period="2026-H1"))
     earlier = compare_regions(scores, partnerships, period="2025-H2")
-    south_west = earlier[(earlier["level"] == "region")].set_index("domain")
+    south_west = earlier[(earlier["scope"] == "region")].set_index("domain")
     assert south_west.at["governance", "partnerships"] == 4
     with pytest.raises(ValueError, match="not both"):
         compare_regions(scores, partnerships, period="2025-H2", round="2025-H2")
@@ -316,7 +316,7 @@ def comments() -> pd.DataFrame:
 
 def test_promising_practices_come_from_the_top_quartile_and_respect_opt_ins(comments, scores, partnerships):
     region = ["Avon and Somerset", "Devon and Cornwall", "Dorset", "Gloucestershire", "Wiltshire"]
-    table = promising_practices(comments, scores, partnerships, peer_group_members=region)
+    table = promising_practices(comments, scores, partnerships, peer_partnerships=region)
     assert tuple(table.columns) == PRACTICE_COLUMNS
     # governance q3 in the South West: 2.1, 2.8, 3.2, 3.6, 4.0 -> 3.6. Wiltshire (4.0) shares and is named;
     # Dorset (3.6) is in the top quartile but did not opt in to sharing; Gloucestershire (2.1) is not.
@@ -330,9 +330,9 @@ def test_a_partnership_that_shares_but_is_not_named_stays_anonymous(scores, part
     comments = pd.DataFrame({"partnership": ["Devon and Cornwall"], "round": ["2026-H1"],
                              "domain": ["safety"], "comment": ["Joint review of every s136 over 24 hours."]})
     group = ["Devon and Cornwall", "Gloucestershire", "Wiltshire"]  # safety: 3.1, 2.7, 3.3 -> q3 3.2
-    assert promising_practices(comments, scores, partnerships, peer_group_members=group).empty
+    assert promising_practices(comments, scores, partnerships, peer_partnerships=group).empty
     group = ["Devon and Cornwall", "Gloucestershire", "Kent"]  # safety: 3.1, 2.7, 2.0 -> q3 2.9
-    table = promising_practices(comments, scores, partnerships, peer_group_members=group)
+    table = promising_practices(comments, scores, partnerships, peer_partnerships=group)
     assert table.loc[0, "partnership"] == "" and table.loc[0, "round"] == ""
     assert bool(table.loc[0, "named"]) is False
     assert table.loc[0, "comment"] == "Joint review of every s136 over 24 hours."
