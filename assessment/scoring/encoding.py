@@ -361,10 +361,11 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     # routing: an answer (a value, NA or DK) to an item not asked of the respondent's agency. An empty
     # value is no answer, so a row for every item (a blank template) stays acceptable.
     if questionnaire.routed:
-        asked = np.array([[item.asked_of(code) for item in questionnaire.items] for code in AGENCIES], dtype=bool)
-        known = (agency >= 0) & (item >= 0) & (value != MISSING_CODE)
-        not_asked = np.zeros(n, dtype=bool)
-        not_asked[known] = ~asked[agency[known], item[known]]
+        n_items = len(questionnaire.items)
+        asked = np.array([[i.asked_of(code) for i in questionnaire.items] for code in AGENCIES], dtype=bool).ravel()
+        known = (agency >= 0) & (item >= 0)  # unknown agencies and items are reported above
+        cell = np.where(known, agency.astype(np.int32) * n_items + item, 0)
+        not_asked = known & (value != MISSING_CODE) & ~asked[cell]
         if not_asked.any():
             problems.rows(ErrorCode.ITEM_NOT_ASKED, np.flatnonzero(not_asked), "item",
                           lambda row: {"item": questionnaire.items[item[row]].id, "agency": AGENCIES[agency[row]],

@@ -42,9 +42,11 @@ class Scores:
     ----------
     respondents : pandas.DataFrame
         One row per respondent and domain: partnership, round, respondent, agency, domain, score,
-        coverage, n_answered, n_na, n_dk, status (+ questionnaire, version, period).
+        coverage, n_answered, n_na, n_dk, status (``scored``, ``insufficient``, ``not_applicable`` or
+        ``not_asked``) (+ questionnaire, version, period).
     agencies : pandas.DataFrame
-        One row per partnership, round, domain and agency that has respondents in the round: score
+        One row per partnership, round, domain and agency that has respondents in the round and is asked
+        at least one item of the domain (``answered_by``): score
         (mean of its scored respondents), n_respondents, suppressed, suppression_reason,
         score_hidden, hidden (+ carried columns).
     partnerships : pandas.DataFrame
@@ -529,12 +531,15 @@ def score_responses(
 
     Rules (docs/scoring.md has every formula with a worked example):
 
-    - respondent domain score ``s = sum(w_i x_i) / sum(w_i)`` over answered items; NA items leave the
-      domain; DK, empty and absent items are unanswered. ``coverage = answered weight / applicable
-      weight``; the score exists when ``coverage >= min_coverage``; a domain with every item NA is
-      ``not_applicable``.
+    - respondent domain score ``s = sum(w_i x_i) / sum(w_i)`` over answered items; only the items asked
+      of the respondent's agency count (``answered_by``; the others are absent, neither NA nor missing);
+      NA items leave the domain; DK, empty and absent rows are unanswered. ``coverage = answered weight /
+      applicable weight``; the score exists when ``coverage >= min_coverage`` and at least the
+      questionnaire's ``min_items`` (default 1) items are answered; a domain with every asked item NA is
+      ``not_applicable``, one with no item asked of the agency ``not_asked``.
     - agency score = mean of its scored respondents; partnership score = mean of the agency scores
-      (agency-balanced) over agencies with a scored respondent; maturity level = highest band with
+      (agency-balanced) over agencies with a scored respondent (an agency asked no item of the domain
+      takes no part); maturity level = highest band with
       ``score >= lower_bound``.
     - agreement: ``sd`` (ddof = 1) and ``agency_gap`` (highest minus lowest agency score);
       ``split`` when either reaches ``split_threshold``.
