@@ -2,8 +2,11 @@
 
 The token is read from ``?invite=`` once, kept in this browser session only, and removed from the address
 bar. Every answer is saved to the database the moment it changes, so the respondent can stop and come
-back later with the same link. Every refusal of a link shows the same message, whatever the reason.
+back later with the same link. Every refusal of a link shows the same message, whatever the reason; too
+many refused links from one browser or address make it wait (the library counts them).
 """
+
+import secrets
 
 import streamlit as st
 
@@ -44,10 +47,18 @@ if st.session_state.get("take_done"):
 
 context = st.session_state.get("take_respondent")
 if context is None:
-    try:
-        with resources.reading() as session:
-            invitation = services.resolve_invitation(session, token)
-    except services.InvalidInvitation:
+    if st.session_state.get("take_refused") == token:  # counted once, not again on every rerun
+        refuse()
+    try:  # failed guesses are counted per browser session and client address, in the database
+        with resources.writing() as session:
+            invitation = services.check_invitation(
+                session, token, browser=st.session_state.setdefault("take_browser", secrets.token_hex(16)),
+                address=st.context.ip_address, limits=services.GuessLimits.from_settings(resources.settings()))
+    except services.TooManyGuesses as exc:
+        st.error(str(exc), icon=":material/hourglass_top:")
+        st.stop()
+    if invitation is None:
+        st.session_state["take_refused"] = token
         refuse()
     name = widgets.partnership_names(version).get(invitation.partnership, invitation.partnership)
     if invitation.respondent is None:

@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ASSESSMENT_BOOTSTRAP_SEED", "bootstrap_seed", "20260101", "Seed of the bootstrap (results are repeatable)."),
     Setting("ASSESSMENT_MIN_RESPONDENTS_FOR_CHANGE", "min_respondents_for_change", "5",
             "Fewest scored respondents per round for a change interval."),
+    Setting("ASSESSMENT_INVITE_GUESSES_PER_BROWSER", "invite_guesses_per_browser", "10",
+            "Invitation links that do not work a browser session may try within the window before it must wait."),
+    Setting("ASSESSMENT_INVITE_GUESSES_PER_ADDRESS", "invite_guesses_per_address", "50",
+            "The same for one client address (several people may share one, e.g. an office network)."),
+    Setting("ASSESSMENT_INVITE_GUESS_WINDOW_MINUTES", "invite_guess_window_minutes", "60",
+            "The window, in minutes, in which failed invitation links are counted."),
 )
 
 
@@ -95,6 +101,9 @@ class Settings(BaseModel):
     bootstrap_resamples: int = Field(ge=100)
     bootstrap_seed: int = Field(ge=0)
     min_respondents_for_change: int = Field(ge=2)
+    invite_guesses_per_browser: int = Field(ge=1)
+    invite_guesses_per_address: int = Field(ge=1)
+    invite_guess_window_minutes: int = Field(ge=1, le=10_080)
 
 
 class SettingsError(ValueError):

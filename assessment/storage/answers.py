@@ -18,14 +18,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
 from assessment.storage import checkpoints
 from assessment.storage._common import StateError, audit, get_round
 from assessment.storage.catalogue import questionnaire_of_version_id
-from assessment.storage.invitations import InvalidInvitation, resolve_invitation
+from assessment.storage.invitations import RESERVATION, InvalidInvitation, reserve_place
 from assessment.storage.models import (
     AnswerRow,
     InvitationRow,
@@ -99,18 +99,14 @@ def start_respondent(session: Session, token: str) -> RespondentContext:
 
     A single-use link resumes the respondent it started before (until that respondent submits); a
     multi-use link creates a new respondent on every call, so the app calls this once per browser session
-    and keeps the returned respondent key in that session.
+    and keeps the returned respondent key in that session. Starting reserves one of the link's uses (see
+    :func:`assessment.storage.invitations.reserve_place`): a link never has more respondents than uses.
     """
-    invitation = resolve_invitation(session, token)
-    if invitation.single_use:
-        # Touch the invitation first: this takes its row lock (the write lock on SQLite), so two browsers
-        # opening the same single-use link at once still share one respondent.
-        session.execute(update(InvitationRow).where(InvitationRow.id == invitation.invitation_id)
-                        .values(uses=InvitationRow.uses))
+    invitation = reserve_place(session, token)
+    if invitation.respondent is not None:
         existing = session.scalar(select(RespondentRow).where(
-            RespondentRow.invitation_id == invitation.invitation_id, RespondentRow.submitted_at.is_(None)))
-        if existing is not None:
-            return _context(session, existing, True)
+            RespondentRow.invitation_id == invitation.invitation_id, RespondentRow.key == invitation.respondent))
+        return _context(session, existing, True)
     round_id = session.scalar(select(RoundRow.id).where(RoundRow.key == invitation.round))
     row = RespondentRow(key=f"r-{secrets.token_hex(6)}", round_id=round_id, agency=invitation.agency,
                         invitation_id=invitation.invitation_id, started_at=utcnow())
@@ -125,11 +121,13 @@ def _respondent(session: Session, round_key: str, respondent_key: str, *,
     respondent = session.scalar(select(RespondentRow).where(RespondentRow.round_id == round_row.id,
                                                             RespondentRow.key == respondent_key))
     if respondent is None:
-        raise StateError(f"no respondent '{respondent_key}' in round '{round_key}'")
+        raise StateError(f"no respondent '{respondent_key}' in round '{round_key}' (a place on a multi-use link "
+                         "is released after 24 hours without an answer: open the link again to start afresh)")
     return round_row, respondent
 
 
-def _check_can_answer(session: Session, round_row: RoundRow, respondent: RespondentRow) -> None:
+def _check_can_answer(session: Session, round_row: RoundRow, respondent: RespondentRow, *,
+                      submitting: bool = False) -> None:
     if respondent.submitted_at is not None:
         raise StateError("these answers were already submitted and can no longer be changed")
     if round_row.status == "closed":
@@ -137,11 +135,20 @@ def _check_can_answer(session: Session, round_row: RoundRow, respondent: Respond
     if round_row.status != "open":
         raise StateError(f"round '{round_row.key}' is {round_row.status}: answers can only be saved while it is open")
     if respondent.invitation_id is not None:
+        # The link's row lock (PostgreSQL; SQLite's write transaction holds the database): shared by saves,
+        # exclusive for a submission (it counts the use) and for a start (it counts the places), so a start
+        # never gives away a place whose holder is saving their first answer at that moment.
+        link = session.execute(select(InvitationRow.revoked, InvitationRow.expires_at, InvitationRow.max_uses)
+                               .where(InvitationRow.id == respondent.invitation_id)
+                               .with_for_update(read=not submitting)).one()
+        now = utcnow()
         # A withdrawn or expired link stops working at once, also for someone part-way through.
-        link = session.execute(select(InvitationRow.revoked, InvitationRow.expires_at)
-                               .where(InvitationRow.id == respondent.invitation_id)).one()
-        if link.revoked or link.expires_at <= utcnow():
+        if link.revoked or link.expires_at <= now:
             raise InvalidInvitation()
+        if link.max_uses > 1 and respondent.started_at <= now - RESERVATION and not session.scalar(
+                select(exists().where(AnswerRow.respondent_id == respondent.id))):
+            raise StateError("your place on this link was released after 24 hours without an answer: open the "
+                             "invitation link again to start afresh")
 
 
 def _upsert(session: Session, rows: list[dict]) -> None:
@@ -216,7 +223,7 @@ def submit_respondent(session: Session, round_key: str, respondent_key: str, *, 
     Raises :class:`InvalidInvitation` if the link was revoked, expired or used up in the meantime.
     """
     round_row, respondent = _respondent(session, round_key, respondent_key, for_share=True)
-    _check_can_answer(session, round_row, respondent)
+    _check_can_answer(session, round_row, respondent, submitting=True)
     checkpoints.reached("answers.checked", session, round=round_key, respondent=respondent_key)
     now = utcnow()
     if respondent.invitation_id is not None:

@@ -3,10 +3,19 @@
 A token is ``secrets.token_urlsafe(32)`` (256 bits). The plain token is returned once, inside the links,
 and never stored; the database keeps its SHA-256. Every refusal (unknown, forged, expired, used up,
 revoked, round not open) raises :class:`InvalidInvitation` with the same message, so a link reveals
-nothing about why it fails.
+nothing about why it fails; and every refusal runs the same SQL statements (one look-up that finds the
+link, its round and its places together, then the same decisions in Python), so the database's work does
+not tell the outcomes apart either.
 
-A use is counted when a respondent submits. Until then a single-use link resumes its own respondent; a
-multi-use link (a workshop) starts a new respondent for each browser session and cannot resume.
+Places: a use of a link is reserved when a respondent starts and held while they answer; a respondent who
+starts and saves no answer within :data:`RESERVATION` (24 hours) releases it. So a multi-use link (a
+workshop) never has more respondents than uses, even when many people open it at once (starting takes
+the link's row lock: ``FOR UPDATE`` on PostgreSQL, the write transaction on SQLite). A single-use link
+resumes its own respondent until they submit.
+
+Guessing is throttled: :func:`check_invitation` counts the failed guesses of a browser session and of a
+client address in the ``invitation_failures`` table (shared by every app replica) and refuses to look at
+any token once either passes its limit within the window (:class:`GuessLimits`, from the settings).
 """
 
 from __future__ import annotations
@@ -17,11 +26,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from assessment.storage._common import StateError, audit, check_agency, get_round
 from assessment.storage.models import (
+    AnswerRow,
+    InvitationFailureRow,
     InvitationRow,
     PartnershipRow,
     QuestionnaireVersionRow,
@@ -32,13 +43,18 @@ from assessment.storage.models import (
 
 __all__ = [
     "INVALID_INVITATION_MESSAGE",
+    "RESERVATION",
+    "GuessLimits",
     "InvalidInvitation",
     "InvitationContext",
+    "TooManyGuesses",
+    "check_invitation",
     "create_invitations",
     "hash_token",
     "invitation_link",
     "issue_invitations",
     "IssuedInvitation",
+    "reserve_place",
     "resolve_invitation",
     "revoke_invitation",
 ]
@@ -46,6 +62,8 @@ __all__ = [
 INVALID_INVITATION_MESSAGE = ("This invitation link is not valid: it may be mistyped, expired, withdrawn or "
                               "already used. Ask the person who sent it for a new link.")
 INVITE_PARAMETER = "invite"
+#: A respondent who starts and saves no answer for this long releases their place on the link.
+RESERVATION = dt.timedelta(hours=24)
 
 
 class InvalidInvitation(Exception):
@@ -53,6 +71,37 @@ class InvalidInvitation(Exception):
 
     def __init__(self) -> None:
         super().__init__(INVALID_INVITATION_MESSAGE)
+
+
+class TooManyGuesses(Exception):
+    """Too many invite links that did not work were tried from this browser session or client address."""
+
+    def __init__(self, window: dt.timedelta) -> None:
+        minutes = max(1, round(window.total_seconds() / 60))
+        super().__init__("Too many invitation links that do not work were tried from this browser or network. "
+                         f"Wait {minutes} minutes, then open the link you were sent again.")
+
+
+@dataclass(frozen=True)
+class GuessLimits:
+    """Failed guesses allowed within ``window`` per browser session and per client address
+    (settings ``ASSESSMENT_INVITE_GUESSES_PER_BROWSER``, ``..._PER_ADDRESS``, ``..._WINDOW_MINUTES``)."""
+
+    per_browser: int = 10
+    per_address: int = 50
+    window: dt.timedelta = dt.timedelta(minutes=60)
+
+    @classmethod
+    def from_settings(cls, settings) -> GuessLimits:
+        """The limits an ``assessment.settings.Settings`` asks for."""
+        return cls(settings.invite_guesses_per_browser, settings.invite_guesses_per_address,
+                   dt.timedelta(minutes=settings.invite_guess_window_minutes))
+
+    def __post_init__(self) -> None:
+        if self.per_browser < 1 or self.per_address < 1:
+            raise ValueError("the guess limits must allow at least one failed guess")
+        if self.window <= dt.timedelta(0):
+            raise ValueError("the guess window must be longer than zero")
 
 
 @dataclass(frozen=True)
@@ -121,35 +170,145 @@ def create_invitations(session: Session, round_key: str, agency: str, count: int
                                               expires_days=expires_days, max_uses=max_uses)]
 
 
-def _lookup(session: Session, token: str) -> InvitationRow:
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
-        raise InvalidInvitation()
-    digest = hash_token(token)
-    row = session.scalar(select(InvitationRow).where(InvitationRow.token_hash == digest))
+_NO_TOKEN = hashlib.sha256(b"").hexdigest()  # what a malformed token is looked up as: matches no link
+
+
+def _digest(token: object) -> str:
+    """The SHA-256 to look up; a token of the wrong type or length is looked up too (as a digest no link
+    has), so it costs the same statements as any other refusal."""
+    return hash_token(token) if isinstance(token, str) and 20 <= len(token) <= 100 else _NO_TOKEN
+
+
+def _holding_place(cutoff: dt.datetime):
+    """Respondents who hold a place on their link: submitted, answered, or started after ``cutoff``."""
+    return or_(RespondentRow.submitted_at.is_not(None), RespondentRow.started_at > cutoff,
+               exists().where(AnswerRow.respondent_id == RespondentRow.id))
+
+
+def _find(session: Session, token: object, now: dt.datetime):
+    """The one look-up of a token: the link, its round, how many places are held, and (single-use) the
+    respondent to resume, in a single statement; then the decision, in Python. ``None`` for any refusal."""
+    digest = _digest(token)
+    held = (select(func.count()).select_from(RespondentRow)
+            .where(RespondentRow.invitation_id == InvitationRow.id, _holding_place(now - RESERVATION))
+            .scalar_subquery())
+    resumable = (select(RespondentRow.key)
+                 .where(RespondentRow.invitation_id == InvitationRow.id, RespondentRow.submitted_at.is_(None))
+                 .order_by(RespondentRow.id).limit(1).scalar_subquery())
+    found = session.execute(
+        select(InvitationRow.id, InvitationRow.token_hash, InvitationRow.agency, InvitationRow.expires_at,
+               InvitationRow.max_uses, InvitationRow.revoked, RoundRow.key.label("round"), RoundRow.status,
+               PartnershipRow.key.label("partnership"), QuestionnaireVersionRow.questionnaire,
+               QuestionnaireVersionRow.version, RoundRow.period, held.label("held"),
+               resumable.label("resumable"))
+        .join(RoundRow, RoundRow.id == InvitationRow.round_id)
+        .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
+        .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
+        .where(InvitationRow.token_hash == digest)).one_or_none()
     # The index finds the row; compare_digest keeps the final comparison constant-time.
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
-        raise InvalidInvitation()
-    return row
+    admitted = (found is not None and hmac.compare_digest(found.token_hash, digest) and not found.revoked
+                and found.expires_at > now and found.status == "open"
+                and ((found.max_uses == 1 and found.resumable is not None) or found.held < found.max_uses))
+    return found if admitted else None
+
+
+def _context(found) -> InvitationContext:
+    single = found.max_uses == 1
+    return InvitationContext(found.id, found.round, found.partnership, found.agency, found.questionnaire,
+                             found.version, found.period, single, max(found.max_uses - found.held, 0),
+                             found.resumable if single else None)
 
 
 def resolve_invitation(session: Session, token: str) -> InvitationContext:
-    """Check a token and say what it opens; raise :class:`InvalidInvitation` for any refusal."""
-    inv = _lookup(session, token)
-    found = session.execute(
-        select(RoundRow.key, RoundRow.status, PartnershipRow.key, QuestionnaireVersionRow.questionnaire,
-               QuestionnaireVersionRow.version, RoundRow.period)
-        .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
-        .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
-        .where(RoundRow.id == inv.round_id)).one()
-    round_key, status, partnership, questionnaire, version, period = found
-    if inv.revoked or inv.expires_at <= utcnow() or inv.uses >= inv.max_uses or status != "open":
+    """Check a token and say what it opens; raise :class:`InvalidInvitation` for any refusal.
+
+    This does not count failed guesses: the app calls :func:`check_invitation`, which does.
+    """
+    found = _find(session, token, utcnow())
+    if found is None:
         raise InvalidInvitation()
-    respondent = None
-    if inv.max_uses == 1:
-        respondent = session.scalar(select(RespondentRow.key).where(
-            RespondentRow.invitation_id == inv.id, RespondentRow.submitted_at.is_(None)))
-    return InvitationContext(inv.id, round_key, partnership, inv.agency, questionnaire, version, period,
-                             inv.max_uses == 1, inv.max_uses - inv.uses, respondent)
+    return _context(found)
+
+
+def _client_digest(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def _advisory_key(digest: str) -> int:
+    return int.from_bytes(bytes.fromhex(digest[:16]), "big", signed=True)
+
+
+def check_invitation(session: Session, token: str, *, browser: str, address: str | None,
+                     limits: GuessLimits = GuessLimits()) -> InvitationContext | None:
+    """Check a token for the app, counting failed guesses: what it opens, or ``None`` for any refusal.
+
+    ``browser`` identifies the browser session, ``address`` the client's address (``None`` when unknown).
+    A refusal is recorded in the caller's transaction, which must commit it (that is why this returns
+    ``None`` instead of raising). Raises :class:`TooManyGuesses`, before looking at the token, once the
+    browser session or the address has ``limits.per_browser`` / ``limits.per_address`` failed guesses
+    within ``limits.window``. Needs a write transaction (``factory.begin()``).
+    """
+    from assessment.storage.db import holds_write_lock
+
+    if not isinstance(browser, str) or not browser:
+        raise ValueError("check_invitation needs the browser session's id")
+    if not holds_write_lock(session):
+        raise RuntimeError("checking an invitation records failed guesses: open the session with `factory.begin()`")
+    now = utcnow()
+    since = now - limits.window
+    by_browser = _client_digest("browser", browser)
+    by_address = _client_digest("address", address) if address else None
+    if session.get_bind().dialect.name == "postgresql":
+        # Guesses from one browser or address are counted one at a time, also across replicas (on SQLite
+        # the write transaction already serialises them).
+        session.execute(text("SELECT pg_advisory_xact_lock(:b), pg_advisory_xact_lock(:a)"),
+                        {"b": _advisory_key(by_browser), "a": _advisory_key(by_address or by_browser)})
+    failures = InvitationFailureRow
+    counts = session.execute(
+        select(func.count().filter(failures.browser == by_browser),
+               func.count().filter(failures.address == (by_address or "")))
+        .where(failures.at > since, or_(failures.browser == by_browser, failures.address == (by_address or "")))
+    ).one()
+    if counts[0] >= limits.per_browser or counts[1] >= limits.per_address:
+        raise TooManyGuesses(limits.window)
+    found = _find(session, token, now)
+    if found is not None:
+        return _context(found)
+    session.execute(insert(failures).values(at=now, browser=by_browser, address=by_address))
+    session.execute(delete(failures).where(failures.at <= since))
+    return None
+
+
+def reserve_place(session: Session, token: str) -> InvitationContext:
+    """Take a place on the link for a respondent who starts (the caller creates the respondent), or raise
+    :class:`InvalidInvitation`. A single-use link's context names the respondent to resume, if any.
+
+    The link's row is locked first (``FOR UPDATE`` on PostgreSQL; on SQLite the write transaction holds the
+    database), so concurrent starts are counted one at a time; places released after :data:`RESERVATION`
+    without an answer are given back by removing those respondents, who never answered anything.
+    """
+    from assessment.storage.db import holds_write_lock
+
+    if not holds_write_lock(session):
+        raise RuntimeError("starting a respondent needs a write transaction: open the session with `factory.begin()`")
+    now = utcnow()
+    session.execute(select(InvitationRow.id).where(InvitationRow.token_hash == _digest(token)).with_for_update())
+    found = _find(session, token, now)
+    if found is None:
+        raise InvalidInvitation()
+    if found.max_uses > 1:
+        cutoff = now - RESERVATION
+        session.execute(delete(RespondentRow).where(
+            RespondentRow.invitation_id == found.id, RespondentRow.submitted_at.is_(None),
+            RespondentRow.started_at <= cutoff, ~exists().where(AnswerRow.respondent_id == RespondentRow.id)))
+    return _context(found)
+
+
+def _lookup(session: Session, token: str) -> InvitationRow:
+    row = session.scalar(select(InvitationRow).where(InvitationRow.token_hash == _digest(token)))
+    if row is None:
+        raise InvalidInvitation()
+    return row
 
 
 def revoke_invitation(session: Session, token: str, *, actor: str) -> None:

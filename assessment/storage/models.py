@@ -30,6 +30,7 @@ __all__ = [
     "AnswerRow",
     "AuditEvent",
     "Base",
+    "InvitationFailureRow",
     "InvitationRow",
     "OrganisationRow",
     "PartnershipMember",
@@ -158,6 +159,22 @@ class InvitationRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(120))
+
+
+class InvitationFailureRow(Base):
+    """One invite-link guess that failed: when, and from which browser session and client address.
+
+    Both are stored as SHA-256 digests, never as given. Counted to throttle guessing (the count lives in
+    the database, so every app replica sees the same); rows older than the throttle window are removed.
+    """
+
+    __tablename__ = "invitation_failures"
+    __table_args__ = (Index("ix_invitation_failures_browser_at", "browser", "at"),
+                      Index("ix_invitation_failures_address_at", "address", "at"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    browser: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class RespondentRow(Base):
