@@ -1,8 +1,10 @@
 """Database commands: ``db``, ``partnership``, ``round``, ``invite``, ``import``, ``export``, ``backup``, ``restore``.
 
-Every command reads ``ASSESSMENT_DATABASE_URL`` (default: an SQLite file in ``ASSESSMENT_DATA_DIR``),
-brings the schema up to date, runs one library call in one transaction and prints the result. Changes are
-recorded in the audit trail under ``--actor`` (default ``cli:<login name>``).
+Every command reads ``ASSESSMENT_DATABASE_URL`` (default: an SQLite file in ``ASSESSMENT_DATA_DIR``), runs
+one library call in one transaction and prints the result. A command that changes data brings the schema
+up to date first; a read-only command never migrates: it stops and says to run ``assessment db upgrade``
+when the schema is behind. Changes are recorded in the audit trail under ``--actor`` (default
+``cli:<login name>``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from assessment.cli._common import fail_with
 from assessment.errors import ValidationFailed
 from assessment.settings import load_settings
+from assessment.storage.errors import StorageError
 from assessment.vocabulary import AGENCIES
 
 __all__ = ["backup", "db", "export", "import_", "invite", "partnership", "restore", "round"]
@@ -38,7 +41,7 @@ actor_option = click.option("--actor", default=default_actor, show_default="cli:
                             help="Who is making the change (recorded in the audit trail).")
 
 
-def _engine(*, migrate: bool = True):
+def _engine(*, migrate: bool):
     from assessment.storage.db import make_engine, upgrade
 
     engine = make_engine(load_settings().database_url)
@@ -48,18 +51,24 @@ def _engine(*, migrate: bool = True):
 
 
 @contextlib.contextmanager
-def transaction() -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back (and reported) on any refusal."""
-    from assessment.storage._common import StorageError
-    from assessment.storage.db import make_session_factory
+def transaction(*, writes: bool = True) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back and reported on a refusal.
 
-    engine = _engine()
+    Only the library's refusals are reported as an error line (``ValidationFailed`` with its problems, a
+    ``StorageError`` with its message); anything else is a bug and keeps its traceback. ``writes=False``
+    (read-only commands) does not migrate: a schema that is behind is reported instead.
+    """
+    from assessment.storage.db import check_schema, make_session_factory
+
+    engine = _engine(migrate=writes)
     try:
+        if not writes:
+            check_schema(engine)
         with make_session_factory(engine).begin() as session:
             yield session
     except ValidationFailed as exc:
         fail_with(exc.problems, exc.summary)
-    except (StorageError, ValueError) as exc:
+    except StorageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     finally:
@@ -85,7 +94,7 @@ def db_upgrade() -> None:
     """Bring the database to the newest schema and load the shipped reference data."""
     from assessment.storage.db import current_revision
 
-    engine = _engine()
+    engine = _engine(migrate=True)
     click.echo(f"database at revision {current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
     engine.dispose()
 
@@ -131,23 +140,17 @@ def partnership_add(key, name, members, organisations, nation, region, groups, s
     """Add partnership KEY (lower-case letters, digits and '-')."""
     from assessment.storage import services as s
 
+    new_organisations = []
+    for spec in organisations:
+        org_key, _, rest = spec.partition("=")
+        kind, _, org_name = rest.partition(":")
+        if not (org_key and kind and org_name):
+            raise click.BadParameter(f"expected KEY=KIND:NAME, got {spec!r}", param_hint="--organisation")
+        new_organisations.append(s.NewOrganisation(org_key, kind, org_name))
     with transaction() as session:
-        known = s.list_organisations(session)
-        police = known[(known["kind"] == "police") & (known["organisation"].isin(members) | known["name"].isin(members))]
-        org_nation = nation or (police["nation"].iloc[0] if len(police) else "")
-        org_region = region or (police["region"].iloc[0] if len(police) else "")
-        new_keys = []
-        for spec in organisations:
-            org_key, _, rest = spec.partition("=")
-            kind, _, org_name = rest.partition(":")
-            if not (org_key and kind and org_name):
-                raise click.BadParameter(f"expected KEY=KIND:NAME, got {spec!r}", param_hint="--organisation")
-            s.add_organisation(session, org_key, org_name, kind=kind, nation=org_nation, region=org_region,
-                               actor=actor)
-            new_keys.append(org_key)
-        created = s.add_partnership(session, key, name, members=[*members, *new_keys], nation=nation,
-                                    region=region, groups=groups, share_practice=share_practice,
-                                    named_to_peers=named_to_peers, actor=actor)
+        created = s.add_partnership(session, key, name, members=members, nation=nation, region=region,
+                                    groups=groups, share_practice=share_practice, named_to_peers=named_to_peers,
+                                    new_organisations=new_organisations, actor=actor)
     click.echo(f"added partnership {created.key}: {created.name} ({created.nation}, {created.region}); "
                f"members {', '.join(created.members) or '-'}; groups {', '.join(created.groups) or '-'}")
 
@@ -157,7 +160,7 @@ def partnership_list() -> None:
     """List partnerships with nation, region, peer groups and opt-ins."""
     from assessment.storage import services as s
 
-    with transaction() as session:
+    with transaction(writes=False) as session:
         _print_frame(s.list_partnerships(session))
 
 
@@ -244,7 +247,7 @@ def round_list(partnership_key) -> None:
     """List rounds with their status and respondent counts."""
     from assessment.storage import services as s
 
-    with transaction() as session:
+    with transaction(writes=False) as session:
         frame = s.list_rounds(session, partnership_key)
     _print_frame(frame.drop(columns=["closed_at", "updated_at"]))
 
@@ -255,7 +258,7 @@ def round_responses(key) -> None:
     """Responses per agency against invitations."""
     from assessment.storage import services as s
 
-    with transaction() as session:
+    with transaction(writes=False) as session:
         _print_frame(s.response_counts(session, key))
 
 
@@ -318,7 +321,7 @@ def export(round_key, fmt, out, table) -> None:
     from assessment.storage import services as s
     from assessment.tabular import to_csv_bytes, to_xlsx_bytes
 
-    with transaction() as session:
+    with transaction(writes=False) as session:
         tables = s.export_tables(session, round_key)
     if fmt == "xlsx":
         out.write_bytes(to_xlsx_bytes(tables))
@@ -342,10 +345,15 @@ def export(round_key, fmt, out, table) -> None:
 def backup(out) -> None:
     """Back up the whole database to one file (restores into SQLite or PostgreSQL)."""
     from assessment.storage.backup import backup as run_backup
+    from assessment.storage.db import check_schema
 
-    engine = _engine()
+    engine = _engine(migrate=False)  # reading only: a schema that is behind is reported, not upgraded
     try:
+        check_schema(engine)
         info = run_backup(engine, out)
+    except StorageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     finally:
         engine.dispose()
     click.echo(f"wrote {info.path}: revision {info.revision}, {sum(info.rows.values()):,} rows in "
@@ -356,7 +364,6 @@ def backup(out) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def restore(file) -> None:
     """Restore a backup into the (empty) database at ASSESSMENT_DATABASE_URL."""
-    from assessment.storage._common import StorageError
     from assessment.storage.backup import restore as run_restore
 
     engine = _engine(migrate=False)

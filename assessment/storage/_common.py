@@ -1,4 +1,7 @@
-"""Shared pieces of the storage services: exceptions, the audit trail and look-ups by public key."""
+"""Shared pieces of the storage services: the audit trail, checks of keys and look-ups by public key.
+
+The exceptions live in :mod:`assessment.storage.errors` (imported here for the modules that use them).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,13 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from assessment.storage.errors import Conflict, InvalidInput, NotFound, StateError, StorageError
 from assessment.storage.models import AuditEvent, PartnershipRow, QuestionnaireVersionRow, RoundRow, utcnow
 from assessment.vocabulary import AGENCIES
 
 __all__ = [
     "Conflict",
+    "InvalidInput",
     "NotFound",
     "StateError",
     "StorageError",
@@ -27,33 +32,17 @@ __all__ = [
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
 
 
-class StorageError(ValueError):
-    """A request the stored data does not allow; the message says what to do instead."""
-
-
-class NotFound(StorageError):
-    """No partnership, round, questionnaire version... with that key."""
-
-
-class Conflict(StorageError):
-    """The request clashes with what is stored (a key in use, a different published file...)."""
-
-
-class StateError(StorageError):
-    """The request is not allowed in the current state (a closed round, a submitted respondent...)."""
-
-
 def check_key(kind: str, key: str) -> str:
     """Keys are lower-case letters, digits, ``-``, ``_`` and ``.`` (they appear in links and CSV files)."""
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise ValueError(f"{kind} key {key!r} must be lower-case letters, digits, '-', '_' or '.', starting "
+        raise InvalidInput(f"{kind} key {key!r} must be lower-case letters, digits, '-', '_' or '.', starting "
                          "with a letter or digit (at most 120 characters)")
     return key
 
 
 def check_agency(agency: str) -> str:
     if agency not in AGENCIES:
-        raise ValueError(f"agency {agency!r} is not one of: {', '.join(AGENCIES)}")
+        raise InvalidInput(f"agency {agency!r} is not one of: {', '.join(AGENCIES)}")
     return agency
 
 

@@ -21,6 +21,7 @@ from assessment.storage._common import (
     get_partnership,
     get_version,
 )
+from assessment.storage.errors import InvalidInput
 from assessment.storage.models import (
     OrganisationRow,
     PartnershipMember,
@@ -33,6 +34,7 @@ from assessment.vocabulary import BUILT_IN_PEER_GROUPS
 
 __all__ = [
     "PARTNERSHIP_COLUMNS",
+    "NewOrganisation",
     "Organisation",
     "Partnership",
     "PublishedQuestionnaire",
@@ -70,6 +72,15 @@ class Organisation:
     kind: str
     nation: str
     region: str
+
+
+@dataclass(frozen=True)
+class NewOrganisation:
+    """A member organisation to add together with its partnership (it takes the partnership's place)."""
+
+    key: str
+    kind: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -191,7 +202,7 @@ def add_organisation(session: Session, key: str, name: str, *, kind: str, nation
     check_key("organisation", key)
     check_agency(kind)
     if not name.strip():
-        raise ValueError("an organisation needs a name")
+        raise InvalidInput("an organisation needs a name")
     clash = session.scalar(select(OrganisationRow).where((OrganisationRow.key == key) | (OrganisationRow.name == name)))
     if clash is not None:
         raise Conflict(f"an organisation with key '{clash.key}' or name '{clash.name}' already exists")
@@ -227,26 +238,32 @@ def _organisation_ids(session: Session, members: Iterable[str]) -> list[tuple[in
 
 def add_partnership(session: Session, key: str, name: str, *, actor: str, members: Sequence[str] = (),
                     nation: str | None = None, region: str | None = None, groups: Sequence[str] = (),
-                    share_practice: bool = False, named_to_peers: bool = False) -> Partnership:
-    """Add a partnership of existing organisations (by key or name).
+                    share_practice: bool = False, named_to_peers: bool = False,
+                    new_organisations: Sequence[NewOrganisation] = ()) -> Partnership:
+    """Add a partnership of existing organisations (by key or name) and, optionally, new ones.
 
     Nation and region default to those of the partnership's police force member, so
     ``add_partnership(s, "kent", "Kent crisis care partnership", members=["kent"], actor=...)`` is enough.
+    ``new_organisations`` are added first as members, in the partnership's nation and region.
     ``groups`` are custom peer-group names (created when new). The two flags are the partnership's
     opt-ins: share evidence comments in the practice library, and be named to peers.
     """
     check_key("partnership", key)
     if not name.strip():
-        raise ValueError("a partnership needs a name")
+        raise InvalidInput("a partnership needs a name")
     if session.scalar(select(PartnershipRow.id).where(PartnershipRow.key == key)) is not None:
         raise Conflict(f"partnership '{key}' already exists")
     orgs = _organisation_ids(session, members)
     police = [org for _, org in orgs if org.kind == "police"]
     if nation is None or region is None:
         if not police:
-            raise ValueError("give nation and region, or include a police force among the members")
+            raise InvalidInput("give nation and region, or include a police force among the members")
         nation = nation or police[0].nation
         region = region or police[0].region
+    for new in new_organisations:
+        add_organisation(session, new.key, new.name, kind=new.kind, nation=nation, region=region, actor=actor)
+    orgs += [org for org in _organisation_ids(session, [new.key for new in new_organisations])
+             if org not in orgs]
     row = PartnershipRow(key=key, name=name.strip(), nation=nation, region=region,
                          share_practice=bool(share_practice), named_to_peers=bool(named_to_peers))
     session.add(row)
@@ -288,7 +305,7 @@ def _set_groups(session: Session, partnership_id: int, groups: Sequence[str]) ->
     names = sorted({g.strip() for g in groups if g.strip()})
     for name in names:
         if name in BUILT_IN_PEER_GROUPS or ";" in name:
-            raise ValueError(f"'{name}' cannot name a custom peer group (reserved word or contains ';')")
+            raise InvalidInput(f"'{name}' cannot name a custom peer group (reserved word or contains ';')")
     if not names:
         return
     existing = dict(session.execute(select(PeerGroupRow.name, PeerGroupRow.id).where(PeerGroupRow.name.in_(names))).all())

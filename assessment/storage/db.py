@@ -27,10 +27,13 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from assessment.storage.errors import SchemaOutOfDate
+
 __all__ = [
     "UPGRADE_LOCK_KEY",
     "SessionFactory",
     "alembic_config",
+    "check_schema",
     "current_revision",
     "head_revision",
     "holds_write_lock",
@@ -160,6 +163,29 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse to read a database whose schema is not the newest (read-only commands never migrate).
+
+    Raises ``SchemaOutOfDate`` saying to run ``assessment db upgrade`` (or, for a revision this software
+    does not know, that a newer version made it).
+    """
+    from alembic.script import ScriptDirectory
+
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    where = engine.url.render_as_string(hide_password=True)
+    if current is None:
+        raise SchemaOutOfDate(f"the database at {where} has no schema yet: run `assessment db upgrade`")
+    try:
+        ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except Exception as exc:  # alembic raises its own error types for an unknown revision
+        raise SchemaOutOfDate(f"the database at {where} is at schema revision {current}, which this version of "
+                              "the software does not know (a newer version upgraded it)") from exc
+    raise SchemaOutOfDate(f"the database at {where} is at schema revision {current}, older than this software's "
+                          f"{head}: run `assessment db upgrade`")
 
 
 def upgrade(engine: Engine, *, load_reference: bool = True) -> None:

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from assessment.storage.answers import round_answers
+from assessment.storage.errors import StateError
 from assessment.storage.rounds import (
     agency_scores,
     item_scores,
@@ -65,5 +66,5 @@ def export_round(session: Session, round_key: str, fmt: str = "xlsx", *, table: 
     if table not in EXPORT_TABLES:
         raise ValueError(f"table must be one of {', '.join(EXPORT_TABLES)}, not {table!r}")
     if table not in tables:
-        raise ValueError(f"round '{round_key}' has no {table} (scores exist once a round is closed)")
+        raise StateError(f"round '{round_key}' has no {table} (scores exist once a round is closed)")
     return to_csv_bytes(tables[table])

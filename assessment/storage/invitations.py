@@ -30,6 +30,7 @@ from sqlalchemy import delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from assessment.storage._common import StateError, audit, check_agency, get_round
+from assessment.storage.errors import InvalidInput
 from assessment.storage.models import (
     AnswerRow,
     InvitationFailureRow,
@@ -143,11 +144,11 @@ def issue_invitations(session: Session, round_key: str, agency: str, count: int,
     """Create ``count`` invitations for one agency in a round; the plain tokens are in the result only."""
     check_agency(agency)
     if count < 1 or count > 10_000:
-        raise ValueError("count must be between 1 and 10,000")
+        raise InvalidInput("count must be between 1 and 10,000")
     if expires_days < 1:
-        raise ValueError("expires_days must be at least 1")
+        raise InvalidInput("expires_days must be at least 1")
     if max_uses < 1:
-        raise ValueError("max_uses must be at least 1")
+        raise InvalidInput("max_uses must be at least 1")
     row = get_round(session, round_key)
     if row.status == "closed":
         raise StateError(f"round '{round_key}' is closed: reopen it before inviting more people")

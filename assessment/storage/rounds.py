@@ -34,6 +34,7 @@ from assessment.storage._common import (
     get_version,
 )
 from assessment.storage.catalogue import latest_published_version
+from assessment.storage.errors import InvalidInput
 from assessment.storage.models import (
     AuditEvent,
     PartnershipRow,
@@ -108,9 +109,9 @@ def create_round(session: Session, partnership: str, period: str, *, questionnai
     the highest published version of the questionnaire.
     """
     if not period or not period.strip() or len(period) > 20:
-        raise ValueError("a round needs a period label such as 2026-H1 (at most 20 characters)")
+        raise InvalidInput("a round needs a period label such as 2026-H1 (at most 20 characters)")
     if opens_on and closes_on and closes_on < opens_on:
-        raise ValueError(f"the round closes ({closes_on}) before it opens ({opens_on})")
+        raise InvalidInput(f"the round closes ({closes_on}) before it opens ({opens_on})")
     prow = get_partnership(session, partnership)
     version = version or latest_published_version(session, questionnaire)
     qv = get_version(session, questionnaire, version)
@@ -167,7 +168,7 @@ def reopen_round(session: Session, key: str, *, actor: str, reason: str) -> Roun
     """closed -> open, for an administrator, with a reason (audited); the stored scores are withdrawn
     until the round closes again."""
     if not reason or not reason.strip():
-        raise ValueError("reopening a closed round needs a reason (it is recorded in the audit trail)")
+        raise InvalidInput("reopening a closed round needs a reason (it is recorded in the audit trail)")
     row = _transition(session, key, actor, "closed", "open", "reopened", reason=reason.strip())
     session.execute(delete(ScoreFrameRow).where(ScoreFrameRow.round_id == row.id))
     return _info(session, row)

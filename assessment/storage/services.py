@@ -5,7 +5,6 @@ audit trail). None of them commits: the caller owns the transaction (``with fact
 so one user action is one commit. They return dataclasses or DataFrames, never ORM rows.
 """
 
-from assessment.storage._common import Conflict, NotFound, StateError, StorageError
 from assessment.storage.answers import (
     RespondentContext,
     answer_comments,
@@ -19,6 +18,7 @@ from assessment.storage.answers import (
 )
 from assessment.storage.backup import BackupInfo, backup, restore
 from assessment.storage.catalogue import (
+    NewOrganisation,
     Organisation,
     Partnership,
     PublishedQuestionnaire,
@@ -33,6 +33,14 @@ from assessment.storage.catalogue import (
     published_questionnaire,
     set_peer_groups,
     update_partnership,
+)
+from assessment.storage.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    SchemaOutOfDate,
+    StateError,
+    StorageError,
 )
 from assessment.storage.exports import EXPORT_TABLES, export_round, export_tables
 from assessment.storage.imports import ImportReport, import_responses, problems_frame
@@ -73,15 +81,18 @@ __all__ = [
     "Conflict",
     "GuessLimits",
     "ImportReport",
+    "InvalidInput",
     "InvalidInvitation",
     "InvitationContext",
     "IssuedInvitation",
+    "NewOrganisation",
     "NotFound",
     "Organisation",
     "Partnership",
     "PublishedQuestionnaire",
     "RespondentContext",
     "RoundInfo",
+    "SchemaOutOfDate",
     "StateError",
     "StorageError",
     "TooManyGuesses",

@@ -116,7 +116,7 @@ def test_a_round_goes_draft_open_closed_and_reopening_is_audited(db, kent_round)
             s.open_round(session, kent_round, actor=ADMIN)
     with db.sessions.begin() as session:
         s.close_round(session, kent_round, actor=ADMIN)
-    with db.sessions.begin() as session, pytest.raises(ValueError, match="needs a reason"):
+    with db.sessions.begin() as session, pytest.raises(s.InvalidInput, match="needs a reason"):
         s.reopen_round(session, kent_round, actor="national.admin@example.org", reason=" ")
     with db.sessions.begin() as session:
         s.reopen_round(session, kent_round, actor="national.admin@example.org", reason="late police returns")

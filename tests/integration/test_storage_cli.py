@@ -88,3 +88,63 @@ def test_a_changed_file_under_a_published_version_is_refused(run, mini_v1_path, 
         encoding="utf-8")
     refused = run("questionnaire", "publish", str(edited), ok=False)
     assert refused.exit_code == 1 and "publish the change as a new version" in refused.output
+
+
+@pytest.fixture
+def empty_database(db, request):
+    """A database with no schema on the engine of the ``db`` parameter."""
+    return request.getfixturevalue("empty_sqlite" if db.kind == "sqlite" else "empty_postgres")
+
+
+@pytest.mark.parametrize("command", [("partnership", "list"), ("round", "list"), ("round", "responses", "x"),
+                                     ("export", "--round", "x", "--format", "csv", "--out", "x.csv"),
+                                     ("backup", "--out", "x.zip")])
+def test_read_only_commands_never_migrate_and_say_how_to_upgrade(run, empty_database, command, tmp_path):
+    from assessment.storage.db import current_revision
+
+    url = empty_database.url.render_as_string(hide_password=False)
+    refused = run(*command, url=url, ok=False)
+    assert refused.exit_code == 1
+    assert "no schema yet: run `assessment db upgrade`" in refused.output
+    assert current_revision(empty_database) is None  # nothing was created
+    run("db", "upgrade", url=url)
+    if command[0] == "partnership":
+        assert run(*command, url=url).output.strip() == "(none)"
+
+
+def test_a_command_that_changes_data_brings_the_schema_up_to_date(run, empty_database):
+    from assessment.storage.db import current_revision, head_revision
+
+    url = empty_database.url.render_as_string(hide_password=False)
+    run("partnership", "add", "kent", "--name", "Kent", "--member", "kent", url=url)
+    assert current_revision(empty_database) == head_revision()
+
+
+def test_partnership_add_puts_new_organisations_in_the_partnerships_place(run, db):
+    from assessment.storage import services as s
+
+    run("partnership", "add", "kent", "--name", "Kent", "--member", "kent",
+        "--organisation", "kmpt=mental_health_trust:Kent and Medway NHS and Social Care Partnership Trust")
+    with db.sessions.begin() as session:
+        kmpt = s.list_organisations(session).set_index("organisation").loc["kmpt"]
+    assert (kmpt["kind"], kmpt["nation"], kmpt["region"]) == ("mental_health_trust", "England", "South East")
+    refused = run("partnership", "add", "x", "--name", "X", "--organisation", "y=vcse:Y", ok=False)
+    assert refused.exit_code == 1 and "give nation and region" in refused.output
+    with db.sessions.begin() as session:  # refused as a whole: the new organisation was not kept
+        assert "y" not in set(s.list_organisations(session)["organisation"])
+    refused = run("partnership", "add", "x", "--name", "X", "--member", "kent", "--organisation", "y=fire:Y", ok=False)
+    assert refused.exit_code == 1 and "agency 'fire' is not one of" in refused.output
+
+
+def test_only_the_librarys_refusals_are_reported_a_bug_keeps_its_traceback(db, monkeypatch):
+    from assessment.cli.database import transaction
+    from assessment.storage.errors import InvalidInput
+
+    monkeypatch.setenv("ASSESSMENT_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))
+    with pytest.raises(SystemExit) as stopped, transaction():
+        raise InvalidInput("a refusal")
+    assert stopped.value.code == 1
+    with pytest.raises(ZeroDivisionError), transaction():
+        1 / 0  # noqa: B018
+    with pytest.raises(ValueError, match="a bug"), transaction():
+        raise ValueError("a bug")
