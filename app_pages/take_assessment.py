@@ -93,7 +93,7 @@ def save(item_id: str) -> None:
         with resources.writing() as session:
             services.save_answer(session, context.round, context.respondent, item_id, value, comment)
     except (services.StorageError, services.InvalidInvitation, ValueError) as exc:
-        st.session_state["take_problem"] = str(exc)
+        st.session_state["take_problem"] = getattr(exc, "summary", "") or str(exc)  # one line, not the report
 
 
 def go(step: int) -> None:

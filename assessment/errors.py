@@ -7,7 +7,8 @@ file in one pass. Codes are stable: tests and users can rely on them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -85,6 +86,20 @@ class ErrorCode(Enum):
     UNKNOWN_AGENCY = ("unknown-agency", "agency '{agency}' is not one of: {allowed}")
     EMPTY_IDENTIFIER = ("empty-identifier", "'{column}' must not be empty")
     ENCODING = ("encoding", "the file is not valid UTF-8: {detail}")
+    # -- answer files and answer text (issue 11): refused the same way on every database engine --
+    NOT_A_CSV = ("not-a-csv", "this is {kind}, not a CSV file: {hint}")
+    EMPTY_FILE = ("empty-file", "the file is empty: it needs the header row and at least one answer row")
+    NO_ANSWER_ROWS = ("no-answer-rows", "the file has a header but no answer rows")
+    CSV_MALFORMED = ("csv-malformed", "the file cannot be read as CSV: {detail}")
+    FIELD_COUNT = ("field-count", "the row has {found} field(s) but the header has {expected}")
+    NUL_CHARACTER = ("nul-character", "the text holds a NUL character (byte 0), which no database stores: "
+                                      "a binary file or a damaged export")
+    CONTROL_CHARACTER = ("control-character", "the text holds the control character {character}{where}")
+    TEXT_TOO_LONG = ("text-too-long", "'{column}' is {length:,} characters long; the limit is {limit:,}")
+    VALUE_NOT_ASCII = (
+        "value-not-ascii",
+        "value '{value}' is not written with the digits 0-9: answers are scale values ({allowed})",
+    )
     # -- scoring (issue 4) --
     QUESTIONNAIRE_MISMATCH = (
         "questionnaire-mismatch",
@@ -127,11 +142,19 @@ class Problem:
 class ValidationFailed(ValueError):
     """Raised with every problem found; nothing was loaded, scored or stored."""
 
-    def __init__(self, problems: Sequence[Problem], summary: str = "") -> None:
+    def __init__(self, problems: Sequence[Problem], summary: str = "", *,
+                 counts: Mapping[str, int] | None = None) -> None:
         self.problems = tuple(problems)
         self.summary = summary
-        head = summary or f"{len(self.problems)} problem(s) found"
+        # code -> how many times it was found; a long report lists only the first rows of each kind
+        self.counts = dict(counts) if counts else dict(Counter(p.code.code for p in self.problems))
+        head = summary or f"{self.total:,} problem(s) found"
         super().__init__(head + "\n" + "\n".join(f"  {p}" for p in self.problems[:20]))
+
+    @property
+    def total(self) -> int:
+        """How many problems were found in all (``problems`` may list only the first of each kind)."""
+        return sum(self.counts.values())
 
 
 def format_path(loc: Iterable[str | int]) -> str:

@@ -16,6 +16,7 @@ from assessment.scoring.encoding import (
     NA_CODE,
     EncodedAnswers,
     encode_answers,
+    read_answers_bytes,
     read_answers_csv,
 )
 from assessment.scoring.engine import STATUSES, TOLERANCE, Scores, score_encoded, score_responses
@@ -33,6 +34,7 @@ __all__ = [
     "Scores",
     "blank_suppressed",
     "encode_answers",
+    "read_answers_bytes",
     "read_answers_csv",
     "score_encoded",
     "score_responses",

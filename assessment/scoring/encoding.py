@@ -9,6 +9,9 @@ over integer arrays.
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from dataclasses import dataclass
 from typing import IO
 
@@ -25,9 +28,12 @@ __all__ = [
     "DK_CODE",
     "MISSING_CODE",
     "NA_CODE",
+    "VALUE_PROBLEMS",
     "EncodedAnswers",
     "encode_answers",
+    "read_answers_bytes",
     "read_answers_csv",
+    "value_codes",
 ]
 
 ANSWER_COLUMNS = ("partnership", "round", "respondent", "agency", "item", "value")
@@ -88,12 +94,13 @@ def read_answers_csv(path_or_buffer: str | IO, *, source: str | None = None) -> 
     """Read an answers CSV with every column as text.
 
     ``NA`` stays the text ``"NA"`` (not applicable) and an empty cell stays ``""`` (missing): nothing is
-    guessed (``dtype=str, keep_default_na=False``). A UTF-8 byte-order mark is accepted.
+    guessed (``dtype=str, keep_default_na=False``). A UTF-8 byte-order mark is accepted. (The importer
+    reads with the stricter :func:`read_answers_bytes`.)
 
     Raises
     ------
     ValidationFailed
-        With code ``encoding`` when the file is not valid UTF-8.
+        With code ``encoding`` when the file is not valid UTF-8, ``empty-file`` or ``csv-malformed``.
     """
     name = source if source is not None else (str(path_or_buffer) if isinstance(path_or_buffer, str | bytes)
                                               or hasattr(path_or_buffer, "__fspath__") else "")
@@ -105,6 +112,123 @@ def read_answers_csv(path_or_buffer: str | IO, *, source: str | None = None) -> 
             [Problem.make(ErrorCode.ENCODING, file=name, detail=f"byte {exc.start}: {exc.reason}")],
             "the answers file could not be read",
         ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise ValidationFailed([Problem.make(ErrorCode.EMPTY_FILE, file=name)], "the answers file is empty") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=name, detail=_parser_detail(exc))],
+                               "the answers file could not be read") from exc
+    frame.columns = [str(column).strip() for column in frame.columns]
+    return frame
+
+
+# Files that are not CSV, known by their first bytes: (signature, what it is, what to do).
+_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip archive",
+     "in Excel use File > Save As > CSV UTF-8 (comma delimited)"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls) or another Office file",
+     "in Excel use File > Save As > CSV UTF-8 (comma delimited)"),
+    (b"%PDF", "a PDF document", "export the answers as CSV UTF-8"),
+    (b"\x1f\x8b", "a gzip archive", "unpack it first"),
+)
+
+
+def _parser_detail(exc: Exception) -> str:
+    text = str(exc).replace("Error tokenizing data. C error: ", "").strip()
+    if "EOF inside string" in text or "unexpected end of data" in text:
+        return f"a quoted field is never closed ({text}); check for an unbalanced \" in that row"
+    return text
+
+
+def _place(data: bytes, offset: int, header: list[str]) -> str:
+    """'row N, column C' of a byte offset (row 1 is the header); good enough for an error message."""
+    row = data.count(b"\n", 0, offset) + 1
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    before = data[line_start:offset].decode("utf-8", errors="replace")
+    position = len(next(csv.reader([before]), [""])) - 1 if before else 0
+    column = header[position].strip() if 0 <= position < len(header) else str(position + 1)
+    return f"row {row}, column {column}"
+
+
+def _field_counts(data: bytes, text: str) -> np.ndarray:
+    """Fields per record, blank lines left out (as pandas leaves them out), the header first.
+
+    A file without quotes is counted with numpy (commas per line); with quotes, Python's csv module reads
+    it (a quoted field may hold commas and line breaks). ``csv.Error`` (an unclosed quote) propagates.
+    """
+    if b'"' not in data:
+        raw = np.frombuffer(data, dtype=np.uint8)
+        breaks = np.flatnonzero(raw == 10)
+        if len(raw) and raw[-1] != 10:
+            breaks = np.append(breaks, len(raw))
+        starts = np.concatenate([[0], breaks[:-1] + 1])
+        line_of_comma = np.searchsorted(breaks, np.flatnonzero(raw == 44))
+        commas = np.bincount(line_of_comma, minlength=len(breaks))[:len(breaks)]
+        length = breaks - starts
+        ends_cr = np.zeros(len(breaks), dtype=bool)
+        has = length > 0
+        ends_cr[has] = raw[breaks[has] - 1] == 13
+        blank = (length - ends_cr) <= 0
+        return (commas + 1)[~blank]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        counts = np.fromiter(map(len, reader), dtype=np.int64)
+    except csv.Error as exc:
+        raise csv.Error(f"{exc} at line {reader.line_num}") from exc
+    return counts[counts > 0]
+
+
+def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
+    """Read an answers file strictly: every column as text, or a :class:`ValidationFailed` naming the place.
+
+    Refused, each with its own code: a file that is not CSV at all (an Excel workbook renamed ``.csv``,
+    a PDF...: ``not-a-csv``); an empty file (``empty-file``); NUL bytes (``nul-character``, with the count
+    and the first place); bytes that are not UTF-8 (``encoding``); a quote that is never closed or a
+    row that cannot be split (``csv-malformed``); a row with more or fewer fields than the header
+    (``field-count``, each row); a header with no answer rows (``no-answer-rows``). Row 1 is the header.
+    """
+    head = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    for signature, kind, hint in _SIGNATURES:
+        if head.startswith(signature):
+            raise ValidationFailed([Problem.make(ErrorCode.NOT_A_CSV, file=source, kind=kind, hint=hint)],
+                                   f"{source or 'the file'} is not a CSV file")
+    if not head.strip():
+        raise ValidationFailed([Problem.make(ErrorCode.EMPTY_FILE, file=source)], f"{source or 'the file'} is empty")
+    first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r")
+    header = next(csv.reader([first_line]), [])
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        count = head.count(b"\x00")
+        raise ValidationFailed([Problem.make(ErrorCode.NUL_CHARACTER, file=source, path=_place(head, nul, header))],
+                               f"{source or 'the file'} holds {count:,} NUL byte(s), the first at "
+                               f"{_place(head, nul, header)}: it is not a text CSV file", counts={"nul-character": count})
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problem = Problem.make(ErrorCode.ENCODING, file=source, path=_place(head, exc.start, header),
+                               detail=f"byte {exc.start} ({exc.reason}); save the file as UTF-8")
+        raise ValidationFailed([problem], f"{source or 'the file'} is not valid UTF-8") from exc
+    try:
+        fields = _field_counts(head, text)
+    except csv.Error as exc:
+        raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, detail=_parser_detail(exc))],
+                               f"{source or 'the file'} cannot be read as CSV") from exc
+    expected = int(fields[0]) if len(fields) else 0
+    ragged = np.flatnonzero(fields[1:] != expected)
+    if len(ragged):
+        problems = [Problem.make(ErrorCode.FIELD_COUNT, file=source, path=f"row {int(r) + 2}",
+                                 found=int(fields[r + 1]), expected=expected) for r in ragged[:MAX_ROWS_REPORTED]]
+        raise ValidationFailed(problems, f"{source or 'the file'}: {len(ragged):,} row(s) do not have the header's "
+                                         f"{expected} fields", counts={"field-count": len(ragged)})
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+    except pd.errors.EmptyDataError as exc:
+        raise ValidationFailed([Problem.make(ErrorCode.EMPTY_FILE, file=source)], f"{source or 'the file'} is empty") from exc
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, detail=_parser_detail(exc))],
+                               f"{source or 'the file'} cannot be read as CSV") from exc
+    if frame.empty:
+        raise ValidationFailed([Problem.make(ErrorCode.NO_ANSWER_ROWS, file=source, path="row 2")],
+                               f"{source or 'the file'} has a header but no answer rows")
     frame.columns = [str(column).strip() for column in frame.columns]
     return frame
 
@@ -236,19 +360,44 @@ class _Problems:
         if not self.counts:
             return
         total = sum(self.counts.values())
-        parts = ", ".join(f"{count} × {code.code}" for code, count in self.counts.items())
+        parts = ", ".join(f"{count:,} × {code.code}" for code, count in self.counts.items())
         shown = "" if len(self.problems) == total else f"; the first {MAX_ROWS_REPORTED} rows of each kind are listed"
-        summary = f"{total} problem(s) in {n_rows} answer row(s); nothing was scored ({parts}{shown})"
+        summary = f"{total:,} problem(s) in {n_rows:,} answer row(s); nothing was scored ({parts}{shown})"
         self.problems.sort(key=lambda p: (int(p.path.split(",")[0][4:]), p.code.code))
-        raise ValidationFailed(self.problems, summary)
+        raise ValidationFailed(self.problems, summary,
+                               counts={code.code: count for code, count in self.counts.items()})
 
 
 # ---------------------------------------------------------------------------------------------------
 # encoding
 
 
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
+
+
+def _reads_as_integer(text: str) -> bool:
+    try:
+        int(text)
+    except ValueError:
+        return False
+    return True
+
+
+# What each refused value code means (the codes _value_table gives besides the scale positions).
+VALUE_PROBLEMS = {-10: ErrorCode.VALUE_OFF_SCALE, -11: ErrorCode.NA_NOT_ALLOWED, -12: ErrorCode.DK_NOT_ALLOWED,
+                  -13: ErrorCode.VALUE_NOT_ASCII}
+
+
+def value_codes(questionnaire: Questionnaire, values) -> np.ndarray:
+    """Each value's code: a scale position (0 = lowest), ``NA_CODE``, ``DK_CODE``, ``MISSING_CODE``, or a
+    key of ``VALUE_PROBLEMS`` when refused. The one reading of an answer's value (the importer, scoring
+    and the respondent's save all use it)."""
+    return _value_table(questionnaire, pd.Series(list(values), dtype=object))
+
+
 def _value_table(questionnaire: Questionnaire, labels: pd.Series) -> np.ndarray:
-    """Per distinct value text: its code, or -10 off scale, -11 NA forbidden, -12 DK forbidden.
+    """Per distinct value text: its code, or -10 off scale, -11 NA forbidden, -12 DK forbidden, -13 a number
+    written with digits other than 0-9 (``٣``, ``３``, ``𝟛``: Python's ``int`` reads them, the product does not).
 
     The scale's accepted answers decide; a level may be written with spaces or leading zeros (`` 05``).
     """
@@ -263,11 +412,10 @@ def _value_table(questionnaire: Questionnaire, labels: pd.Series) -> np.ndarray:
             code = MISSING_CODE
         elif text.upper() in (NOT_APPLICABLE, DONT_KNOW):
             code = code_of[text.upper()]
+        elif _ASCII_INTEGER.fullmatch(text):
+            code = code_of.get(str(int(text)), -10)
         else:
-            try:
-                code = code_of.get(str(int(text)), -10)
-            except ValueError:
-                code = -10
+            code = -13 if not text.isascii() and _reads_as_integer(text) else -10
         table[index] = code
     return table
 
@@ -350,8 +498,7 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     value_codes, value_labels = columns["value"]
     value_table = _value_table(questionnaire, value_labels)
     allowed = ", ".join(questionnaire.scale.accepted_answers()) + " or empty"
-    for bad_code, error in ((-10, ErrorCode.VALUE_OFF_SCALE), (-11, ErrorCode.NA_NOT_ALLOWED),
-                            (-12, ErrorCode.DK_NOT_ALLOWED)):
+    for bad_code, error in VALUE_PROBLEMS.items():
         bad = value_table == bad_code
         if bad.any():
             problems.rows(error, np.flatnonzero(bad[value_codes]), "value",

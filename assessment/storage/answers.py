@@ -21,11 +21,14 @@ import pandas as pd
 from sqlalchemy import case, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
+from assessment.scoring.encoding import DK_CODE, MISSING_CODE, NA_CODE, VALUE_PROBLEMS, value_codes
 from assessment.storage import checkpoints
 from assessment.storage._common import StateError, audit, get_round
 from assessment.storage.catalogue import questionnaire_of_version_id
 from assessment.storage.invitations import RESERVATION, InvalidInvitation, reserve_place
+from assessment.storage.limits import comment_problems
 from assessment.storage.models import (
     AnswerRow,
     InvitationRow,
@@ -64,21 +67,6 @@ class RespondentContext:
     period: str
     resumed: bool
     submitted: bool
-
-
-# -- what a questionnaire version accepts (the published version is parsed once per content hash) -------------
-
-def _allowed(session: Session, version_id: int) -> tuple[frozenset[str], frozenset[str], dict[str, frozenset[str]]]:
-    """The item ids, the accepted answers and, per routed item, the agencies it is asked of."""
-    questionnaire = questionnaire_of_version_id(session, version_id)
-    routed = {item.id: frozenset(item.answered_by) for item in questionnaire.items if item.answered_by is not None}
-    return (frozenset(item.id for item in questionnaire.items), frozenset(questionnaire.scale.accepted_answers()),
-            routed)
-
-
-def _normalise_value(value: object) -> str:
-    text = "" if value is None else str(value).strip()
-    return text.upper() if text.upper() in (NOT_APPLICABLE, DONT_KNOW) else text
 
 
 # -- respondents --------------------------------------------------------------------------------------------
@@ -171,38 +159,74 @@ def _upsert(session: Session, rows: list[dict]) -> None:
     session.execute(statement, rows)
 
 
+def _checked_answers(session: Session, round_row: RoundRow, respondent: RespondentRow,
+                     records: list[dict]) -> tuple[list[dict], list[str]]:
+    """The rows to upsert and the items to clear, or ``ValidationFailed`` with every problem."""
+    questionnaire = questionnaire_of_version_id(session, round_row.questionnaire_version_id)
+    items = {item.id: item for item in questionnaire.items}
+    accepted = questionnaire.scale.accepted_answers()
+    allowed = ", ".join(accepted) + " or empty"
+    texts = ["" if record.get("value") is None else str(record.get("value")).strip() for record in records]
+    codes = value_codes(questionnaire, texts)
+    now = utcnow()
+    upserts, clears, problems = [], [], []
+    for record, text, code in zip(records, texts, codes.tolist(), strict=True):
+        item = str(record.get("item", ""))
+        comment = "" if record.get("comment") is None else str(record.get("comment"))
+        where = f"item {_shown(item)}"
+        if item not in items:
+            problems.append(Problem.make(ErrorCode.UNKNOWN_ITEM, path=where, item=_shown(item),
+                                         questionnaire=questionnaire.id, version=questionnaire.version))
+            continue
+        asked = items[item].answered_by
+        if asked is not None and respondent.agency not in asked and (text or comment):
+            problems.append(Problem.make(ErrorCode.ITEM_NOT_ASKED, path=where, item=item, agency=respondent.agency,
+                                         answered_by=", ".join(asked)))
+            continue
+        if code in VALUE_PROBLEMS:
+            problems.append(Problem.make(VALUE_PROBLEMS[code], path=f"{where}, value", value=_shown(text),
+                                         allowed=allowed))
+        found = comment_problems(comment, path=f"{where}, comment")
+        problems += found
+        if code in VALUE_PROBLEMS or found:
+            continue
+        value = {NA_CODE: NOT_APPLICABLE, DK_CODE: DONT_KNOW, MISSING_CODE: ""}.get(code)
+        value = accepted[code] if value is None else value
+        if not value and not comment:
+            clears.append(item)
+        else:
+            upserts.append({"respondent_id": respondent.id, "item": item, "value": value, "comment": comment,
+                            "updated_at": now})
+    if problems:
+        raise ValidationFailed(problems, "the answer was not saved: " + "; ".join(p.message for p in problems[:3])
+                               + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""))
+    return upserts, clears
+
+
+def _shown(value: str, width: int = 60) -> str:
+    return value if len(value) <= width else value[:width] + "…"
+
+
 def save_answers(session: Session, round_key: str, respondent_key: str,
                  answers: Iterable[Mapping[str, object]] | pd.DataFrame) -> int:
     """Save (insert or replace) several answers: each has ``item``, ``value`` and optionally ``comment``.
 
     A value of ``""``/None with no comment clears the answer (missing). Every item and value is checked
-    against the round's questionnaire version first; nothing is saved if one is wrong. Returns the number
-    of answers written.
+    against the round's questionnaire version first, by the importer's rules (a scale value written with
+    the digits 0-9, ``NA`` or ``DK`` where the scale allows them; the comment without NUL or control
+    characters and within the length limit of :mod:`assessment.storage.limits`); nothing is saved if one
+    is wrong. Returns the number of answers written.
+
+    Raises
+    ------
+    ValidationFailed
+        With every problem (error codes from :mod:`assessment.errors`; ``path`` "item ID, value").
     """
     records = answers.to_dict("records") if isinstance(answers, pd.DataFrame) else [dict(a) for a in answers]
     # FOR SHARE on the round (PostgreSQL): saves run side by side, but never across a close.
     round_row, respondent = _respondent(session, round_key, respondent_key, for_share=True)
     _check_can_answer(session, round_row, respondent)
-    items, values, routed = _allowed(session, round_row.questionnaire_version_id)
-    now = utcnow()
-    upserts, clears, wrong = [], [], []
-    for record in records:
-        item = str(record.get("item", ""))
-        value = _normalise_value(record.get("value"))
-        comment = "" if record.get("comment") is None else str(record.get("comment"))
-        if item not in items:
-            wrong.append(f"item '{item}' is not in this questionnaire")
-        elif item in routed and respondent.agency not in routed[item] and (value or comment):
-            wrong.append(f"item '{item}' is not asked of agency '{respondent.agency}'")
-        elif value and value not in values:
-            wrong.append(f"value '{value}' for item '{item}' is not one of {', '.join(sorted(values))}")
-        elif not value and not comment:
-            clears.append(item)
-        else:
-            upserts.append({"respondent_id": respondent.id, "item": item, "value": value, "comment": comment,
-                            "updated_at": now})
-    if wrong:
-        raise ValueError("; ".join(wrong))
+    upserts, clears = _checked_answers(session, round_row, respondent, records)
     checkpoints.reached("answers.checked", session, round=round_key, respondent=respondent_key)
     if clears:
         session.execute(delete(AnswerRow).where(AnswerRow.respondent_id == respondent.id, AnswerRow.item.in_(clears)))

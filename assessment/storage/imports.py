@@ -15,8 +15,6 @@ closed round's scores include every imported respondent.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
 from assessment.storage import checkpoints
 from assessment.storage._common import StateError, audit, get_round
+from assessment.storage.limits import text_problems
 from assessment.storage.models import AnswerRow, PartnershipRow, RespondentRow, utcnow
 
 __all__ = ["IMPORT_COLUMNS", "ImportReport", "import_responses", "problems_frame"]
@@ -65,24 +64,30 @@ def _read_bytes(source: str | Path | bytes | IO[bytes]) -> tuple[bytes, str]:
     return data, getattr(source, "name", "<upload>")
 
 
-def _encoding_problem(data: bytes, exc: UnicodeDecodeError, name: str) -> Problem:
-    """Where the first byte that is not UTF-8 is: the row (header = 1) and the column."""
-    row = data.count(b"\n", 0, exc.start) + 1
-    line_start = data.rfind(b"\n", 0, exc.start) + 1
-    before = data[line_start:exc.start].decode("utf-8", errors="replace")
-    position = len(next(csv.reader([before]), [""])) - 1 if before else 0
-    header_line = data.split(b"\n", 1)[0].decode("utf-8-sig", errors="replace").strip("\r")
-    header = next(csv.reader([header_line]), [])
-    column = header[position].strip() if 0 <= position < len(header) else str(position + 1)
-    return Problem.make(ErrorCode.ENCODING, file=name, path=f"row {row}, column {column}",
-                        detail=f"byte {exc.start} ({exc.reason}); save the file as UTF-8")
-
-
-def _row_problems(mask: np.ndarray, column: str, name: str, detail: Callable[[int], str]) -> list[Problem]:
-    """Problems for the first ``MAX_ROWS_REPORTED`` flagged rows (row 1 is the header)."""
-    rows = np.flatnonzero(mask)[:MAX_ROWS_REPORTED]
+def _row_problems(mask: np.ndarray, column: str, name: str, detail: Callable[[int], str],
+                  counts: dict[str, int]) -> list[Problem]:
+    """Problems for the first ``MAX_ROWS_REPORTED`` flagged rows (row 1 is the header); every row counted."""
+    rows = np.flatnonzero(mask)
+    if len(rows):
+        counts[ErrorCode.INVALID_VALUE.code] = counts.get(ErrorCode.INVALID_VALUE.code, 0) + len(rows)
     return [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row {int(r) + 2}, column {column}",
-                         detail=detail(int(r))) for r in rows]
+                         detail=detail(int(r))) for r in rows[:MAX_ROWS_REPORTED]]
+
+
+def _shown(value: object, width: int = 60) -> str:
+    """A value as a message quotes it: cut to ``width`` characters."""
+    text = str(value)
+    return text if len(text) <= width else text[:width] + "…"
+
+
+def _refused(name: str, problems: list[Problem], counts: dict[str, int], rows: int) -> ValidationFailed:
+    """The import's refusal: the true count of every kind of problem, and the first rows of each."""
+    total = sum(counts.values())
+    parts = ", ".join(f"{count:,} × {code}" for code, count in counts.items())
+    listed = "" if total == len(problems) else f"; the first {MAX_ROWS_REPORTED} rows of each kind are listed"
+    problems.sort(key=lambda p: (_row_of(p), p.path, p.code.code))
+    return ValidationFailed(problems, f"{name}: {total:,} problem(s) in {rows:,} row(s) ({parts}{listed}); "
+                                      "nothing was imported", counts=counts)
 
 
 def _row_of(problem: Problem) -> int:
@@ -171,7 +176,7 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     StateError
         When the round is closed.
     """
-    from assessment.scoring import encode_answers, read_answers_csv
+    from assessment.scoring import encode_answers, read_answers_bytes
     from assessment.storage.rounds import round_info, round_questionnaire
 
     if chunk_size < 1:
@@ -179,11 +184,10 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     round_row = get_round(session, round_key)
     _refuse_closed(round_row)
     data, name = _read_bytes(source)
-    try:
-        data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed([_encoding_problem(data, exc, name)], f"{name} is not valid UTF-8; nothing was imported") from exc
-    frame = read_answers_csv(io.BytesIO(data), source=name)
+    try:  # not a CSV, empty, NUL bytes, not UTF-8, an unclosed quote, ragged rows, no answer rows
+        frame = read_answers_bytes(data, source=name)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.problems, f"{exc.summary}; nothing was imported", counts=exc.counts) from exc
 
     header_problems = [Problem.make(ErrorCode.MISSING_COLUMN, file=name, path=f"row 1, column {c}", column=c)
                        for c in REQUIRED_COLUMNS if c not in frame.columns]
@@ -192,6 +196,11 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
                         for c in frame.columns if c not in IMPORT_COLUMNS]
     if header_problems:
         raise ValidationFailed(header_problems, f"{name} does not have the answers header; nothing was imported")
+    # NUL and control characters, text over the limits: the same on every engine, before anything else
+    counts: dict[str, int] = {}
+    text_problems_found, counts = text_problems(frame, source=name)
+    if text_problems_found:
+        raise _refused(name, text_problems_found, counts, len(frame))
 
     info = round_info(session, round_key)
     questionnaire = round_questionnaire(session, round_key)
@@ -199,22 +208,25 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     problems: list[Problem] = []
     partnership = text["partnership"].to_numpy(dtype=object)
     problems += _row_problems((partnership != info.partnership) & (partnership != ""), "partnership", name,
-                              lambda r: f"partnership '{partnership[r]}' is not this round's ('{info.partnership}')")
+                              lambda r: f"partnership '{_shown(partnership[r])}' is not this round's "
+                                        f"('{info.partnership}')", counts)
     rounds = text["round"].to_numpy(dtype=object)
     problems += _row_problems(~np.isin(rounds, [info.key, info.period, ""]), "round", name,
-                              lambda r: f"round '{rounds[r]}' is not this round ('{info.key}' or its period "
-                                        f"'{info.period}')")
+                              lambda r: f"round '{_shown(rounds[r])}' is not this round ('{info.key}' or its "
+                                        f"period '{info.period}')", counts)
     if "period" in text:
         periods = text["period"].to_numpy(dtype=object)
         problems += _row_problems((periods != info.period) & (periods != ""), "period", name,
-                                  lambda r: f"period '{periods[r]}' is not this round's period '{info.period}'")
+                                  lambda r: f"period '{_shown(periods[r])}' is not this round's period "
+                                            f"'{info.period}'", counts)
     respondents = text["respondent"].to_numpy(dtype=object)
     existing = set(session.scalars(select(RespondentRow.key).where(RespondentRow.round_id == round_row.id)))
     if existing:
         # One problem per respondent (at their first row), not one per answer.
         first = ~pd.Series(respondents).duplicated().to_numpy()
         problems += _row_problems(np.isin(respondents, list(existing)) & first, "respondent", name,
-                                  lambda r: f"respondent '{respondents[r]}' is already in round '{round_key}'")
+                                  lambda r: f"respondent '{respondents[r]}' is already in round '{round_key}'",
+                                  counts)
     # encode_answers checks the answers against the questionnaire; it reads the round column as a group
     # key, so give every row this round's key (a wrong round value is reported above).
     checked = frame.assign(round=info.key)
@@ -222,10 +234,10 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
         encode_answers(questionnaire, checked, source=name)
     except ValidationFailed as exc:
         problems += list(exc.problems)
+        for code, count in exc.counts.items():
+            counts[code] = counts.get(code, 0) + count
     if problems:
-        problems.sort(key=lambda p: (_row_of(p), p.path, p.code.code))
-        raise ValidationFailed(problems, f"{name}: {len(problems)} problem(s) listed (at most {MAX_ROWS_REPORTED} "
-                                         "rows of each kind); nothing was imported")
+        raise _refused(name, problems, counts, len(frame))
 
     # The round may have closed while the file was checked: lock it and look again (see the module's notes).
     round_row = get_round(session, round_key, for_share=True)

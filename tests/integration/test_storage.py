@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select, text, update
 
+from assessment.errors import ErrorCode, ValidationFailed
 from assessment.storage import services as s
 from assessment.storage.models import AuditEvent, Base, InvitationRow, OrganisationRow
 
@@ -222,10 +223,13 @@ def test_saving_is_an_idempotent_upsert_refused_after_submission_and_after_close
         answers = s.respondent_answers(session, kent_round, one.respondent)
         assert answers[["item", "value", "comment"]].values.tolist() == [["governance.joint_board", "4", "minutes seen"]]
         assert s.respondent_answers(session, kent_round, two.respondent)["value"].tolist() == ["NA"]
-        with pytest.raises(ValueError, match="not one of"):
+        with pytest.raises(ValidationFailed, match="value '7' is not on the scale") as refused:
             s.save_answer(session, kent_round, one.respondent, "governance.joint_board", "7")
-        with pytest.raises(ValueError, match="not in this questionnaire"):
+        assert [(p.code, p.path) for p in refused.value.problems] == [
+            (ErrorCode.VALUE_OFF_SCALE, "item governance.joint_board, value")]
+        with pytest.raises(ValidationFailed, match="item 'governance.budget' is not in questionnaire") as refused:
             s.save_answer(session, kent_round, one.respondent, "governance.budget", "3")
+        assert refused.value.problems[0].code is ErrorCode.UNKNOWN_ITEM
         s.submit_respondent(session, kent_round, one.respondent)
     with db.sessions.begin() as session, pytest.raises(s.StateError, match="already submitted"):
         s.save_answer(session, kent_round, one.respondent, "governance.joint_board", "5")

@@ -1,0 +1,104 @@
+"""The rules every stored answer's text obeys, checked in Python before the database sees it.
+
+SQLite stores whatever it is given; PostgreSQL refuses a NUL character and text longer than a
+``VARCHAR(n)``. So that a database moved from one to the other (docs/storage.md) holds the same data, the
+import and the respondent's save both check these rules first, the same way on every engine:
+
+- no NUL character anywhere;
+- no control character in an identifier (partnership, round, respondent, agency, item, value,
+  questionnaire, version, period); a comment may hold tabs and line breaks, no other control character;
+- at most ``TEXT_LIMITS[column]`` characters (identifiers are measured after trimming the spaces around
+  them, as they are stored).
+
+:func:`text_problems` checks whole columns at once and reports each offending row with its column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from assessment.errors import ErrorCode, Problem
+from assessment.storage.models import (
+    AnswerRow,
+    PartnershipRow,
+    QuestionnaireVersionRow,
+    RespondentRow,
+    RoundRow,
+)
+
+__all__ = ["COMMENT_LIMIT", "MAX_ROWS_REPORTED", "TEXT_LIMITS", "comment_problems", "text_problems"]
+
+# A comment is evidence in a sentence or a paragraph; 10,000 characters is about four pages.
+COMMENT_LIMIT = 10_000
+# Characters per column: the column sizes of the tables they are stored in (a test keeps them equal).
+TEXT_LIMITS: dict[str, int] = {
+    "partnership": PartnershipRow.__table__.c.key.type.length,
+    "round": RoundRow.__table__.c.key.type.length,
+    "respondent": RespondentRow.__table__.c.key.type.length,
+    "agency": RespondentRow.__table__.c.agency.type.length,
+    "item": AnswerRow.__table__.c.item.type.length,
+    "value": AnswerRow.__table__.c.value.type.length,
+    "comment": COMMENT_LIMIT,
+    "questionnaire": QuestionnaireVersionRow.__table__.c.questionnaire.type.length,
+    "version": QuestionnaireVersionRow.__table__.c.version.type.length,
+    "period": RoundRow.__table__.c.period.type.length,
+}
+MAX_ROWS_REPORTED = 50
+
+_CONTROL_IN_IDENTIFIER = r"[\x00-\x1f\x7f]"
+_CONTROL_IN_COMMENT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"  # tab, line feed and carriage return are fine
+
+
+def _character(text: str, pattern: str) -> str:
+    found = re.search(pattern, text)
+    return f"U+{ord(found.group()):04X}" if found else "?"
+
+
+def text_problems(frame: pd.DataFrame, *, source: str = "",
+                  place: Callable[[int, str], str] | None = None) -> tuple[list[Problem], dict[str, int]]:
+    """NUL characters, control characters and over-long text in the answer columns of ``frame``.
+
+    Returns the problems (at most ``MAX_ROWS_REPORTED`` rows of each kind and column) and the count of
+    every kind (code -> rows). ``place(row, column)`` names a row's place; by default ``"row N, column C"``
+    with the header as row 1 (a file's numbering).
+    """
+    place = place or (lambda row, column: f"row {row + 2}, column {column}")
+    problems: list[Problem] = []
+    counts: dict[str, int] = {}
+
+    def report(code: ErrorCode, mask: np.ndarray, column: str, fields: Callable[[int], dict]) -> None:
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
+        counts[code.code] = counts.get(code.code, 0) + len(rows)
+        problems.extend(Problem.make(code, file=source, path=place(int(r), column), **fields(int(r)))
+                        for r in rows[:MAX_ROWS_REPORTED])
+
+    for column, limit in TEXT_LIMITS.items():
+        if column not in frame.columns:
+            continue
+        text = frame[column].astype("str").fillna("")
+        if column != "comment":
+            text = text.str.strip()
+        nul = text.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        report(ErrorCode.NUL_CHARACTER, nul, column, lambda r: {})
+        pattern = _CONTROL_IN_COMMENT if column == "comment" else _CONTROL_IN_IDENTIFIER
+        control = text.str.contains(pattern, regex=True).to_numpy(dtype=bool) & ~nul
+        where = "" if column == "comment" else " (identifiers are plain text on one line)"
+        report(ErrorCode.CONTROL_CHARACTER, control, column,
+               lambda r, t=text, p=pattern, w=where: {"character": _character(t.iloc[r], p), "where": w})
+        lengths = text.str.len().to_numpy(dtype=np.int64, na_value=0)
+        report(ErrorCode.TEXT_TOO_LONG, lengths > limit, column,
+               lambda r, c=column, n=lengths, m=limit: {"column": c, "length": int(n[r]), "limit": m})
+    return problems, counts
+
+
+def comment_problems(comment: str, *, source: str = "", path: str = "comment") -> list[Problem]:
+    """The rules above for one comment (the respondent's save)."""
+    problems, _ = text_problems(pd.DataFrame({"comment": pd.Series([comment], dtype="str")}), source=source,
+                                place=lambda row, column: path)
+    return problems
