@@ -129,6 +129,8 @@ _SIGNATURES = (
      "in Excel use File > Save As > CSV UTF-8 (comma delimited)"),
     (b"%PDF", "a PDF document", "export the answers as CSV UTF-8"),
     (b"\x1f\x8b", "a gzip archive", "unpack it first"),
+    (b"\xff\xfe", "a UTF-16 text file", "save it as CSV UTF-8 (comma delimited)"),
+    (b"\xfe\xff", "a UTF-16 text file", "save it as CSV UTF-8 (comma delimited)"),
 )
 
 
@@ -145,7 +147,9 @@ def _place(data: bytes, offset: int, header: list[str]) -> str:
     line_start = data.rfind(b"\n", 0, offset) + 1
     before = data[line_start:offset].decode("utf-8", errors="replace")
     position = len(next(csv.reader([before]), [""])) - 1 if before else 0
-    column = header[position].strip() if 0 <= position < len(header) else str(position + 1)
+    name = header[position].strip() if 0 <= position < len(header) else ""
+    # a binary file's "header" is noise: name the column by its number then
+    column = name if name and name.isprintable() and len(name) <= 40 else str(position + 1)
     return f"row {row}, column {column}"
 
 
@@ -161,8 +165,9 @@ def _field_counts(data: bytes, text: str) -> np.ndarray:
         if len(raw) and raw[-1] != 10:
             breaks = np.append(breaks, len(raw))
         starts = np.concatenate([[0], breaks[:-1] + 1])
-        line_of_comma = np.searchsorted(breaks, np.flatnonzero(raw == 44))
-        commas = np.bincount(line_of_comma, minlength=len(breaks))[:len(breaks)]
+        # commas before each line break, then per line (one search per line, not per comma)
+        before = np.searchsorted(np.flatnonzero(raw == 44), breaks)
+        commas = np.diff(before, prepend=0)
         length = breaks - starts
         ends_cr = np.zeros(len(breaks), dtype=bool)
         has = length > 0
@@ -220,7 +225,8 @@ def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
         raise ValidationFailed(problems, f"{source or 'the file'}: {len(ragged):,} row(s) do not have the header's "
                                          f"{expected} fields", counts={"field-count": len(ragged)})
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, index_col=False)
+        frame = pd.read_csv(io.BytesIO(head), dtype=str, keep_default_na=False, na_filter=False, index_col=False,
+                            encoding="utf-8")
     except pd.errors.EmptyDataError as exc:
         raise ValidationFailed([Problem.make(ErrorCode.EMPTY_FILE, file=source)], f"{source or 'the file'} is empty") from exc
     except (pd.errors.ParserError, csv.Error) as exc:

@@ -82,18 +82,27 @@ def text_problems(frame: pd.DataFrame, *, source: str = "",
         if column not in frame.columns:
             continue
         text = frame[column].astype("str").fillna("")
-        if column != "comment":
-            text = text.str.strip()
-        nul = text.str.contains("\x00", regex=False).to_numpy(dtype=bool)
-        report(ErrorCode.NUL_CHARACTER, nul, column, lambda r: {})
+        # Each distinct text is checked once (identifier columns repeat a few values over many rows); only
+        # a column with a bad value is mapped back to its rows.
+        distinct = pd.Series(text.unique(), dtype="str")
+        measured = distinct if column == "comment" else distinct.str.strip()
         pattern = _CONTROL_IN_COMMENT if column == "comment" else _CONTROL_IN_IDENTIFIER
-        control = text.str.contains(pattern, regex=True).to_numpy(dtype=bool) & ~nul
+        nul = measured.str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        control = measured.str.contains(pattern, regex=True).to_numpy(dtype=bool) & ~nul
+        long = measured.str.len().to_numpy(dtype=np.int64, na_value=0) > limit
+        if not (nul.any() or control.any() or long.any()):
+            continue
+
+        def rows_of(bad: np.ndarray, t=text, d=distinct) -> np.ndarray:
+            return t.isin(d[bad]).to_numpy(dtype=bool) if bad.any() else np.zeros(len(t), dtype=bool)
+
+        report(ErrorCode.NUL_CHARACTER, rows_of(nul), column, lambda r: {})
         where = "" if column == "comment" else " (identifiers are plain text on one line)"
-        report(ErrorCode.CONTROL_CHARACTER, control, column,
-               lambda r, t=text, p=pattern, w=where: {"character": _character(t.iloc[r], p), "where": w})
-        lengths = text.str.len().to_numpy(dtype=np.int64, na_value=0)
-        report(ErrorCode.TEXT_TOO_LONG, lengths > limit, column,
-               lambda r, c=column, n=lengths, m=limit: {"column": c, "length": int(n[r]), "limit": m})
+        report(ErrorCode.CONTROL_CHARACTER, rows_of(control), column,
+               lambda r, t=text, p=pattern, w=where: {"character": _character(t.iloc[r].strip(), p), "where": w})
+        report(ErrorCode.TEXT_TOO_LONG, rows_of(long), column,
+               lambda r, t=text, c=column, m=limit: {"column": c, "limit": m,
+                                                     "length": len(t.iloc[r] if c == "comment" else t.iloc[r].strip())})
     return problems, counts
 
 
