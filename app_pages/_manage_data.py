@@ -58,8 +58,8 @@ def import_section(version: str) -> None:
 
 
 def export_section(version: str) -> None:
-    st.subheader("Export a round")
-    labels = _round_labels(version, ("draft", "open", "closed"))
+    st.subheader("Export a closed round")
+    labels = _round_labels(version, ("closed",))
     if labels:
         round_key = st.selectbox("Round", list(labels), format_func=labels.get, key="manage_export_round")
 
@@ -67,17 +67,21 @@ def export_section(version: str) -> None:
             with resources.reading() as session:
                 return services.export_round(session, round_key, "xlsx")
 
-        def answers_csv() -> bytes:
+        def domain_scores_csv() -> bytes:
             with resources.reading() as session:
-                return services.export_round(session, round_key, "csv", table="answers")
+                return services.export_round(session, round_key, "csv", table="domain_scores")
 
         left, right = st.columns(2)
-        left.download_button("Every table (Excel)", data=workbook, file_name=f"{round_key}.xlsx",
+        left.download_button("Every score table (Excel)", data=workbook, file_name=f"{round_key}.xlsx",
                              mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              key="manage_export_xlsx", icon=":material/download:")
-        right.download_button("Answers (CSV)", data=answers_csv, file_name=f"{round_key}-answers.csv",
+        right.download_button("Domain scores (CSV)", data=domain_scores_csv, file_name=f"{round_key}-domain-scores.csv",
                               mime="text/csv", key="manage_export_csv", icon=":material/download:")
-        st.caption("Exports are formula-safe: text a spreadsheet could run as a formula starts with an apostrophe.")
+        st.caption("Board exports carry figures only, with the figures of small groups left blank. Respondents' "
+                   "answers leave only through the data custodian's export (`assessment custodian-export`), "
+                   "which is recorded in the audit trail. Exports are formula-safe.")
+    else:
+        st.info("No closed round yet: a round's scores can be exported once it closes.")
 
     st.subheader("Back up the database")
     st.caption("One file with every table; restore it into an empty database with `assessment restore`.")

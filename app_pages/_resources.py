@@ -132,7 +132,7 @@ def partnership_trends(version: str, partnership: str) -> pd.DataFrame:
     return trends.domain_trends(
         respondents, partnership=partnership, questionnaires=questionnaires(version),
         resamples=config.bootstrap_resamples, seed=config.bootstrap_seed,
-        min_respondents=config.min_respondents_for_change,
+        min_respondents=config.min_respondents_for_change, min_group_size=config.min_group_size,
     )
 
 
@@ -149,7 +149,9 @@ def peer_comparison(version: str, partnership: str, round_key: str, peer_group: 
     config = settings()
     scores, places, qs = partnership_scores(version), partnerships(version), questionnaires(version)
     table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
-                                     peer_group=peer_group, min_peers=config.min_peers, questionnaires=qs)
+                                     peer_group=peer_group, min_peers=config.min_peers, questionnaires=qs,
+                                     min_peers_spread=config.min_peers_spread,
+                                     min_peers_extremes=config.min_peers_extremes)
     wider = None
     if table.empty or table["suppressed"].astype(bool).all():
         wider = peers.wider_peer_group(scores, places, partnership=partnership, round=round_key,
@@ -161,7 +163,8 @@ def peer_comparison(version: str, partnership: str, round_key: str, peer_group: 
 def region_comparison(version: str, period: str) -> pd.DataFrame:
     config = settings()
     return peers.compare_regions(partnership_scores(version), partnerships(version), period=period,
-                                 min_peers=config.min_peers, questionnaires=questionnaires(version))
+                                 min_peers=config.min_peers, min_peers_spread=config.min_peers_spread,
+                                 questionnaires=questionnaires(version))
 
 
 def is_demo(version: str) -> bool:

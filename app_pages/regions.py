@@ -55,7 +55,8 @@ st.write("Evidence written by respondents in partnerships scoring at or above th
 domain = st.selectbox("Domain", list(titles), format_func=titles.get, key="regions_domain")
 comments = resources.comments(version)
 practices = peers.promising_practices(comments[comments["domain"] == domain], scores, resources.partnerships(version),
-                                      min_peers=resources.settings().min_peers)
+                                      min_peers=resources.settings().min_peers,
+                                      min_peers_spread=resources.settings().min_peers_spread)
 practices = practices[practices["period"] == period]
 if practices.empty:
     st.info("No shared evidence from top-quartile partnerships in this domain and period.")

@@ -197,11 +197,12 @@ def build_gap_chart(comparison: pd.DataFrame, *, titles: Mapping[str, str] | Non
     for col in ("median", "q1", "q3", "gap_to_median", "gap_to_top_quartile"):
         data.loc[suppressed, col] = np.nan
     data["n_peers"] = pd.to_numeric(data["n_peers"], errors="coerce").fillna(0).astype(int)
+    # Only the figures the disclosure rule let through are labelled (a quartile needs more peers than a median).
+    top = np.where(data["gap_to_top_quartile"].notna(),
+                   " · vs top quartile " + data["gap_to_top_quartile"].map("{:+.2f}".format), "")
     data["gap_label"] = np.where(
         data["gap_to_median"].notna(),
-        "vs median " + data["gap_to_median"].map("{:+.2f}".format)
-        + " · vs top quartile " + data["gap_to_top_quartile"].map("{:+.2f}".format)
-        + " · n = " + data["n_peers"].astype(str),
+        "vs median " + data["gap_to_median"].map("{:+.2f}".format) + top + " · n = " + data["n_peers"].astype(str),
         "peer figures not shown (fewer than the minimum peers)",
     )
     data["direction"] = np.select(

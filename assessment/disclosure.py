@@ -264,17 +264,20 @@ def blank_small_rounds(trends: pd.DataFrame, min_group_size: int) -> pd.DataFram
     too (with the other round's score it would give the hidden one back) and its verdict becomes
     ``too few respondents``.
     """
+    if int(min_group_size) != min_group_size or min_group_size < 1:
+        raise ValueError(f"min_group_size must be a whole number of at least 1, not {min_group_size!r}")
     if trends.empty:
         return trends.copy()
     out = trends.copy()
     n = pd.to_numeric(out["n_respondents"], errors="coerce").fillna(0)
     small = ((n >= 1) & (n < min_group_size)).to_numpy(dtype=bool)
-    keys = [c for c in ("partnership", "domain") if c in out.columns]
-    order = out.groupby(keys, sort=False).cumcount() if keys else pd.Series(range(len(out)), index=out.index)
+    keys = [out[c] for c in ("partnership", "domain") if c in out.columns]
     # the row after a small round (same partnership and domain) has its change hidden too
-    previous_small = pd.Series(small, index=out.index).groupby([out[k] for k in keys], sort=False).shift(
-        1, fill_value=False).astype(bool).to_numpy() if keys else np.r_[False, small[:-1]]
-    previous_small &= (order > 0).to_numpy()
+    if keys:
+        previous_small = np.array(pd.Series(small, index=out.index).groupby(keys, sort=False)
+                                  .shift(1, fill_value=False).astype(bool), dtype=bool)
+    else:
+        previous_small = np.r_[False, small[:-1]]
     out.loc[small, [c for c in ("score", "ci_low", "ci_high") if c in out.columns]] = np.nan
     change_columns = [c for c in ("change", "change_low", "change_high") if c in out.columns]
     affected = small | previous_small

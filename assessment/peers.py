@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from assessment.disclosure import score_hidden, yes_no_column
+from assessment.disclosure import (
+    PEER_FIGURES,
+    DisclosureRule,
+    peer_figures,
+    score_hidden,
+    yes_no_column,
+)
 from assessment.questionnaire.crosswalk import compare_versions
 from assessment.questionnaire.schema import Questionnaire, version_key
 from assessment.vocabulary import BUILT_IN_PEER_GROUPS, WIDENING_ORDER
@@ -249,21 +255,15 @@ def _describe_exclusions(counts: Mapping[str, int]) -> str:
     return "; ".join(f"{counts[r]} {r}" for r in _REASON_ORDER if counts.get(r, 0))
 
 
-def _peer_statistics(values: np.ndarray, own: float) -> dict[str, float]:
-    """median, q1, q3 (numpy.percentile, linear), min, max, percentile rank (kind="mean") and gaps."""
-    q1, median, q3 = np.percentile(values, [25, 50, 75])
-    rank = float(stats.percentileofscore(values, own, kind="mean")) if np.isfinite(own) else np.nan
-    return {
-        "median": float(median), "q1": float(q1), "q3": float(q3),
-        "min": float(values.min()), "max": float(values.max()),
-        "percentile_rank": rank,
-        "gap_to_median": own - float(median), "gap_to_top_quartile": own - float(q3),
-    }
-
-
-_EMPTY_STATISTICS = dict.fromkeys(
-    ("median", "q1", "q3", "min", "max", "percentile_rank", "gap_to_median", "gap_to_top_quartile"), np.nan
-)
+def _peer_statistics(values: np.ndarray, own: float, rule: DisclosureRule) -> dict[str, float]:
+    """The peer figures the disclosure rule allows (:func:`assessment.disclosure.peer_figures`: median, q1,
+    q3, min, max by ``numpy.percentile``, linear), the percentile rank (kind="mean") beside a shown median,
+    and each gap beside the figure it is measured from."""
+    figures = peer_figures(values, rule)
+    median, q3 = figures["median"], figures["q3"]
+    rank = (float(stats.percentileofscore(values, own, kind="mean"))
+            if np.isfinite(own) and not np.isnan(median) else np.nan)
+    return {**figures, "percentile_rank": rank, "gap_to_median": own - median, "gap_to_top_quartile": own - q3}
 
 
 def compare_with_peers(
@@ -275,6 +275,8 @@ def compare_with_peers(
     peer_group: str = "all",
     min_peers: int = 3,
     questionnaires: Questionnaires | None = None,
+    min_peers_spread: int = 5,
+    min_peers_extremes: int = 10,
 ) -> pd.DataFrame:
     """Where a partnership stands among its peers, per domain, in one round.
 
@@ -295,10 +297,14 @@ def compare_with_peers(
     peer_group : str
         ``"all"``, ``"nation"``, ``"region"`` or a custom group name (see :func:`peer_group_members`).
     min_peers : int
-        Fewest peers for statistics; with fewer the domain is ``suppressed`` and only ``n_peers`` is given.
+        Fewest peers for a median; with fewer the domain is ``suppressed`` and only ``n_peers`` is given.
     questionnaires : mapping, optional
         ``{(id, version): Questionnaire}`` from ``load_directory()``; needed to compare rounds on different
         versions (without it a peer on another version is excluded as not comparable).
+    min_peers_spread, min_peers_extremes : int
+        Fewest peers for Q1 and Q3 (default 5), and for min and max (default 10). What is shown follows
+        :func:`assessment.disclosure.shown_peer_figures`; a figure not shown is empty, and so is the gap
+        or percentile rank measured from it.
 
     Returns
     -------
@@ -317,8 +323,7 @@ def compare_with_peers(
     --------
     Peers 2.1, 2.8, 3, 3, 3.4, 3.9, 4.2 and own 3: median 3.0, q1 2.9, q3 3.65, percentile rank 42.86.
     """
-    if min_peers < 1:
-        raise ValueError(f"min_peers must be at least 1, not {min_peers}")
+    rule = _rule(min_peers, min_peers_spread, min_peers_extremes)
     _require(scores, _SCORE_COLUMNS, "scores")
     partnership, round_ = str(partnership), str(round)
     frame = _score_frame(_rows_of_period(scores, partnership, round_))
@@ -362,17 +367,23 @@ def compare_with_peers(
         counts[REASON_NO_SCORE] = n_peer_rounds - counts[REASON_NOT_COMPARABLE] - len(scored)
         values = scored.loc[~scored["suppressed"], "score"].to_numpy(dtype=float)
         counts[REASON_SUPPRESSED] = len(scored) - len(values)
-        suppressed = len(values) < min_peers
+        statistics = _peer_statistics(values, own_value, rule)
         rows.append({
             "partnership": partnership, "round": round_, "peer_group": peer_group, "domain": domain,
-            "score": own_value, "n_peers": len(values),
-            **(_EMPTY_STATISTICS if suppressed else _peer_statistics(values, own_value)),
-            "suppressed": suppressed,
+            "score": own_value, "n_peers": len(values), **statistics,
+            "suppressed": bool(np.isnan(statistics["median"])),
             "n_excluded": sum(counts.values()),
             "excluded_reasons": _describe_exclusions(counts),
         })
     out = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
     return out.astype({"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
+
+
+def _rule(min_peers: int, min_peers_spread: int, min_peers_extremes: int) -> DisclosureRule:
+    if min_peers < 1:
+        raise ValueError(f"min_peers must be at least 1, not {min_peers}")
+    return DisclosureRule(min_peers=min_peers, min_peers_spread=min_peers_spread,
+                          min_peers_extremes=min_peers_extremes)
 
 
 def _rows_of_period(scores: pd.DataFrame, partnership: str, round_: str) -> pd.DataFrame:
@@ -469,6 +480,7 @@ def compare_regions(
     round: str | None = None,
     min_peers: int = 3,
     questionnaires: Questionnaires | None = None,
+    min_peers_spread: int = 5,
 ) -> pd.DataFrame:
     """Domain score distributions per nation and per region, for one period (default: the latest).
 
@@ -480,12 +492,12 @@ def compare_regions(
     Returns
     -------
     DataFrame
-        Columns :data:`REGION_COLUMNS`; ``scope`` is ``nation`` (``region`` empty) or ``region``. Groups of
-        fewer than ``min_peers`` partnerships are ``suppressed`` (median, q1, q3 empty; the count shown).
-        Quantiles are linear (``numpy.percentile`` default; pandas ``quantile`` computes the same).
+        Columns :data:`REGION_COLUMNS`; ``scope`` is ``nation`` (``region`` empty) or ``region``. What is
+        shown follows :func:`assessment.disclosure.shown_peer_figures`: a group whose median may not be shown
+        (fewer than ``min_peers`` partnerships) is ``suppressed`` (median, q1, q3 empty; the count shown);
+        q1 and q3 need ``min_peers_spread`` (default 5). Quantiles are linear (``numpy.percentile``).
     """
-    if min_peers < 1:
-        raise ValueError(f"min_peers must be at least 1, not {min_peers}")
+    rule = _rule(min_peers, min_peers_spread, DisclosureRule().min_peers_extremes)
     frame = _score_frame(scores)
     places = _partnership_frame(partnerships)[["partnership", "nation", "region"]]
     frame = _select_period(frame[frame["closed"]], period, round)
@@ -497,15 +509,16 @@ def compare_regions(
     parts = []
     for scope, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
         grouped = frame.groupby([*keys, "domain"], sort=True)["score"]
-        table = grouped.agg(partnerships="count", median="median").join(
-            grouped.quantile(0.25).rename("q1")).join(grouped.quantile(0.75).rename("q3")).reset_index()
+        table = grouped.agg(partnerships="count").reset_index()
+        figures = pd.DataFrame([peer_figures(values.to_numpy(dtype=float), rule) for _, values in grouped],
+                               columns=list(PEER_FIGURES))
+        table[["median", "q1", "q3"]] = figures[["median", "q1", "q3"]].to_numpy(dtype=float).reshape(-1, 3)
         table["scope"] = scope
         if scope == "nation":
             table["region"] = ""
         parts.append(table)
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REGION_COLUMNS))
-    out["suppressed"] = out["partnerships"] < min_peers
-    out.loc[out["suppressed"], ["median", "q1", "q3"]] = np.nan
+    out["suppressed"] = out["median"].isna()
     out["_scope"] = out["scope"].map({"nation": 0, "region": 1})
     out["_domain"] = out["domain"].map(domain_order)
     out = out.sort_values(["_scope", "nation", "region", "_domain"], kind="stable")
@@ -540,6 +553,7 @@ def promising_practices(
     *,
     peer_partnerships: Sequence[str] | None = None,
     min_peers: int = 3,
+    min_peers_spread: int = 5,
 ) -> pd.DataFrame:
     """Evidence comments from partnerships at or above the peer group's top quartile, per domain.
 
@@ -554,8 +568,11 @@ def promising_practices(
         The Partnerships frame, with ``share_practice`` and ``named_to_peers`` (missing means no).
     peer_partnerships : sequence of str, optional
         The partnerships forming the peer group, e.g. from :func:`peer_group_members` (default: all).
-    min_peers : int
-        Fewest scored partnerships in a period and domain for a top quartile to be drawn.
+    min_peers, min_peers_spread : int
+        The disclosure rule's thresholds: a top quartile (Q3) is drawn only where
+        :func:`assessment.disclosure.shown_peer_figures` allows a Q3 for the scored partnerships of the
+        period and domain (at least ``min_peers_spread``, default 5), since it is shown beside a
+        practice's score (from 3 partnerships, Q3 and one score give another score away).
 
     Returns
     -------
@@ -573,8 +590,10 @@ def promising_practices(
         frame = frame[frame["partnership"].isin([str(p) for p in peer_partnerships])]
     keys = ["period", "questionnaire", "version", "domain"]
     grouped = frame.groupby(keys)["score"]
-    top = pd.DataFrame({"q3": grouped.quantile(0.75), "n": grouped.count()}).reset_index()
-    top = top[top["n"] >= min_peers]
+    rule = _rule(min_peers, min_peers_spread, DisclosureRule().min_peers_extremes)
+    top = grouped.apply(lambda values: peer_figures(values.to_numpy(dtype=float), rule)["q3"])
+    top = top.rename("q3").reset_index()
+    top = top[top["q3"].notna()]
     frame = frame.merge(top[[*keys, "q3"]], on=keys, how="inner")
     frame = frame[frame["score"] >= frame["q3"]]
 

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from assessment.disclosure import blank_small_rounds
 from assessment.questionnaire.crosswalk import compare_versions
 from assessment.questionnaire.schema import Questionnaire
 
@@ -179,6 +180,7 @@ def domain_trends(
     min_respondents: int = 5,
     confidence: float = 0.95,
     latest_only: bool = False,
+    min_group_size: int = 3,
 ) -> pd.DataFrame:
     """A partnership's domain scores round by round, with intervals, changes and verdicts.
 
@@ -200,6 +202,10 @@ def domain_trends(
         Fewest scored respondents in a domain, in both rounds, for an interval and a change verdict.
     latest_only : bool
         Only each partnership's latest round and the one before it: all that :func:`portfolio` needs.
+    min_group_size : int
+        The disclosure rule (:func:`assessment.disclosure.blank_small_rounds`): a round's domain with 1 to
+        ``min_group_size - 1`` scored respondents shows no score, interval or change (its stored score is
+        hidden for the same reason), nor does the change out of it; its verdict is ``too few respondents``.
 
     Returns
     -------
@@ -308,9 +314,10 @@ def domain_trends(
                 rows.append(row)
             previous = {"key": key, "domains": current}
     out = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
-    return out.astype({"n_respondents": int, "comparable_with_previous": "boolean", "score": float,
-                       "ci_low": float, "ci_high": float, "change": float, "change_low": float,
-                       "change_high": float})
+    out = out.astype({"n_respondents": int, "comparable_with_previous": "boolean", "score": float,
+                      "ci_low": float, "ci_high": float, "change": float, "change_low": float,
+                      "change_high": float})
+    return blank_small_rounds(out, min_group_size)
 
 
 def _round_domains(questionnaires: Questionnaires | None, key: tuple[str, str], seen: list[str]) -> list[str]:

@@ -26,6 +26,7 @@ COMMANDS = {
     "invite": ("assessment.cli.database", "invite"),
     "import": ("assessment.cli.database", "import_"),
     "export": ("assessment.cli.database", "export"),
+    "custodian-export": ("assessment.cli.database", "custodian_export"),
     "backup": ("assessment.cli.database", "backup"),
     "restore": ("assessment.cli.database", "restore"),
     "demo": ("assessment.cli.demo", "demo"),

@@ -313,29 +313,59 @@ def import_responses(file, round_key, actor) -> None:
 @click.option("--round", "round_key", required=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--table", type=click.Choice(["all", "answers", "domain_scores", "agency_scores", "overall_scores",
-                                            "item_scores"]), default="all", show_default=True,
-              help="CSV only: one table, or all (answers to OUT, each scores table next to it).")
+@click.option("--table", type=click.Choice(["all", "domain_scores", "agency_scores", "overall_scores", "item_scores"]),
+              default="all", show_default=True,
+              help="CSV only: one table, or all (the domain scores to OUT, each other table next to it).")
 def export(round_key, fmt, out, table) -> None:
-    """Export a round's answers and (once closed) scores, formula-safe, with questionnaire, version and period."""
+    """The board export of a closed round: score tables only, suppressed figures blank, formula-safe.
+
+    Respondent-level answers are not in it; they leave only through `assessment custodian-export`.
+    """
     from assessment.storage import services as s
     from assessment.tabular import to_csv_bytes, to_xlsx_bytes
 
     with transaction(writes=False) as session:
         tables = s.export_tables(session, round_key)
+    if not tables:
+        click.echo(f"error: round '{round_key}' has no scores to export yet (scores exist once a round is closed)",
+                   err=True)
+        sys.exit(1)
     if fmt == "xlsx":
         out.write_bytes(to_xlsx_bytes(tables))
         click.echo(f"wrote {out} ({', '.join(tables)})")
         return
     if table != "all":
         if table not in tables:
-            click.echo(f"error: round '{round_key}' has no {table} (scores exist once a round is closed)", err=True)
+            click.echo(f"error: round '{round_key}' has no {table}", err=True)
             sys.exit(1)
         tables = {table: tables[table]}
     for index, (name, frame) in enumerate(tables.items()):
         path = out if index == 0 else out.with_name(f"{out.stem}.{name}{out.suffix or '.csv'}")
         path.write_bytes(to_csv_bytes(frame))
         click.echo(f"wrote {path} ({name}, {len(frame)} rows)")
+
+
+@click.command(name="custodian-export")
+@click.option("--round", "round_key", required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), required=True)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--purpose", required=True, help="Why the answers are exported (recorded in the audit trail).")
+@actor_option
+def custodian_export(round_key, fmt, out, purpose, actor) -> None:
+    """The data custodian's export of a round's answers and comments (respondent level).
+
+    Recorded in the audit trail; respondent ids are replaced by fresh random ones in every export, so two
+    exports cannot be joined. Board reports use `assessment export`, which carries aggregates only.
+    """
+    from assessment.storage import services as s
+    from assessment.tabular import to_csv_bytes, to_xlsx_bytes
+
+    with transaction() as session:
+        tables = s.custodian_export(session, round_key, actor=actor, purpose=purpose)
+    out.write_bytes(to_xlsx_bytes(tables) if fmt == "xlsx" else to_csv_bytes(tables["answers"]))
+    answers = tables["answers"]
+    click.echo(f"wrote {out} ({answers['respondent'].nunique()} respondent(s), {len(answers)} answer(s), "
+               "respondent ids re-keyed for this export; recorded in the audit trail)")
 
 
 # -- backup / restore ------------------------------------------------------------------------------------------

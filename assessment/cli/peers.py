@@ -90,7 +90,13 @@ _questionnaires_option = click.option(
          "(default: ASSESSMENT_QUESTIONNAIRES_DIR or the shipped questionnaires/).")
 _min_peers_option = click.option(
     "--min-peers", type=click.IntRange(min=1), default=None,
-    help="Fewest other partnerships for peer statistics (default: ASSESSMENT_MIN_PEERS, 3).")
+    help="Fewest partnerships for a median (default: ASSESSMENT_MIN_PEERS, 3).")
+_min_peers_spread_option = click.option(
+    "--min-peers-spread", type=click.IntRange(min=1), default=None,
+    help="Fewest partnerships for Q1 and Q3 (default: ASSESSMENT_MIN_PEERS_SPREAD, 5).")
+_min_peers_extremes_option = click.option(
+    "--min-peers-extremes", type=click.IntRange(min=1), default=None,
+    help="Fewest partnerships for min and max (default: ASSESSMENT_MIN_PEERS_EXTREMES, 10).")
 
 
 @click.command()
@@ -105,14 +111,17 @@ _min_peers_option = click.option(
 @click.option("--groups", "groups_path", type=_FILE, default=None,
               help="Extra custom peer groups: CSV (group, partnership) or YAML ({group: [partnerships]}).")
 @_min_peers_option
+@_min_peers_spread_option
+@_min_peers_extremes_option
 @_questionnaires_option
 @click.option("--out", type=_OUT, default=None, help="Write the CSV here instead of to stdout.")
 def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, groups_path, min_peers,
-              questionnaires_dir, out) -> None:
+              min_peers_spread, min_peers_extremes, questionnaires_dir, out) -> None:
     """Compare one partnership's round with its peers: one row per domain.
 
     Peers are the other partnerships of the peer group with a round in the same period (the `period`
-    column, or else the same `round` value). Domains with fewer than --min-peers peers are suppressed.
+    column, or else the same `round` value). Domains with fewer than --min-peers peers are suppressed;
+    Q1 and Q3 need --min-peers-spread peers, min and max --min-peers-extremes.
     """
     scores = _read_csv(scores_path, ("partnership", "round", "domain", "score"), numeric=("score",))
     partnerships = _read_csv(partnerships_path, ("partnership", "nation", "region"))
@@ -121,11 +130,14 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
             partnerships = with_peer_groups(partnerships, load_peer_groups(groups_path))
         except ValidationFailed as exc:
             fail_with(exc.problems, exc.summary)
-    min_peers = min_peers or load_settings().min_peers
+    settings = load_settings()
+    min_peers = min_peers or settings.min_peers
     questionnaires = _questionnaires(scores, questionnaires_dir)
     arguments = dict(partnership=partnership, round=round_, min_peers=min_peers, questionnaires=questionnaires)
     try:
-        table = compare_with_peers(scores, partnerships, peer_group=peer_group, **arguments)
+        table = compare_with_peers(scores, partnerships, peer_group=peer_group, **arguments,
+                                   min_peers_spread=min_peers_spread or settings.min_peers_spread,
+                                   min_peers_extremes=min_peers_extremes or settings.min_peers_extremes)
         suppressed = int(table["suppressed"].sum())
         if suppressed:
             wider = wider_peer_group(scores, partnerships, peer_group=peer_group, **arguments)
@@ -146,12 +158,15 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
 @click.option("--round", "round_", default=None, help="Use the rows with this round value.")
 @click.option("--period", default=None, help="Use the rounds in this period (default: the latest period).")
 @_min_peers_option
+@_min_peers_spread_option
 @_questionnaires_option
 @click.option("--out", type=_OUT, default=None, help="Write the CSV here instead of to stdout.")
-def regions(scores_path, partnerships_path, round_, period, min_peers, questionnaires_dir, out) -> None:
+def regions(scores_path, partnerships_path, round_, period, min_peers, min_peers_spread, questionnaires_dir,
+            out) -> None:
     """Domain score medians and quartiles per nation and per region.
 
-    Groups of fewer than --min-peers partnerships are suppressed (the count is still shown).
+    Groups of fewer than --min-peers partnerships are suppressed (the count is still shown); Q1 and Q3
+    need --min-peers-spread partnerships.
     """
     if round_ is not None and period is not None:
         raise click.UsageError("give --round or --period, not both")
@@ -160,6 +175,7 @@ def regions(scores_path, partnerships_path, round_, period, min_peers, questionn
     try:
         table = compare_regions(scores, partnerships, round=round_, period=period,
                                 min_peers=min_peers or load_settings().min_peers,
+                                min_peers_spread=min_peers_spread or load_settings().min_peers_spread,
                                 questionnaires=_questionnaires(scores, questionnaires_dir))
     except ValueError as exc:
         _fail_value(exc)
@@ -218,7 +234,7 @@ def trends(responses_path, partnership, questionnaires_dir, resamples, seed, out
         pd.concat(respondents, ignore_index=True), partnership=partnership, questionnaires=questionnaires,
         resamples=resamples or settings.bootstrap_resamples,
         seed=settings.bootstrap_seed if seed is None else seed,
-        min_respondents=settings.min_respondents_for_change,
+        min_respondents=settings.min_respondents_for_change, min_group_size=settings.min_group_size,
     )
     _write(table, out)
 

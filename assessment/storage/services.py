@@ -42,7 +42,7 @@ from assessment.storage.errors import (
     StateError,
     StorageError,
 )
-from assessment.storage.exports import EXPORT_TABLES, export_round, export_tables
+from assessment.storage.exports import EXPORT_TABLES, custodian_export, export_round, export_tables
 from assessment.storage.imports import ImportReport, import_responses, problems_frame
 from assessment.storage.invitations import (
     GuessLimits,
@@ -107,6 +107,7 @@ __all__ = [
     "create_invitations",
     "create_round",
     "data_version",
+    "custodian_export",
     "export_round",
     "export_tables",
     "import_responses",

@@ -149,20 +149,25 @@ def test_every_export_of_a_round_reads_back_with_no_formula(db, run, mini_v1_pat
 
     out = tmp_path / "kent.csv"
     run("export", "--round", "kent-2026-h1", "--format", "csv", "--out", out)
+    answers_out = tmp_path / "kent-answers.csv"  # the answers leave through the data custodian's export
+    run("custodian-export", "--round", "kent-2026-h1", "--format", "csv", "--out", answers_out,
+        "--purpose", "audit of the payload comments")
     written = sorted(tmp_path.glob("kent*.csv"))
-    assert len(written) >= 4, written  # answers plus the score tables
+    assert len(written) >= 5, written  # the four score tables plus the custodian's answers
     for path in written:
         rows = read_csv_rows(path.read_bytes())
         assert len({len(row) for row in rows}) == 1, f"{path.name}: a row was split"
         assert formula_lines(cell for row in rows for cell in row) == [], path.name
-    answers = read_csv_rows(out.read_bytes())
+    answers = read_csv_rows(answers_out.read_bytes())
     assert len(answers) == 1 + len(PEOPLE) * len(ITEMS)
     comments = [row[answers[0].index("comment")] for row in answers[1:]]
     assert sum(1 for c in comments if c) == len(PAYLOADS)
 
-    book = tmp_path / "kent.xlsx"
-    run("export", "--round", "kent-2026-h1", "--format", "xlsx", "--out", book)
-    assert formula_lines(value for _, value in read_xlsx_cells(book.read_bytes())) == []
+    for command in ("export", "custodian-export"):
+        book = tmp_path / f"kent-{command}.xlsx"
+        run(command, "--round", "kent-2026-h1", "--format", "xlsx", "--out", book,
+            *(["--purpose", "audit"] if command == "custodian-export" else []))
+        assert formula_lines(value for _, value in read_xlsx_cells(book.read_bytes())) == []
 
     with db.sessions() as session:
         for table in services.EXPORT_TABLES:

@@ -51,12 +51,18 @@ def test_benchmark_prints_the_documented_header_and_hand_computed_values():
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == BENCHMARK_HEADER
     table = read(result.stdout).set_index("domain")
-    # South West governance peers 2.1, 2.8, 3.6, 4.0: q1 2.625, median 3.2, q3 3.7; own 3.2 -> rank 50.
-    assert tuple(table.loc["governance", ["q1", "median", "q3", "percentile_rank"]]) == pytest.approx(
-        (2.625, 3.2, 3.7, 50.0))
-    # safety: Dorset has no score -> 3 peers 2.7, 3.1, 3.3; own 3.9 -> rank 100, gap to q3 3.9 - 3.2.
+    # South West governance peers 2.1, 2.8, 3.6, 4.0: median 3.2; own 3.2 -> rank 50. With 4 peers the
+    # quartiles (5 needed) and min and max (10 needed) are empty.
+    assert tuple(table.loc["governance", ["median", "percentile_rank"]]) == pytest.approx((3.2, 50.0))
+    assert table.loc["governance", ["q1", "q3", "min", "max", "gap_to_top_quartile"]].isna().all()
+    # safety: Dorset has no score -> 3 peers 2.7, 3.1, 3.3; own 3.9 -> rank 100, gap to the median 3.9 - 3.1.
     assert table.at["safety", "n_peers"] == 3 and table.at["safety", "excluded_reasons"] == "1 no score"
-    assert table.at["safety", "gap_to_top_quartile"] == pytest.approx(0.7)
+    assert table.at["safety", "gap_to_median"] == pytest.approx(0.8)
+    # the thresholds are options: with --min-peers-spread 3 the quartiles of 3 peers still stay empty,
+    # since Q1, median and Q3 of three scores would give all three away
+    lowered = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--partnership",
+                  "Avon and Somerset", "--round", "2026-H1", "--peer-group", "region", "--min-peers-spread", "3")
+    assert read(lowered.stdout).set_index("domain").loc["safety", ["q1", "q3"]].isna().all()
     assert set(result.stdout.splitlines()[1].split(",")[14:15]) == {"False"}
 
 

@@ -61,8 +61,14 @@ def test_a_round_from_publishing_to_export_and_backup(run, db, mini_v1_path, tmp
     out = tmp_path / "kent.csv"
     run("export", "--round", "kent-2026-h1", "--format", "csv", "--out", str(out))
     exported = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(exported) == 3 and "comment" not in exported.columns  # the domain scores: aggregates only
+    assert (tmp_path / "kent.agency_scores.csv").exists()
+    answers = tmp_path / "kent-answers.csv"
+    said = run("custodian-export", "--round", "kent-2026-h1", "--format", "csv", "--out", str(answers),
+               "--purpose", "evaluation by the university").output
+    assert "re-keyed" in said and "audit" in said
+    exported = pd.read_csv(answers, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert "'" + responses_csv.hyperlink in exported["comment"].tolist()
-    assert (tmp_path / "kent.domain_scores.csv").exists()
     xlsx = tmp_path / "kent.xlsx"
     run("export", "--round", "kent-2026-h1", "--format", "xlsx", "--out", str(xlsx))
     assert "domain_scores" in openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes())).sheetnames

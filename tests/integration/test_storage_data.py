@@ -13,6 +13,7 @@ from assessment.errors import ValidationFailed
 from assessment.storage import services as s
 from assessment.storage.exports import export_round, export_tables
 from assessment.storage.imports import import_responses, problems_frame
+from assessment.tabular import to_csv_bytes, to_xlsx_bytes
 
 ADMIN = "board.secretary@example.org"
 
@@ -151,8 +152,10 @@ def test_reopening_withdraws_the_scores_and_closing_again_recomputes_them(db, re
 def test_comments_come_out_of_csv_and_excel_escaped_but_are_stored_as_written(db, responses_csv, kent_round):
     _import(db, kent_round, responses_csv())
     _close(db, kent_round)
+    with db.sessions.begin() as session:  # the comments leave through the data custodian's export
+        answers = s.custodian_export(session, kent_round, actor=ADMIN, purpose="evaluation")
+    csv_bytes, custodian_xlsx = to_csv_bytes(answers["answers"]), to_xlsx_bytes(answers)
     with db.sessions() as session:
-        csv_bytes = export_round(session, kent_round, "csv")
         xlsx_bytes = export_round(session, kent_round, "xlsx")
         scores_csv = export_round(session, kent_round, "csv", table="domain_scores")
         tables = export_tables(session, kent_round)
@@ -166,8 +169,8 @@ def test_comments_come_out_of_csv_and_excel_escaped_but_are_stored_as_written(db
     assert (exported[["questionnaire", "version", "period"]] == ["mini-partnership", "1.0.0", "2026-H1"]).all().all()
 
     book = openpyxl.load_workbook(io.BytesIO(xlsx_bytes))
-    assert set(book.sheetnames) == set(tables) >= {"answers", "domain_scores", "agency_scores", "overall_scores"}
-    sheet = book["answers"]
+    assert set(book.sheetnames) == set(tables) == {"domain_scores", "agency_scores", "overall_scores", "item_scores"}
+    sheet = openpyxl.load_workbook(io.BytesIO(custodian_xlsx))["answers"]
     header = [cell.value for cell in sheet[1]]
     assert header[:3] == ["questionnaire", "version", "period"]
     comments = [row[header.index("comment")] for row in sheet.iter_rows(min_row=2, values_only=True)]

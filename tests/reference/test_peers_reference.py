@@ -32,7 +32,9 @@ def test_ties_follow_the_mean_kind_of_percentile_rank():
     # TECH_NOTES.md: peers [2.1, 2.8, 3, 3, 3.4, 3.9, 4.2], own 3 -> rank 50 (rank), 57 (weak), 29 (strict),
     # 43 (mean). Mean: (#{x < 3} = 2 + #{x <= 3} = 4) / (2 * 7) * 100 = 42.857...
     # n = 7: q1 at h = 1.5 -> 2.8 + 0.5 * 0.2 = 2.9; median at h = 3 -> 3.0; q3 at h = 4.5 -> 3.4 + 0.5 * 0.5 = 3.65.
-    r = compare(3.0, [2.1, 2.8, 3, 3, 3.4, 3.9, 4.2])
+    # Min and max need 10 peers by default (min_peers_extremes); here the threshold is lowered to 7.
+    assert pd.isna(compare(3.0, [2.1, 2.8, 3, 3, 3.4, 3.9, 4.2])["min"])
+    r = compare(3.0, [2.1, 2.8, 3, 3, 3.4, 3.9, 4.2], min_peers_extremes=7)
     assert r["n_peers"] == 7
     assert r["percentile_rank"] == pytest.approx(300 / 7)
     assert (r["q1"], r["median"], r["q3"]) == pytest.approx((2.9, 3.0, 3.65))
@@ -43,34 +45,40 @@ def test_ties_follow_the_mean_kind_of_percentile_rank():
 
 def test_even_number_of_peers():
     # peers 1, 2, 3, 4 (n = 4); own 2.5. q1 at h = 0.75 -> 1 + 0.75 = 1.75; median at h = 1.5 -> 2.5;
-    # q3 at h = 2.25 -> 3 + 0.25 = 3.25. Rank: (2 + 2) / 8 * 100 = 50. Gaps: 0 and 2.5 - 3.25 = -0.75.
-    r = compare(2.5, [4.0, 1.0, 3.0, 2.0])
-    assert (r["q1"], r["median"], r["q3"]) == pytest.approx((1.75, 2.5, 3.25))
+    # q3 at h = 2.25 -> 3 + 0.25 = 3.25. Rank: (2 + 2) / 8 * 100 = 50. Gap to the median: 0.
+    # The quartiles are not shown, even with min_peers_spread lowered to 4: q1 = 0.25 x1 + 0.75 x2,
+    # median = (x2 + x3) / 2 and q3 = 0.75 x3 + 0.25 x4 are three independent equations in four scores,
+    # so a peer who knows their own score could work out the other three.
+    r = compare(2.5, [4.0, 1.0, 3.0, 2.0], min_peers_spread=4)
+    assert r["median"] == pytest.approx(2.5) and pd.isna(r["q1"]) and pd.isna(r["q3"])
     assert r["percentile_rank"] == pytest.approx(50.0)
-    assert (r["gap_to_median"], r["gap_to_top_quartile"]) == pytest.approx((0.0, -0.75))
+    assert r["gap_to_median"] == pytest.approx(0.0) and pd.isna(r["gap_to_top_quartile"])
 
 
 def test_every_peer_tied_with_the_partnership():
     # peers 3, 3, 3; own 3: (0 + 3) / 6 * 100 = 50; all quartiles 3.
+    # (3 peers: the median alone is shown.)
     r = compare(3.0, [3.0, 3.0, 3.0])
     assert r["percentile_rank"] == pytest.approx(50.0)
-    assert (r["q1"], r["median"], r["q3"], r["gap_to_top_quartile"]) == pytest.approx((3, 3, 3, 0))
+    assert (r["median"], r["gap_to_median"]) == pytest.approx((3, 0))
+    assert pd.isna(r["q1"]) and pd.isna(r["q3"]) and pd.isna(r["gap_to_top_quartile"])
 
 
 def test_tie_at_the_top():
     # peers 2.2, 3.0, 4.6, 4.6; own 4.6: (#{<} = 2 + #{<=} = 4) / 8 * 100 = 75.
     # q1 at h = 0.75 -> 2.2 + 0.75 * 0.8 = 2.8; median at 1.5 -> 3.0 + 0.5 * 1.6 = 3.8; q3 at 2.25 -> 4.6.
+    # (4 peers: the median alone is shown.)
     r = compare(4.6, [2.2, 3.0, 4.6, 4.6])
     assert r["percentile_rank"] == pytest.approx(75.0)
-    assert (r["q1"], r["median"], r["q3"]) == pytest.approx((2.8, 3.8, 4.6))
+    assert r["median"] == pytest.approx(3.8) and pd.isna(r["q1"]) and pd.isna(r["q3"])
     assert r["gap_to_median"] == pytest.approx(0.8)
 
 
 def test_self_is_excluded_from_every_statistic():
     # With the partnership (5.0) counted, the median of 1, 2, 3, 5 would be 2.5 and its rank 87.5;
-    # among the other three only: median 2, max 3, rank 100.
+    # among the other three only: median 2, rank 100 (the max, 3, is not shown with 3 peers).
     r = compare(5.0, [1.0, 2.0, 3.0])
-    assert (r["median"], r["max"], r["percentile_rank"], r["n_peers"]) == (2.0, 3.0, 100.0, 3)
+    assert (r["median"], r["percentile_rank"], r["n_peers"]) == (2.0, 100.0, 3) and pd.isna(r["max"])
 
 
 @pytest.mark.parametrize(("n_peers", "suppressed"), [(2, True), (3, False)])
@@ -83,7 +91,8 @@ def test_suppression_at_two_and_three_peers(n_peers, suppressed):
 
 def test_region_quartiles_by_hand():
     # South West governance: 2.1, 2.8, 3.2, 3.6, 4.0 (n = 5): q1 at h = 1 -> 2.8; median 3.2; q3 at h = 3 -> 3.6.
-    # London governance: 1.0, 2.0, 4.0 (n = 3): q1 at h = 0.5 -> 1.5; median 2.0; q3 at h = 1.5 -> 3.0.
+    # London governance: 1.0, 2.0, 4.0 (n = 3): q1 at h = 0.5 -> 1.5; median 2.0; q3 at h = 1.5 -> 3.0; but
+    # with 3 partnerships only the median is shown (1.5, 2.0, 3.0 would give 2·1.5 − 2 = 1 and 2·3 − 2 = 4).
     # England: all eight: 1, 2, 2.1, 2.8, 3.2, 3.6, 4, 4: q1 at h = 1.75 -> 2 + 0.75 * 0.1 = 2.075;
     # median at 3.5 -> 2.8 + 0.5 * 0.4 = 3.0; q3 at 5.25 -> 3.6 + 0.25 * 0.4 = 3.7.
     south_west = {"Avon and Somerset": 3.2, "Devon and Cornwall": 2.8, "Dorset": 3.6,
@@ -95,7 +104,8 @@ def test_region_quartiles_by_hand():
                                  "region": ["South West"] * 5 + ["London"] * 3})
     table = compare_regions(scores, partnerships).set_index(["scope", "region"])
     assert tuple(table.loc[("region", "South West"), ["q1", "median", "q3"]]) == pytest.approx((2.8, 3.2, 3.6))
-    assert tuple(table.loc[("region", "London"), ["q1", "median", "q3"]]) == pytest.approx((1.5, 2.0, 3.0))
+    london_row = table.loc[("region", "London")]
+    assert london_row["median"] == 2.0 and pd.isna(london_row["q1"]) and pd.isna(london_row["q3"])
     assert tuple(table.loc[("nation", ""), ["q1", "median", "q3"]]) == pytest.approx((2.075, 3.0, 3.7))
     assert table.loc[("nation", ""), "partnerships"] == 8
 

@@ -133,7 +133,8 @@ def test_three_peers_are_enough():
                                everyone_in(["Own", "A", "B", "C"]), partnership="Own", round="2026-H1")
     r = row(table, "governance")
     assert bool(r["suppressed"]) is False and r["n_peers"] == 3
-    assert r["median"] == 3.5 and r["min"] == 2.0 and r["max"] == 4.0
+    # for a median; quartiles need 5 peers and min and max 10 (docs/benchmarking.md, "What is shown")
+    assert r["median"] == 3.5 and all(math.isnan(r[c]) for c in ("q1", "q3", "min", "max", "gap_to_top_quartile"))
 
 
 def test_min_peers_is_a_setting():
@@ -149,7 +150,7 @@ def test_the_partnership_is_never_its_own_peer():
     frame = one_domain({"Own": 5.0, "A": 1.0, "B": 2.0, "C": 3.0})
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own",
                                round="2026-H1"), "governance")
-    assert r["n_peers"] == 3 and r["max"] == 3.0 and r["percentile_rank"] == 100.0
+    assert r["n_peers"] == 3 and r["median"] == 2.0 and r["percentile_rank"] == 100.0
 
 
 def test_peers_without_a_closed_round_in_the_period_are_counted_as_excluded(scores, partnerships):
@@ -173,7 +174,7 @@ def test_a_suppressed_partnership_score_is_not_used_as_a_peer_value():
     frame["suppressed"] = [False, False, False, False, True]
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C", "D"]), partnership="Own",
                                round="2026-H1"), "governance")
-    assert r["n_peers"] == 3 and r["min"] == 2.0 and r["excluded_reasons"] == "1 score suppressed"
+    assert r["n_peers"] == 3 and r["median"] == 3.5 and r["excluded_reasons"] == "1 score suppressed"
 
 
 def test_a_score_whose_agreement_figures_alone_are_hidden_is_still_a_peer_value():
@@ -186,7 +187,7 @@ def test_a_score_whose_agreement_figures_alone_are_hidden_is_still_a_peer_value(
                                    "score;level;level_label;respondent_mean;median;sd;agency_gap;split"]
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C", "D"]), partnership="Own",
                                round="2026-H1"), "governance")
-    assert r["n_peers"] == 3 and r["max"] == 4.0 and r["excluded_reasons"] == "1 score suppressed"
+    assert r["n_peers"] == 3 and r["median"] == 3.5 and r["excluded_reasons"] == "1 score suppressed"
     without_figures = frame.drop(columns="suppressed_figures")
     r = row(compare_with_peers(without_figures, everyone_in(["Own", "A", "B", "C", "D"]), partnership="Own",
                                round="2026-H1"), "governance")
@@ -202,7 +203,7 @@ def test_peers_are_matched_on_period_not_round_name_when_periods_are_given():
     })
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own",
                                round="own-2"), "triage")
-    assert r["n_peers"] == 3 and r["min"] == 2.0  # C's 2025-H2 round is not a peer value
+    assert r["n_peers"] == 3 and r["median"] == 3.5  # C's 2025-H2 round (1.0) is not a peer value
 
 
 def test_an_empty_period_falls_back_to_the_round_value():
@@ -212,7 +213,7 @@ def test_an_empty_period_falls_back_to_the_round_value():
     frame["period"] = ""
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own",
                                round="2026-H1"), "governance")
-    assert r["n_peers"] == 3 and r["min"] == 2.0
+    assert r["n_peers"] == 3 and r["median"] == 3.5
 
 
 def test_a_round_without_scores_is_an_error(scores, partnerships):
@@ -320,18 +321,25 @@ def test_promising_practices_come_from_the_top_quartile_and_respect_opt_ins(comm
     assert tuple(table.columns) == PRACTICE_COLUMNS
     # governance q3 in the South West: 2.1, 2.8, 3.2, 3.6, 4.0 -> 3.6. Wiltshire (4.0) shares and is named;
     # Dorset (3.6) is in the top quartile but did not opt in to sharing; Gloucestershire (2.1) is not.
-    # safety q3: 2.7, 3.1, 3.3, 3.9 -> 3.45; Avon and Somerset (3.9) shares and is named.
-    assert list(zip(table["domain"], table["partnership"], strict=True)) == [
-        ("governance", "Wiltshire"), ("safety", "Avon and Somerset")]
-    assert table["q3"].tolist() == pytest.approx([3.6, 3.45])
+    # safety has 4 scores (2.7, 3.1, 3.3, 3.9; Dorset has none): too few for a top quartile (5 needed), so
+    # Avon and Somerset's safety practice is not listed.
+    assert list(zip(table["domain"], table["partnership"], strict=True)) == [("governance", "Wiltshire")]
+    assert table["q3"].tolist() == pytest.approx([3.6])
+    # nor with min_peers_spread lowered to 4: q1, median and q3 of 4 scores would pin down 3 of them
+    assert promising_practices(comments, scores, partnerships, peer_partnerships=region,
+                               min_peers_spread=4)["domain"].tolist() == ["governance"]
 
 
 def test_a_partnership_that_shares_but_is_not_named_stays_anonymous(scores, partnerships):
     comments = pd.DataFrame({"partnership": ["Devon and Cornwall"], "round": ["2026-H1"],
                              "domain": ["safety"], "comment": ["Joint review of every s136 over 24 hours."]})
-    group = ["Devon and Cornwall", "Gloucestershire", "Wiltshire"]  # safety: 3.1, 2.7, 3.3 -> q3 3.2
+    # safety: 3.1, 2.7, 3.3, 3.5, 3.9 -> q3 3.5: Devon and Cornwall (3.1) is not in the top quartile
+    group = ["Devon and Cornwall", "Gloucestershire", "Wiltshire", "Hampshire", "Avon and Somerset"]
     assert promising_practices(comments, scores, partnerships, peer_partnerships=group).empty
-    group = ["Devon and Cornwall", "Gloucestershire", "Kent"]  # safety: 3.1, 2.7, 2.0 -> q3 2.9
+    group = ["Devon and Cornwall", "Gloucestershire", "Kent"]  # 3 partnerships: no top quartile is drawn
+    assert promising_practices(comments, scores, partnerships, peer_partnerships=group).empty
+    # safety: 3.1, 2.7, 2.0, 2.4, 3.0 -> q3 3.0: Devon and Cornwall (3.1) is
+    group = ["Devon and Cornwall", "Gloucestershire", "Kent", "Gwent", "Dyfed-Powys"]
     table = promising_practices(comments, scores, partnerships, peer_partnerships=group)
     assert table.loc[0, "partnership"] == "" and table.loc[0, "round"] == ""
     assert bool(table.loc[0, "named"]) is False
