@@ -357,7 +357,9 @@ def compare_with_peers(
         keys = pd.MultiIndex.from_arrays([candidates["questionnaire"], candidates["version"], candidates["domain"]])
         candidates = candidates[table.reindex(keys).fillna(False).to_numpy(dtype=bool)]
     by_domain = dict(tuple(candidates.groupby("domain", sort=False)))
-    own_scores = own.drop_duplicates("domain").set_index("domain")["score"]
+    # the partnership's own score is shown only where it is not hidden (a round of too few respondents)
+    own_scores = own.drop_duplicates("domain").set_index("domain")
+    own_scores = own_scores["score"].where(~own_scores["suppressed"])
     rows = []
     for domain in domains:
         own_value = float(own_scores.get(domain, np.nan))
