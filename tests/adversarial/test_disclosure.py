@@ -60,7 +60,7 @@ def regions_of(values: list[float]) -> pd.Series:
     scores = pd.DataFrame({"partnership": names, "round": "2026-H1", "domain": "triage", "score": values})
     places = pd.DataFrame({"partnership": names, "nation": "England", "region": "South West"})
     table = peers.compare_regions(scores, places)
-    return table[table["level"] == "region"].iloc[0]
+    return table[table["scope"] == "region"].iloc[0]
 
 
 def test_the_recovery_attack_fails_with_three_partnerships():
@@ -151,7 +151,7 @@ def test_no_export_or_library_output_shows_a_hidden_figure(world_db):
             outputs.append(peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
                                                     peer_group=group))
     regions = peers.compare_regions(scores, places, period="2026-H1")
-    north_east = regions[(regions["level"] == "region") & (regions["region"] == "North East")]
+    north_east = regions[(regions["scope"] == "region") & (regions["region"] == "North East")]
     assert set(north_east["partnerships"]) == {1}  # lone only: tiny's hidden round is not counted
     practices = peers.promising_practices(comments, scores, places)
     assert world.SECRET_COMMENT not in " ".join(practices["comment"])
