@@ -155,7 +155,10 @@ def test_items_are_routed_as_the_practitioners_asked(q):
     ambulance_response = q.item("crisis_response.ambulance_response").answered_by
     assert not {"police", "local_authority"} & set(ambulance_response)
     for item in q.domain("justice").items:
-        assert not {"ambulance", "local_authority", "icb"} & set(item.answered_by), item.id
+        assert not {"ambulance", "icb"} & set(item.answered_by), item.id
+    # The blind re-review (2026-11-27): AMHPs, employed or arranged by the local authority, carry out Mental
+    # Health Act assessments in custody, so the local authority is asked that justice item (and diversion).
+    assert "local_authority" in q.item("justice.custody_mha_assessment").answered_by
     assert not HEALTH_BODIES & set(q.item("triage.call_assessment").answered_by)
     for item_id in ("crisis_response.availability", "prevention.crisis_plans", "lived_experience.decisions"):
         assert {"lived_experience", "vcse"} <= set(q.item(item_id).answered_by), item_id
