@@ -51,7 +51,7 @@ class ErrorCode(Enum):
     UNKNOWN_COMPARABLE_DOMAIN = ("unknown-comparable-domain", "comparable_domains names '{id}', which is not a domain of this version")
     # -- routing, min_items, level descriptions and respondent burden (format 2.0.0, issue 13) --
     ANSWERED_BY_EMPTY = ("answered-by-empty", "answered_by is empty: leave it out to ask every agency, or name the agencies")
-    DUPLICATE_AGENCY = ("duplicate-agency", "answered_by names agency '{agency}' twice")
+    DUPLICATE_AGENCY = ("duplicate-agency", "{field} names agency '{agency}' twice")
     DOMAIN_NOT_ASKED = ("domain-not-asked", "no agency is asked any item of domain '{id}'")
     TOO_FEW_ITEMS_FOR_AGENCY = (
         "too-few-items-for-agency",
@@ -105,6 +105,21 @@ class ErrorCode(Enum):
         "questionnaire-mismatch",
         "column '{column}' says '{value}', but the answers are scored against '{expected}'",
     )
+
+    # -- indicator catalogue (issue 16) --
+    DUPLICATE_INDICATOR_ID = ("duplicate-indicator-id", "indicator id '{id}' is used twice (first at {first})")
+    DUPLICATE_DENOMINATOR_ID = ("duplicate-denominator-id", "denominator id '{id}' is used twice (first at {first})")
+    UNKNOWN_INDICATOR = ("unknown-indicator", "'{id}' is neither an indicator nor a denominator of this catalogue")
+    UNKNOWN_DOMAIN = ("unknown-domain", "domain '{id}' is not a domain of questionnaire {questionnaire} {version}")
+    QUESTIONNAIRE_NOT_FOUND = ("questionnaire-not-found", "questionnaire {id} {version} could not be loaded: {detail}")
+    COMPUTED_FROM_MISSING = (
+        "computed-from-missing", "a figure in {unit} is computed, never typed in: name {needs} in computed_from"
+    )
+    COMPUTED_FROM_UNEXPECTED = (
+        "computed-from-unexpected", "a figure in {unit} is entered, not computed: leave computed_from out"
+    )
+    COMPUTED_FROM_KIND = ("computed-from-kind", "'{id}' is {kind}; a figure in {unit} is computed from {allowed} here")
+    REASON_MISSING = ("reason-missing", "denominator '{id}' is not confirmed: say why in `reason`")
 
     def __init__(self, code: str, template: str) -> None:
         self.code = code

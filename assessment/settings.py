@@ -79,6 +79,9 @@ SETTINGS: tuple[Setting, ...] = (
             "The same for one client address (several people may share one, e.g. an office network)."),
     Setting("ASSESSMENT_INVITE_GUESS_WINDOW_MINUTES", "invite_guess_window_minutes", "60",
             "The window, in minutes, in which failed invitation links are counted."),
+    Setting("ASSESSMENT_RECONCILIATION_TOLERANCE", "reconciliation_tolerance", "0.10",
+            "Police and NHS figures for the same indicator are flagged when they differ by more than this share "
+            "of the larger."),
 )
 
 
@@ -104,6 +107,7 @@ class Settings(BaseModel):
     invite_guesses_per_browser: int = Field(ge=1)
     invite_guesses_per_address: int = Field(ge=1)
     invite_guess_window_minutes: int = Field(ge=1, le=10_080)
+    reconciliation_tolerance: float = Field(ge=0, lt=1)
 
 
 class SettingsError(ValueError):

@@ -222,7 +222,7 @@ def _routing_problems(q: Questionnaire, lines: _LineMap, file: str) -> list[Prob
             seen: set[str] = set()
             for ai, agency in enumerate(item.answered_by or ()):
                 if agency in seen:
-                    add(ErrorCode.DUPLICATE_AGENCY, (*loc, ai), agency=agency)
+                    add(ErrorCode.DUPLICATE_AGENCY, (*loc, ai), field="answered_by", agency=agency)
                 seen.add(agency)
         asked = {agency: len(domain.items_for(agency)) for agency in AGENCIES}
         if not any(asked.values()):
