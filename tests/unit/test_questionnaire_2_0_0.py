@@ -140,7 +140,8 @@ def test_the_respondent_burden_limits_hold(q):
     assert max(per_agency.values()) <= 45, per_agency
     # every agency, including the voluntary sector and lived experience, is asked something
     assert set(per_agency) == ALL_AGENCIES
-    assert per_agency["lived_experience"] >= 10 and per_agency["vcse"] >= 15, per_agency
+    # lived experience answers 9 since the re-review merged the complaints log into lived_experience.feedback
+    assert per_agency["lived_experience"] >= 9 and per_agency["vcse"] >= 15, per_agency
 
 
 def test_no_agency_is_asked_fewer_than_min_items_in_a_domain(q):
