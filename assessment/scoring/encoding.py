@@ -153,33 +153,58 @@ def _place(data: bytes, offset: int, header: list[str]) -> str:
     return f"row {row}, column {column}"
 
 
-def _field_counts(data: bytes, text: str) -> np.ndarray:
+def _field_counts(data: bytes, text: str, *, exact: bool = False) -> np.ndarray:
     """Fields per record, blank lines left out (as pandas leaves them out), the header first.
 
-    A file without quotes is counted with numpy (commas per line); with quotes, Python's csv module reads
-    it (a quoted field may hold commas and line breaks). ``csv.Error`` (an unclosed quote) propagates.
+    Fast path (numpy over the bytes): a comma or line feed counts when an even number of quotes comes
+    before it, i.e. outside a quoted field. It is exact for files that quote whole fields, as spreadsheets
+    write them. When it finds something wrong (a quote left open, rows of different lengths), or with
+    ``exact``, Python's csv module reads the file to give the exact answer (``csv.Error`` for an unclosed
+    quote, with its line, propagates).
     """
-    if b'"' not in data:
+    if not exact:
         raw = np.frombuffer(data, dtype=np.uint8)
-        breaks = np.flatnonzero(raw == 10)
-        if len(raw) and raw[-1] != 10:
-            breaks = np.append(breaks, len(raw))
-        starts = np.concatenate([[0], breaks[:-1] + 1])
-        # commas before each line break, then per line (one search per line, not per comma)
-        before = np.searchsorted(np.flatnonzero(raw == 44), breaks)
-        commas = np.diff(before, prepend=0)
-        length = breaks - starts
-        ends_cr = np.zeros(len(breaks), dtype=bool)
-        has = length > 0
-        ends_cr[has] = raw[breaks[has] - 1] == 13
-        blank = (length - ends_cr) <= 0
-        return (commas + 1)[~blank]
+        quote = raw == 34
+        if quote.any():
+            inside = np.bitwise_xor.accumulate(quote.view(np.uint8))
+            open_at_end = bool(inside[-1]) if len(inside) else False
+            outside = inside == 0
+            del inside
+            breaks = np.flatnonzero((raw == 10) & outside)
+            commas = np.flatnonzero((raw == 44) & outside)
+        else:
+            open_at_end = False
+            breaks = np.flatnonzero(raw == 10)
+            commas = np.flatnonzero(raw == 44)
+        if not open_at_end:
+            if len(raw) and raw[-1] != 10:
+                breaks = np.append(breaks, len(raw))
+            starts = np.concatenate([[0], breaks[:-1] + 1])
+            # commas before each line break, then per line (one search per line, not per comma)
+            fields = np.diff(np.searchsorted(commas, breaks), prepend=0) + 1
+            length = breaks - starts
+            ends_cr = np.zeros(len(breaks), dtype=bool)
+            has = length > 0
+            ends_cr[has] = raw[breaks[has] - 1] == 13
+            fields = fields[(length - ends_cr) > 0]
+            if not len(fields) or bool((fields == fields[0]).all()):
+                return fields
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         counts = np.fromiter(map(len, reader), dtype=np.int64)
     except csv.Error as exc:
         raise csv.Error(f"{exc} at line {reader.line_num}") from exc
     return counts[counts > 0]
+
+
+def _refuse_ragged(fields: np.ndarray, source: str) -> None:
+    expected = int(fields[0]) if len(fields) else 0
+    ragged = np.flatnonzero(fields[1:] != expected)
+    if len(ragged):
+        problems = [Problem.make(ErrorCode.FIELD_COUNT, file=source, path=f"row {int(r) + 2}",
+                                 found=int(fields[r + 1]), expected=expected) for r in ragged[:MAX_ROWS_REPORTED]]
+        raise ValidationFailed(problems, f"{source or 'the file'}: {len(ragged):,} row(s) do not have the header's "
+                                         f"{expected} fields", counts={"field-count": len(ragged)})
 
 
 def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
@@ -217,13 +242,7 @@ def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
     except csv.Error as exc:
         raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, detail=_parser_detail(exc))],
                                f"{source or 'the file'} cannot be read as CSV") from exc
-    expected = int(fields[0]) if len(fields) else 0
-    ragged = np.flatnonzero(fields[1:] != expected)
-    if len(ragged):
-        problems = [Problem.make(ErrorCode.FIELD_COUNT, file=source, path=f"row {int(r) + 2}",
-                                 found=int(fields[r + 1]), expected=expected) for r in ragged[:MAX_ROWS_REPORTED]]
-        raise ValidationFailed(problems, f"{source or 'the file'}: {len(ragged):,} row(s) do not have the header's "
-                                         f"{expected} fields", counts={"field-count": len(ragged)})
+    _refuse_ragged(fields, source)
     try:
         frame = pd.read_csv(io.BytesIO(head), dtype=str, keep_default_na=False, na_filter=False, index_col=False,
                             encoding="utf-8")
@@ -232,6 +251,18 @@ def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
     except (pd.errors.ParserError, csv.Error) as exc:
         raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, detail=_parser_detail(exc))],
                                f"{source or 'the file'} cannot be read as CSV") from exc
+    if len(frame) != len(fields) - 1:
+        # the fast count and pandas disagree (a quote inside an unquoted field): count exactly
+        try:
+            exact = _field_counts(head, text, exact=True)
+        except csv.Error as exc:
+            raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, detail=_parser_detail(exc))],
+                                   f"{source or 'the file'} cannot be read as CSV") from exc
+        _refuse_ragged(exact, source)
+        if len(frame) != len(exact) - 1:
+            raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source,
+                                                 detail="its rows cannot be told apart; check the quotes")],
+                                   f"{source or 'the file'} cannot be read as CSV")
     if frame.empty:
         raise ValidationFailed([Problem.make(ErrorCode.NO_ANSWER_ROWS, file=source, path="row 2")],
                                f"{source or 'the file'} has a header but no answer rows")

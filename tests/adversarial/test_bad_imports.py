@@ -18,8 +18,11 @@ import io
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assessment.errors import ErrorCode, ValidationFailed
+from assessment.scoring.encoding import _field_counts, read_answers_bytes
 from assessment.storage import services as s
 from assessment.storage.imports import import_responses
 from assessment.storage.limits import COMMENT_LIMIT, TEXT_LIMITS
@@ -242,3 +245,25 @@ def test_the_limits_are_the_stored_column_sizes():
     assert TEXT_LIMITS["item"] == AnswerRow.__table__.c.item.type.length
     assert TEXT_LIMITS["value"] == AnswerRow.__table__.c.value.type.length
     assert TEXT_LIMITS["comment"] == COMMENT_LIMIT
+
+
+@settings(max_examples=200)
+@given(st.lists(st.lists(st.text(alphabet='ab ,"\r\n\t3', max_size=6), min_size=3, max_size=3), min_size=1,
+                max_size=8))
+def test_the_fast_field_count_agrees_with_the_csv_module(rows):
+    """The numpy count (quote parity) gives what Python's csv module gives, for any file a spreadsheet writes."""
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows([["a", "b", "c"], *rows])
+    text = out.getvalue()
+    fast = _field_counts(text.encode(), text)
+    assert fast.tolist() == _field_counts(text.encode(), text, exact=True).tolist()
+
+
+@pytest.mark.parametrize(("line", "fields"), [
+    ('1,said "no" then,3', ["1", 'said "no" then', "3"]),
+    ('1,5" screen,3', ["1", '5" screen', "3"]),
+    ('1,"q ""x"", y",3', ["1", 'q "x", y', "3"]),
+])
+def test_a_quote_inside_an_unquoted_field_is_read_as_a_spreadsheet_reads_it(line, fields):
+    frame = read_answers_bytes(f"a,b,c\n{line}\n4,5,6\n".encode(), source="f.csv")
+    assert frame.values.tolist() == [fields, ["4", "5", "6"]]
