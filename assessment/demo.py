@@ -326,11 +326,9 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
 # -- loading the demo into the database -----------------------------------------------------------------
 def is_demo_loaded(session) -> bool:
     """Whether the synthetic demo data is in the database (the app shows a banner when it is)."""
-    from sqlalchemy import exists, select
+    from assessment.storage.app_queries import has_changes_by
 
-    from assessment.storage.models import AuditEvent
-
-    return bool(session.scalar(select(exists().where(AuditEvent.actor == DEMO_ACTOR))))
+    return has_changes_by(session, DEMO_ACTOR)
 
 
 @dataclass(frozen=True)

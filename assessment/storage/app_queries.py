@@ -2,7 +2,7 @@
 
 ``clear_database`` drops every table (the demo's ``--reset``); ``holds_real_data`` tells whether anyone
 other than the demo loader and the first-start step has changed the database (so a reset never wipes real
-work by accident).
+work by accident); ``has_changes_by`` whether an actor (e.g. the demo loader) changed it at all.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from assessment.storage.models import AuditEvent, Base
 
-__all__ = ["clear_database", "holds_real_data"]
+__all__ = ["clear_database", "has_changes_by", "holds_real_data"]
 
 
 def clear_database(engine: Engine) -> None:
@@ -27,3 +27,8 @@ def clear_database(engine: Engine) -> None:
 def holds_real_data(session: Session, loaders: Iterable[str]) -> bool:
     """Whether an actor other than ``loaders`` (e.g. the demo loader, first start) changed the database."""
     return bool(session.scalar(select(exists().where(AuditEvent.actor.not_in(list(loaders))))))
+
+
+def has_changes_by(session: Session, actor: str) -> bool:
+    """Whether ``actor`` appears in the audit trail (made any change)."""
+    return bool(session.scalar(select(exists().where(AuditEvent.actor == actor))))

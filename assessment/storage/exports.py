@@ -27,13 +27,8 @@ from assessment.disclosure import blank_suppressed
 from assessment.storage._common import audit
 from assessment.storage.answers import round_answers
 from assessment.storage.errors import InvalidInput, StateError
-from assessment.storage.rounds import (
-    agency_scores,
-    item_scores,
-    overall_scores,
-    partnership_scores,
-    round_info,
-)
+from assessment.storage.rounds import round_info
+from assessment.storage.scores import agency_scores, item_scores, overall_scores, partnership_scores
 from assessment.tabular import to_csv_bytes, to_xlsx_bytes
 
 __all__ = ["CUSTODIAN_TABLES", "EXPORT_FORMATS", "EXPORT_TABLES", "custodian_export", "export_round",

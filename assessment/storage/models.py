@@ -212,7 +212,7 @@ class ScoreFrameRow(Base):
 
     __tablename__ = "score_frames"
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    # The score table's name (``rounds.SCORE_TABLES``). The column keeps its first name, ``level``, because
+    # The score table's name (``scores.SCORE_TABLES``). The column keeps its first name, ``level``, because
     # backups carry column names; it has nothing to do with maturity levels.
     level: Mapped[str] = mapped_column(String(20), primary_key=True)
     frame: Mapped[str] = mapped_column(Text)

@@ -1,28 +1,18 @@
-"""Rounds (draft -> open -> closed, reopen audited) and the materialised scores of closed rounds.
+"""Rounds: draft -> open -> closed (reopen audited).
 
-When a round closes, the scoring engine runs over its answers and each of its frames (respondents,
-agencies, partnerships, overall, items) is stored in ``score_frames`` as JSON, one row per round and table.
-Reopening a round removes them (a reopened round has no official scores); closing it again recomputes
-them. The ``*_scores`` functions read them back as one frame across rounds, with questionnaire, version
-and period on every row. Suppression flags are stored as computed (rounds stored before the typed flags
-are converted on reading): callers blank flagged figures with ``assessment.disclosure.blank_suppressed``
-before showing them.
+Closing a round stores its scores (:mod:`assessment.storage.scores`); reopening withdraws them (a reopened
+round has no official scores) and closing it again recomputes them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import case, delete, func, insert, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from assessment.disclosure import with_typed_flags
 from assessment.storage import checkpoints
 from assessment.storage._common import (
     Conflict,
@@ -33,7 +23,7 @@ from assessment.storage._common import (
     get_round,
     get_version,
 )
-from assessment.storage.catalogue import latest_published_version
+from assessment.storage.catalogue import latest_published_version, questionnaire_of_version_id
 from assessment.storage.errors import InvalidInput
 from assessment.storage.models import (
     AuditEvent,
@@ -41,32 +31,24 @@ from assessment.storage.models import (
     QuestionnaireVersionRow,
     RespondentRow,
     RoundRow,
-    ScoreFrameRow,
     utcnow,
 )
+from assessment.storage.scores import store_scores, withdraw_scores
 
 __all__ = [
     "ROUND_STATUSES",
-    "SCORE_TABLES",
     "RoundInfo",
-    "agency_scores",
     "close_round",
     "create_round",
     "data_version",
-    "item_scores",
     "list_rounds",
     "open_round",
-    "overall_scores",
-    "partnership_scores",
     "reopen_round",
-    "respondent_scores",
     "round_info",
     "round_questionnaire",
 ]
 
 ROUND_STATUSES = ("draft", "open", "closed")
-#: The score tables stored for a closed round (the ``Scores`` attribute names).
-SCORE_TABLES = ("respondents", "agencies", "partnerships", "overall", "items")
 
 
 @dataclass(frozen=True)
@@ -95,8 +77,6 @@ def round_info(session: Session, key: str) -> RoundInfo:
 
 def round_questionnaire(session: Session, key: str):
     """The published questionnaire version the round uses (a frozen ``Questionnaire``)."""
-    from assessment.storage.catalogue import questionnaire_of_version_id
-
     return questionnaire_of_version_id(session, get_round(session, key).questionnaire_version_id)
 
 
@@ -158,7 +138,7 @@ def close_round(session: Session, key: str, *, actor: str, min_coverage: float =
     """
     row = _transition(session, key, actor, "open", "closed", "closed", min_coverage=min_coverage,
                       split_threshold=split_threshold, min_group_size=min_group_size)
-    _materialise(session, row, min_coverage=min_coverage, split_threshold=split_threshold,
+    store_scores(session, row, min_coverage=min_coverage, split_threshold=split_threshold,
                  min_group_size=min_group_size)
     checkpoints.reached("round.closing", session, round=key)
     return _info(session, row)
@@ -170,7 +150,7 @@ def reopen_round(session: Session, key: str, *, actor: str, reason: str) -> Roun
     if not reason or not reason.strip():
         raise InvalidInput("reopening a closed round needs a reason (it is recorded in the audit trail)")
     row = _transition(session, key, actor, "closed", "open", "reopened", reason=reason.strip())
-    session.execute(delete(ScoreFrameRow).where(ScoreFrameRow.round_id == row.id))
+    withdraw_scores(session, row)
     return _info(session, row)
 
 
@@ -204,127 +184,3 @@ def data_version(session: Session) -> str:
     respondents = session.execute(select(func.count(), func.max(RespondentRow.id),
                                          func.count(RespondentRow.submitted_at))).one()
     return f"{audit_id}.{respondents[0]}.{respondents[1] or 0}.{respondents[2]}"
-
-
-# -- materialised scores --------------------------------------------------------------------------------
-
-def _json_value(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
-        return value.isoformat()
-    return value
-
-
-def _dump_frame(frame: pd.DataFrame) -> str:
-    data = [[_json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return json.dumps({"columns": [str(c) for c in frame.columns],
-                       "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
-                       "data": data}, separators=(",", ":"), allow_nan=False)
-
-
-def _load_frames(blobs: Sequence[str]) -> pd.DataFrame:
-    if not blobs:
-        return pd.DataFrame()
-    parsed = [json.loads(b) for b in blobs]
-    columns: list[str] = []
-    for p in parsed:
-        columns.extend(c for c in p["columns"] if c not in columns)
-    rows: list[list] = []
-    for p in parsed:
-        if p["columns"] == columns:
-            rows.extend(p["data"])
-        else:
-            index = [p["columns"].index(c) if c in p["columns"] else None for c in columns]
-            rows.extend([[r[i] if i is not None else None for i in index] for r in p["data"]])
-    frame = pd.DataFrame(rows, columns=columns)
-    dtypes = {}
-    for p in parsed:
-        for c, t in p["dtypes"].items():
-            dtypes.setdefault(c, t)
-    for column, dtype in dtypes.items():
-        try:
-            if dtype in ("bool", "boolean"):
-                frame[column] = frame[column].astype("boolean" if frame[column].isna().any() else "bool")
-            elif dtype.startswith("int") and frame[column].isna().any():
-                frame[column] = frame[column].astype("Int64")
-            else:
-                frame[column] = frame[column].astype(dtype)
-        except (TypeError, ValueError):
-            pass
-    return frame
-
-
-def _materialise(session: Session, row: RoundRow, *, min_coverage: float, split_threshold: float,
-                 min_group_size: int) -> None:
-    from assessment.storage.answers import round_answers
-
-    session.execute(delete(ScoreFrameRow).where(ScoreFrameRow.round_id == row.id))
-    answers = round_answers(session, row.key)
-    if answers.empty:
-        return
-    from assessment.scoring import score_responses
-
-    questionnaire = round_questionnaire(session, row.key)
-    scores = score_responses(questionnaire, answers.drop(columns=["comment"]), min_coverage=min_coverage,
-                             split_threshold=split_threshold, min_group_size=min_group_size)
-    now = utcnow()
-    session.execute(insert(ScoreFrameRow), [
-        {"round_id": row.id, "level": table, "frame": _dump_frame(getattr(scores, table)), "computed_at": now}
-        for table in SCORE_TABLES])
-
-
-def _read_scores(session: Session, table: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
-    query = (select(ScoreFrameRow.frame, RoundRow.key, RoundRow.period, QuestionnaireVersionRow.questionnaire,
-                    QuestionnaireVersionRow.version)
-             .join(RoundRow, RoundRow.id == ScoreFrameRow.round_id)
-             .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
-             .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
-             .where(ScoreFrameRow.level == table, RoundRow.status == "closed")
-             .order_by(PartnershipRow.key, RoundRow.period))
-    if rounds is not None:
-        query = query.where(RoundRow.key.in_(list(rounds)))
-    if partnership is not None:
-        query = query.where(PartnershipRow.key == partnership)
-    found = session.execute(query).all()
-    frame = with_typed_flags(_load_frames([r[0] for r in found]))  # rounds stored before the typed flags
-    if frame.empty:
-        return frame
-    meta = pd.DataFrame([r[1:] for r in found], columns=["round", "period", "questionnaire", "version"])
-    meta = meta.set_index("round")
-    for column in ("questionnaire", "version", "period"):
-        frame[column] = frame["round"].map(meta[column]).astype(str)
-    return frame
-
-
-def partnership_scores(session: Session, rounds: Sequence[str] | None = None, *,
-                       partnership: str | None = None) -> pd.DataFrame:
-    """Partnership domain scores of closed rounds (``Scores.partnerships``) with questionnaire, version, period."""
-    return _read_scores(session, "partnerships", rounds, partnership)
-
-
-def agency_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
-    """Agency domain scores of closed rounds (``Scores.agencies``)."""
-    return _read_scores(session, "agencies", rounds, partnership)
-
-
-def respondent_scores(session: Session, rounds: Sequence[str] | None = None, *,
-                      partnership: str | None = None) -> pd.DataFrame:
-    """Respondent domain scores of closed rounds (``Scores.respondents``; the input of trends)."""
-    return _read_scores(session, "respondents", rounds, partnership)
-
-
-def overall_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
-    """Overall partnership scores of closed rounds (``Scores.overall``)."""
-    return _read_scores(session, "overall", rounds, partnership)
-
-
-def item_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
-    """Item distributions of closed rounds (``Scores.items``)."""
-    return _read_scores(session, "items", rounds, partnership)

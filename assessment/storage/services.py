@@ -60,19 +60,21 @@ from assessment.storage.invitations import (
 )
 from assessment.storage.rounds import (
     RoundInfo,
-    agency_scores,
     close_round,
     create_round,
     data_version,
-    item_scores,
     list_rounds,
     open_round,
-    overall_scores,
-    partnership_scores,
     reopen_round,
-    respondent_scores,
     round_info,
     round_questionnaire,
+)
+from assessment.storage.scores import (
+    agency_scores,
+    item_scores,
+    overall_scores,
+    partnership_scores,
+    respondent_scores,
 )
 
 __all__ = [
