@@ -33,6 +33,7 @@ COMMANDS = {
     "benchmark": ("assessment.cli.peers", "benchmark"),
     "regions": ("assessment.cli.peers", "regions"),
     "trends": ("assessment.cli.peers", "trends"),
+    "indicators": ("assessment.cli.indicators", "indicators"),
 }
 
 
