@@ -261,7 +261,8 @@ def _peer_statistics(values: np.ndarray, own: float, rule: DisclosureRule) -> di
     and each gap beside the figure it is measured from."""
     figures = peer_figures(values, rule)
     median, q3 = figures["median"], figures["q3"]
-    rank = (float(stats.percentileofscore(values, own, kind="mean"))
+    # scipy's (left + right) / 2 can land a rounding step outside [0, 100] (11 equal peers: 100.00000000000001)
+    rank = (float(np.clip(stats.percentileofscore(values, own, kind="mean"), 0.0, 100.0))
             if np.isfinite(own) and not np.isnan(median) else np.nan)
     return {**figures, "percentile_rank": rank, "gap_to_median": own - median, "gap_to_top_quartile": own - q3}
 
