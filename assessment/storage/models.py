@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -38,11 +39,15 @@ __all__ = [
     "PeerGroupMember",
     "PeerGroupRow",
     "QuestionnaireVersionRow",
+    "ROUND_STATUSES",
     "RespondentRow",
     "RoundRow",
     "ScoreFrameRow",
     "utcnow",
 ]
+
+#: A round's statuses, in order: draft -> open -> closed (a closed round can be reopened).
+ROUND_STATUSES = ("draft", "open", "closed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -131,7 +136,10 @@ class RoundRow(Base):
     """One assessment of one partnership with one questionnaire version in one period."""
 
     __tablename__ = "rounds"
-    __table_args__ = (UniqueConstraint("partnership_id", "period"),)
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "period"),
+        CheckConstraint(f"status IN {ROUND_STATUSES!r}", name="status"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
     partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id"), index=True)
@@ -139,7 +147,7 @@ class RoundRow(Base):
     period: Mapped[str] = mapped_column(String(20))
     opens_on: Mapped[dt.date | None]
     closes_on: Mapped[dt.date | None]
-    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft -> open -> closed
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # one of ROUND_STATUSES
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]

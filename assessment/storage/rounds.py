@@ -26,6 +26,7 @@ from assessment.storage._common import (
 from assessment.storage.catalogue import latest_published_version, questionnaire_of_version_id
 from assessment.storage.errors import InvalidInput
 from assessment.storage.models import (
+    ROUND_STATUSES,
     AuditEvent,
     PartnershipRow,
     QuestionnaireVersionRow,
@@ -48,7 +49,6 @@ __all__ = [
     "round_questionnaire",
 ]
 
-ROUND_STATUSES = ("draft", "open", "closed")
 
 
 @dataclass(frozen=True)

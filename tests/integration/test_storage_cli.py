@@ -154,3 +154,19 @@ def test_only_the_librarys_refusals_are_reported_a_bug_keeps_its_traceback(db, m
         1 / 0  # noqa: B018
     with pytest.raises(ValueError, match="a bug"), transaction():
         raise ValueError("a bug")
+
+
+def test_a_read_only_command_on_an_older_schema_says_to_upgrade_and_leaves_it(run, db):
+    from alembic import command
+
+    from assessment.storage.db import alembic_config, current_revision, head_revision
+
+    with db.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+        connection.commit()
+    refused = run("round", "list", ok=False)
+    assert refused.exit_code == 1
+    assert f"at schema revision 0002, older than this software's {head_revision()}" in refused.output
+    assert "run `assessment db upgrade`" in refused.output and current_revision(db.engine) == "0002"
+    run("db", "upgrade")
+    assert run("round", "list").output.strip() == "(none)"

@@ -194,3 +194,46 @@ def test_practice_library_comments_carry_domain_and_opt_in(db, responses_csv, ke
     assert set(comments["comment"]) == {responses_csv.hyperlink, responses_csv.repeat}
     assert comments.set_index("comment").loc[responses_csv.repeat, "domain"] == "triage"
     assert comments["share_practice"].all()
+
+
+# -- round status constraint (migration 0003) ------------------------------------------------------------------
+
+def test_a_round_status_outside_draft_open_closed_is_refused_by_the_database(db, kent_round):
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from assessment.storage.models import RoundRow
+
+    with pytest.raises(IntegrityError, match="ck_rounds_status|CHECK constraint failed"), db.sessions.begin() as session:
+        session.execute(update(RoundRow).where(RoundRow.key == kent_round).values(status="archived"))
+
+
+def test_the_status_migration_keeps_every_row_of_a_database_in_use(db, responses_csv, kent_round, table_dump):
+    """Down to 0002 and up again: on SQLite the rounds table is rebuilt, and the rows that refer to it
+    (respondents, answers, invitations, stored scores) must all survive."""
+    from alembic import command
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    from assessment.storage.db import alembic_config, current_revision, head_revision, upgrade
+    from assessment.storage.models import RoundRow
+
+    with db.sessions.begin() as session:
+        s.open_round(session, kent_round, actor=ADMIN)
+        s.create_invitations(session, kent_round, "police", 2, actor=ADMIN, base_url="https://x.example")
+    _import(db, kent_round, responses_csv())
+    with db.sessions.begin() as session:
+        s.close_round(session, kent_round, actor=ADMIN)
+    before = table_dump(db.engine)
+    assert before["score_frames"] and before["respondents"] and before["invitations"]
+    with db.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+        connection.commit()
+    assert current_revision(db.engine) == "0002"
+    upgrade(db.engine)
+    assert current_revision(db.engine) == head_revision()
+    after = table_dump(db.engine)
+    assert {name: len(rows) for name, rows in after.items()} == {name: len(rows) for name, rows in before.items()}
+    assert after["score_frames"] == before["score_frames"] and after["answers"] == before["answers"]
+    with pytest.raises(IntegrityError), db.engine.begin() as connection:
+        connection.execute(update(RoundRow).where(RoundRow.key == kent_round).values(status="archived"))

@@ -6,6 +6,8 @@ given (the ``alembic`` command line with ``-x url=...``), an engine is made from
 
 from __future__ import annotations
 
+import contextlib
+
 from alembic import context
 
 from assessment.storage.models import Base
@@ -21,8 +23,31 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
-    with context.begin_transaction():
+    with _sqlite_foreign_keys_off(connection), context.begin_transaction():
         context.run_migrations()
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_off(connection):
+    """On SQLite, foreign keys are not enforced while migrating (Alembic's advice for batch mode).
+
+    A batch migration rebuilds a table: copy, DROP, rename. With enforcement on, the DROP would delete the
+    rows of tables that refer to it with ON DELETE CASCADE, or fail for the others. The pragma only takes
+    effect outside a transaction, so it is set on the driver connection before the migration's transaction
+    begins, and set back afterwards.
+    """
+    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if raw is None or connection.in_transaction():
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
 
 
 def run_migrations_online() -> None:
