@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from assessment.storage.errors import SchemaOutOfDate
+from assessment.storage.limits import check_flushed_text
 
 __all__ = [
     "UPGRADE_LOCK_KEY",
@@ -122,6 +123,9 @@ class SessionFactory(sessionmaker[Session]):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine, expire_on_commit=False)
         self.writer = write_engine(engine)
+        # text longer than its column or holding NUL is refused here on every engine (PostgreSQL would refuse
+        # it, SQLite would store it): the same data on both
+        event.listen(self, "before_flush", check_flushed_text)
 
     @contextmanager
     def begin(self) -> Iterator[Session]:  # type: ignore[override]

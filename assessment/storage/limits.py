@@ -20,8 +20,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import String, inspect
 
-from assessment.errors import ErrorCode, Problem
+from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.storage.models import (
     AnswerRow,
     PartnershipRow,
@@ -30,7 +31,8 @@ from assessment.storage.models import (
     RoundRow,
 )
 
-__all__ = ["COMMENT_LIMIT", "MAX_ROWS_REPORTED", "TEXT_LIMITS", "comment_problems", "text_problems"]
+__all__ = ["COMMENT_LIMIT", "MAX_ROWS_REPORTED", "TEXT_LIMITS", "check_flushed_text", "comment_problems",
+           "text_problems"]
 
 # A comment is evidence in a sentence or a paragraph; 10,000 characters is about four pages.
 COMMENT_LIMIT = 10_000
@@ -111,3 +113,29 @@ def comment_problems(comment: str, *, source: str = "", path: str = "comment") -
     problems, _ = text_problems(pd.DataFrame({"comment": pd.Series([comment], dtype="str")}), source=source,
                                 place=lambda row, column: path)
     return problems
+
+
+def check_flushed_text(session, _flush_context, _instances) -> None:
+    """Before any ORM write (a ``before_flush`` listener on every session factory): no text value holds a NUL
+    character or is longer than its column, on SQLite exactly as PostgreSQL would refuse it.
+
+    Names, keys and periods typed by an administrator (a partnership, an organisation, a round) reach the
+    database through the ORM; the answers of an import go through Core and are checked by
+    :func:`text_problems` first.
+    """
+    problems: list[Problem] = []
+    for row in (*session.new, *session.dirty):
+        mapper = inspect(row).mapper
+        for attribute in mapper.column_attrs:
+            column = attribute.columns[0]
+            value = getattr(row, attribute.key, None)
+            if not isinstance(value, str) or not isinstance(column.type, String):
+                continue
+            where = f"{column.table.name}.{column.name}"
+            if "\x00" in value:
+                problems.append(Problem.make(ErrorCode.NUL_CHARACTER, path=where))
+            elif column.type.length is not None and len(value) > column.type.length:
+                problems.append(Problem.make(ErrorCode.TEXT_TOO_LONG, path=where, column=attribute.key,
+                                             length=len(value), limit=column.type.length))
+    if problems:
+        raise ValidationFailed(problems, "nothing was saved: " + "; ".join(f"{p.path}: {p.message}" for p in problems))

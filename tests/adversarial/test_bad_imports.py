@@ -267,3 +267,18 @@ def test_the_fast_field_count_agrees_with_the_csv_module(rows):
 def test_a_quote_inside_an_unquoted_field_is_read_as_a_spreadsheet_reads_it(line, fields):
     frame = read_answers_bytes(f"a,b,c\n{line}\n4,5,6\n".encode(), source="f.csv")
     assert frame.values.tolist() == [fields, ["4", "5", "6"]]
+
+
+@pytest.mark.parametrize(("change", "code", "where"), [
+    ({"name": "Kent " + "x" * 300}, ErrorCode.TEXT_TOO_LONG, "partnerships.name"),
+    ({"name": "Kent\x00"}, ErrorCode.NUL_CHARACTER, "partnerships.name"),
+    ({"key": "k" * 81}, ErrorCode.TEXT_TOO_LONG, "partnerships.key"),
+])
+def test_what_an_administrator_types_obeys_the_same_limits_on_both_engines(db, change, code, where):
+    """Names and keys reach the database through the ORM: refused there before PostgreSQL would refuse them."""
+    before = fingerprint(db.engine)
+    arguments = {"key": "kent", "name": "Kent crisis care partnership"} | change
+    with pytest.raises(ValidationFailed) as refused, db.sessions.begin() as session:
+        s.add_partnership(session, arguments["key"], arguments["name"], members=["kent"], actor=ADMIN)
+    assert [(p.code, p.path) for p in refused.value.problems] == [(code, where)]
+    assert fingerprint(db.engine) == before
