@@ -6,6 +6,9 @@
   disclosure rule, and the police–NHS reconciliation rule.
 * :mod:`~assessment.indicators.association`: Spearman's rho between a domain score and an indicator across
   partnerships, with a seeded bootstrap interval (an association, never an effect).
+
+Only the catalogue is imported here: ``assessment indicators validate`` needs YAML and pydantic, not
+pandas and scipy. Import the figures and the association from their modules.
 """
 
 from assessment.indicators.catalogue import (
