@@ -54,4 +54,10 @@ class _LazyGroup(click.Group):
 @click.version_option(package_name="partnership-assessment")
 def main() -> None:
     """Maturity assessment for police–mental health partnerships."""
+    from assessment.settings import SettingsError, load_settings
+
+    try:  # a bad setting stops every command at start, naming the variable, its value and the range
+        load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 

@@ -67,3 +67,15 @@ def test_one_yes_no_parser(text, expected):
 def test_the_yes_no_parser_reports_text_it_cannot_read(text):
     with pytest.raises(ValueError, match=repr(text)):
         parse_yes_no(text)
+
+
+def test_a_command_stops_at_start_on_a_bad_setting_without_a_traceback(tmp_path):
+    from click.testing import CliRunner
+
+    from assessment.cli import main
+
+    env = {"ASSESSMENT_DATA_DIR": str(tmp_path), "ASSESSMENT_MIN_PEERS": "0", "ASSESSMENT_DEMO": "0"}
+    result = CliRunner().invoke(main, ["round", "list"], env=env)
+    assert result.exit_code == 1 and not isinstance(result.exception, ValueError)
+    assert "ASSESSMENT_MIN_PEERS='0' is not allowed: use a whole number >= 1" in result.output
+    assert not (tmp_path / "assessment.db").exists()  # stopped before touching the database
