@@ -101,7 +101,7 @@ def partnerships_section(version: str) -> None:
             try:
                 with resources.writing() as session:
                     services.add_partnership(session, key.strip(), name, actor=ACTOR, members=[force])
-            except (services.StorageError, ValueError) as exc:
+            except services.StorageError as exc:
                 st.error(str(exc))
             else:
                 done(f"Added {name}.")

@@ -35,7 +35,7 @@ def rounds_section(version: str) -> None:
                 with resources.writing() as session:
                     info = services.create_round(session, partnership, period.strip(), questionnaire=choice[0],
                                                  version=choice[1], actor=ACTOR)
-            except (services.StorageError, ValueError) as exc:
+            except services.StorageError as exc:
                 st.error(str(exc))
             else:
                 done(f"Created round {info.key} (draft). Open it to send invitations.")
