@@ -84,12 +84,17 @@ def export_section(version: str) -> None:
         st.info("No closed round yet: a round's scores can be exported once it closes.")
 
     st.subheader("Back up the database")
-    st.caption("One file with every table; restore it into an empty database with `assessment restore`.")
+    st.caption("One file with every table; restore it into an empty database with `assessment restore`. "
+               "Restored invite links come back revoked.")
+    if resources.settings().backup_key is None:
+        st.warning("ASSESSMENT_BACKUP_KEY is not set, so backups are unsigned: restoring one will need "
+                   "`--accept-unsigned`. See docs/settings.md.")
     if st.button("Make a backup", key="manage_backup"):
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"assessment-backup-{stamp}.zip"
-            info = services.backup(resources.database().engine, path)
+            info = services.backup(resources.database().engine, path, key=resources.settings().backup_key,
+                                   actor=ACTOR)
             st.session_state["manage_backup_file"] = (path.name, path.read_bytes(), sum(info.rows.values()))
     if saved := st.session_state.get("manage_backup_file"):
         name, content, rows = saved

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from assessment.vocabulary import parse_yes_no
 
@@ -41,6 +41,22 @@ def default_questionnaires_dir() -> Path:
 
 #: A yes/no setting, read by the product's one yes/no parser.
 YesNo = Annotated[bool, BeforeValidator(parse_yes_no)]
+
+#: The fewest characters of a backup key: a short key can be guessed offline against a stolen backup.
+BACKUP_KEY_MIN_CHARS = 32
+
+
+def _backup_key(text: object) -> object:
+    """Empty means no key (backups are unsigned); anything else must be long enough to be a secret."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    if isinstance(text, str) and len(text) < BACKUP_KEY_MIN_CHARS:
+        raise ValueError(f"a backup key needs at least {BACKUP_KEY_MIN_CHARS} characters")
+    return text
+
+
+#: A secret: hidden in the settings' repr and never echoed in an error message.
+BackupKey = Annotated[SecretStr | None, BeforeValidator(_backup_key)]
 
 
 @dataclass(frozen=True)
@@ -82,6 +98,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ASSESSMENT_RECONCILIATION_TOLERANCE", "reconciliation_tolerance", "0.10",
             "Police and NHS figures for the same indicator are flagged when they differ by more than this share "
             "of the larger."),
+    Setting("ASSESSMENT_BACKUP_KEY", "backup_key", "",
+            "Secret that signs backups (HMAC-SHA256) and checks them on restore; unset: backups are unsigned."),
 )
 
 
@@ -108,11 +126,15 @@ class Settings(BaseModel):
     invite_guesses_per_address: int = Field(ge=1)
     invite_guess_window_minutes: int = Field(ge=1, le=10_080)
     reconciliation_tolerance: float = Field(ge=0, lt=1)
+    backup_key: BackupKey = None
 
 
 class SettingsError(ValueError):
     """One or more settings have a value outside their allowed range; the message names each variable."""
 
+
+#: Settings whose value is never echoed back (an error names the variable and the rule, not the value).
+SECRET_FIELDS = {"backup_key": f"empty, or a secret of at least {BACKUP_KEY_MIN_CHARS} characters"}
 
 _BOUND_WORDS = ((Gt, "gt", ">"), (Ge, "ge", ">="), (Lt, "lt", "<"), (Le, "le", "<="))
 
@@ -120,6 +142,8 @@ _BOUND_WORDS = ((Gt, "gt", ">"), (Ge, "ge", ">="), (Lt, "lt", "<"), (Le, "le", "
 def allowed_values(field: str) -> str:
     """The allowed values of a setting in words, e.g. ``a number > 0 and <= 1`` (from its field's bounds)."""
     info = Settings.model_fields[field]
+    if field in SECRET_FIELDS:
+        return SECRET_FIELDS[field]
     if info.annotation is bool:
         return "yes or no (1/0, true/false, yes/no, on/off)"
     kind = {int: "a whole number", float: "a number", Path: "a folder"}.get(info.annotation, "text")
@@ -150,5 +174,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         env_of = {s.field: s.env for s in SETTINGS}
         bad = dict.fromkeys(str(error["loc"][0]) for error in exc.errors())
-        lines = [f"{env_of[name]}={texts[name]!r} is not allowed: use {allowed_values(name)}" for name in bad]
+        shown = {name: "(hidden)" if name in SECRET_FIELDS else repr(texts[name]) for name in bad}
+        lines = [f"{env_of[name]}={shown[name]} is not allowed: use {allowed_values(name)}" for name in bad]
         raise SettingsError("invalid setting(s):\n  " + "\n  ".join(lines)) from exc

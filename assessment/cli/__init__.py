@@ -1,7 +1,8 @@
 """The ``assessment`` command line: a thin layer over the library.
 
 Each command group lives in its own module and is registered here. Commands print results to stdout and
-problems to stderr; exit 0 on success, 1 when the input is invalid.
+problems to stderr; exit 0 on success, 1 when the input is invalid or a change is refused (one line:
+``error: ...``; ``assessment --debug`` adds the traceback), 2 for a wrong command line.
 
 A command's module is imported only when that command runs: ``assessment questionnaire validate`` needs
 YAML and pydantic, not pandas, SQLAlchemy and the database layer, so it starts fast and fits in a small
@@ -38,7 +39,19 @@ COMMANDS = {
 
 
 class _LazyGroup(click.Group):
-    """Imports a command's module when the command is looked up (click's lazy-loading recipe)."""
+    """Imports a command's module when the command is looked up (click's lazy-loading recipe); every error
+    a command lets through ends here, printed as one line (see ``_common.report_error``)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - printed as one line, or with its traceback under --debug
+            from assessment.cli._common import report_error
+
+            report_error(exc, debug=bool(ctx.params.get("debug")))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -52,7 +65,8 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="partnership-assessment")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
+def main(debug: bool) -> None:
     """Maturity assessment for police–mental health partnerships."""
     from assessment.settings import SettingsError, load_settings
 

@@ -1,13 +1,25 @@
-"""Shared helpers for CLI commands: printing problems and failing with exit code 1."""
+"""Shared helpers for CLI commands: printing problems, failing with exit code 1, and turning the errors a
+user can cause (a bad file, a bad setting, a refused change, an unreachable database) into one line.
+
+Expected errors print ``error: <what and where>`` and exit 1; ``assessment --debug`` adds the traceback.
+Anything else is a bug: by default it prints one line with the error's type and the place in the code,
+but not its text (an error's text can hold values from the user's files) and no traceback.
+"""
 
 from __future__ import annotations
 
+import csv
 import sys
+import traceback
+import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 
 import click
 
-from assessment.errors import Problem
+from assessment.errors import Problem, ValidationFailed
+
+__all__ = ["debug_requested", "expected_error", "fail_with", "make_engine_from_settings", "report_error"]
 
 
 def fail_with(problems: Iterable[Problem], summary: str = "") -> None:
@@ -18,3 +30,95 @@ def fail_with(problems: Iterable[Problem], summary: str = "") -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
     sys.exit(1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def expected_error(exc: BaseException) -> str | None:
+    """The one-line message for an error a user can cause, or None for anything else (a bug)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from assessment.storage.invitations import InvalidInvitation
+
+    if isinstance(exc, DBAPIError):
+        # Never str(exc): SQLAlchemy appends the statement and its parameters (row values).
+        reason = _one_line(str(exc.orig).split("\n")[0]) if exc.orig is not None else type(exc).__name__
+        return f"the database refused the request or could not be reached: {reason}"
+    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
+        if exc.filename:
+            return f"{exc.strerror or 'cannot use the file'}: {exc.filename}"
+        return _one_line(str(exc))
+    if isinstance(exc, csv.Error):
+        return f"the file is not a readable CSV file ({_one_line(str(exc))})"
+    if isinstance(exc, ValueError | InvalidInvitation | zipfile.BadZipFile):
+        return _one_line(str(exc))
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - a dependency
+        return None
+    if isinstance(exc, yaml.YAMLError):
+        return f"not valid YAML: {_one_line(str(exc))}"
+    return None
+
+
+def _command_path(exc: BaseException) -> str:
+    """The innermost click command the error came through (``assessment import responses``)."""
+    path = "assessment"
+    tb = exc.__traceback__
+    while tb is not None:
+        ctx = tb.tb_frame.f_locals.get("ctx")
+        if isinstance(ctx, click.Context):
+            path = ctx.command_path
+        tb = tb.tb_next
+    return path
+
+
+def _code_place(exc: BaseException) -> str:
+    """Where in the product's code the error was raised (file and line, no values)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "assessment" in Path(f.filename).parts] or frames
+    if not ours:
+        return "an unknown place"
+    frame = ours[-1]
+    parts = Path(frame.filename).parts
+    shown = "/".join(parts[parts.index("assessment"):]) if "assessment" in parts else Path(frame.filename).name
+    return f"{shown}:{frame.lineno}"
+
+
+def debug_requested() -> bool:
+    """Whether the running command was started as ``assessment --debug ...``."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("debug"))
+
+
+def report_error(exc: BaseException, *, debug: bool) -> None:
+    """Print an error raised by a command and exit 1: one line, or with ``debug`` the full traceback."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if isinstance(exc, ValidationFailed):
+        fail_with(exc.problems, exc.summary)
+    message = expected_error(exc)
+    if message is None:
+        message = (f"internal error ({type(exc).__name__} at {_code_place(exc)}) while running "
+                   f"`{_command_path(exc)}`: this is a bug, please report it"
+                   + ("" if debug else "; run again as `assessment --debug ...` to see the traceback"))
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def make_engine_from_settings(settings):
+    """The engine for ``ASSESSMENT_DATABASE_URL``; a URL SQLAlchemy cannot use is a bad setting."""
+    from sqlalchemy.exc import ArgumentError
+
+    from assessment.settings import SettingsError
+    from assessment.storage.db import make_engine
+
+    try:
+        return make_engine(settings.database_url)
+    except ArgumentError as exc:
+        # The message never repeats the URL: it may hold a password.
+        raise SettingsError(f"ASSESSMENT_DATABASE_URL is not a database address this product can use "
+                            f"({_one_line(str(exc))}); e.g. sqlite:///data/assessment.db or "
+                            "postgresql+psycopg://user@host:5432/db") from exc

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 from sqlalchemy.orm import Session
 
-from assessment.cli._common import fail_with
+from assessment.cli._common import debug_requested, make_engine_from_settings, report_error
 from assessment.errors import ValidationFailed
 from assessment.settings import load_settings
 from assessment.storage.errors import StorageError
@@ -42,11 +42,15 @@ actor_option = click.option("--actor", default=default_actor, show_default="cli:
 
 
 def _engine(*, migrate: bool):
-    from assessment.storage.db import make_engine, upgrade
+    from assessment.storage.db import upgrade
 
-    engine = make_engine(load_settings().database_url)
+    engine = make_engine_from_settings(load_settings())
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except BaseException:
+            engine.dispose()
+            raise
     return engine
 
 
@@ -55,7 +59,8 @@ def transaction(*, writes: bool = True) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back and reported on a refusal.
 
     Only the library's refusals are reported as an error line (``ValidationFailed`` with its problems, a
-    ``StorageError`` with its message); anything else is a bug and keeps its traceback. ``writes=False``
+    ``StorageError`` with its message; ``assessment --debug`` adds the traceback); anything else is a bug and
+    goes on to the ``assessment`` group, which reports it (see ``cli/_common.py``). ``writes=False``
     (read-only commands) does not migrate: a schema that is behind is reported instead.
     """
     from assessment.storage.db import check_schema, make_session_factory
@@ -66,11 +71,8 @@ def transaction(*, writes: bool = True) -> Iterator[Session]:
             check_schema(engine)
         with make_session_factory(engine).begin() as session:
             yield session
-    except ValidationFailed as exc:
-        fail_with(exc.problems, exc.summary)
-    except StorageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    except (ValidationFailed, StorageError) as exc:
+        report_error(exc, debug=debug_requested())
     finally:
         engine.dispose()
 
@@ -372,36 +374,50 @@ def custodian_export(round_key, fmt, out, purpose, actor) -> None:
 
 @click.command()
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-def backup(out) -> None:
-    """Back up the whole database to one file (restores into SQLite or PostgreSQL)."""
+@actor_option
+def backup(out, actor) -> None:
+    """Back up the whole database to one file (restores into SQLite or PostgreSQL), signed with
+    ASSESSMENT_BACKUP_KEY."""
     from assessment.storage.backup import backup as run_backup
     from assessment.storage.db import check_schema
 
+    settings = load_settings()
     engine = _engine(migrate=False)  # reading only: a schema that is behind is reported, not upgraded
     try:
         check_schema(engine)
-        info = run_backup(engine, out)
-    except StorageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        info = run_backup(engine, out, key=settings.backup_key, actor=actor)
     finally:
         engine.dispose()
     click.echo(f"wrote {info.path}: revision {info.revision}, {sum(info.rows.values()):,} rows in "
-               f"{len(info.rows)} tables")
+               f"{len(info.rows)} tables, {'signed' if info.signed else 'UNSIGNED'}")
+    if not info.signed:
+        click.echo("warning: ASSESSMENT_BACKUP_KEY is not set, so this backup is unsigned: restoring it will need "
+                   "--accept-unsigned. Set the key (docs/settings.md) and back up again.", err=True)
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def restore(file) -> None:
-    """Restore a backup into the (empty) database at ASSESSMENT_DATABASE_URL."""
+@click.option("--accept-unsigned", is_flag=True,
+              help="Restore a backup whose signature cannot be checked against ASSESSMENT_BACKUP_KEY (unsigned, "
+                   "signed with another key, or no key set here). Only for a file you made and kept safe.")
+@actor_option
+def restore(file, accept_unsigned, actor) -> None:
+    """Check a backup completely, then restore it into the empty database at ASSESSMENT_DATABASE_URL.
+
+    Nothing is written unless every check passes; restored invitations come back revoked.
+    """
     from assessment.storage.backup import restore as run_restore
 
+    settings = load_settings()
     engine = _engine(migrate=False)
     try:
-        info = run_restore(engine, file)
-    except StorageError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        report = run_restore(engine, file, key=settings.backup_key, accept_unsigned=accept_unsigned, actor=actor)
     finally:
         engine.dispose()
-    click.echo(f"restored {sum(info.rows.values()):,} rows from {file} (backup of {info.created_at})")
+    trust = "signed" if report.signed else "UNSIGNED, accepted with --accept-unsigned"
+    click.echo(f"restored {sum(report.rows.values()):,} rows from {file} (backup of {report.created_at}, "
+               f"schema revision {report.revision}, {trust}):")
+    click.echo("  " + ", ".join(f"{table} {rows:,}" for table, rows in report.rows.items()))
+    if report.invitations_revoked:
+        click.echo(f"  {report.invitations_revoked} invitation(s) restored revoked: issue new links with "
+                   "`assessment invite`")

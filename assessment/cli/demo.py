@@ -18,14 +18,15 @@ def demo(reset: bool, force: bool, partnerships: int) -> None:
     The data is made up; the app shows a "synthetic demo data" banner while it is loaded. The database
     is the one the settings name (ASSESSMENT_DATABASE_URL or ASSESSMENT_DATA_DIR).
     """
+    from assessment.cli._common import make_engine_from_settings
     from assessment.demo import DEMO_ACTOR, prepare_database, seed_demo, shipped_questionnaires
     from assessment.settings import load_settings
     from assessment.storage.app_queries import clear_database, holds_real_data
     from assessment.storage.catalogue import count_partnerships
-    from assessment.storage.db import make_engine, make_session_factory
+    from assessment.storage.db import make_session_factory
 
     settings = load_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine_from_settings(settings)
     prepare_database(engine, settings, demo=False)
     factory = make_session_factory(engine)
     with factory() as session:

@@ -79,8 +79,6 @@ def score(questionnaire_path: Path, responses_path: Path, table: str | None, old
     except ValidationFailed as exc:
         fail_with(exc.problems, exc.summary)
         return
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from exc
     frame = getattr(scores, SCORE_TABLES[table])
     # The one formula-safe CSV writer (assessment.tabular): respondent ids and names are user text.
     if out_path is None:

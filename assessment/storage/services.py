@@ -16,7 +16,14 @@ from assessment.storage.answers import (
     start_respondent,
     submit_respondent,
 )
-from assessment.storage.backup import BackupInfo, backup, restore
+from assessment.storage.backup import (
+    BackupInfo,
+    BackupRefused,
+    RestoreReport,
+    UnsignedBackup,
+    backup,
+    restore,
+)
 from assessment.storage.catalogue import (
     NewOrganisation,
     Organisation,
@@ -80,6 +87,7 @@ from assessment.storage.scores import (
 __all__ = [
     "EXPORT_TABLES",
     "BackupInfo",
+    "BackupRefused",
     "Conflict",
     "GuessLimits",
     "ImportReport",
@@ -93,11 +101,13 @@ __all__ = [
     "Partnership",
     "PublishedQuestionnaire",
     "RespondentContext",
+    "RestoreReport",
     "RoundInfo",
     "SchemaOutOfDate",
     "StateError",
     "StorageError",
     "TooManyGuesses",
+    "UnsignedBackup",
     "add_organisation",
     "add_partnership",
     "default_round_version",

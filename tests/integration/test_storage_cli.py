@@ -16,7 +16,8 @@ from assessment.cli import main
 def run(db, tmp_path):
     """``run("round", "open", ...)`` with the database and base URL settings pointing at the test database."""
     env = {"ASSESSMENT_DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
-           "ASSESSMENT_DATA_DIR": str(tmp_path / "data"), "ASSESSMENT_BASE_URL": "https://assess.example.org/"}
+           "ASSESSMENT_DATA_DIR": str(tmp_path / "data"), "ASSESSMENT_BASE_URL": "https://assess.example.org/",
+           "ASSESSMENT_BACKUP_KEY": "integration-test-backup-key-0123456789abcdef"}
     runner = CliRunner()
 
     def invoke(*args: str, ok: bool = True, url: str | None = None):
@@ -74,12 +75,18 @@ def test_a_round_from_publishing_to_export_and_backup(run, db, mini_v1_path, tmp
     assert "domain_scores" in openpyxl.load_workbook(io.BytesIO(xlsx.read_bytes())).sheetnames
 
     backup_file = tmp_path / "backup.zip"
-    run("backup", "--out", str(backup_file))
+    before = table_dump(db.engine)
+    assert "signed" in run("backup", "--out", str(backup_file)).output
     target = request.getfixturevalue("empty_sqlite" if db.kind == "sqlite" else "empty_postgres")
     target_url = target.url.render_as_string(hide_password=False)
-    assert "restored" in run("restore", str(backup_file), url=target_url).output
-    assert table_dump(target) == table_dump(db.engine)
-    actors = {row[2] for row in table_dump(target)["audit_events"]}
+    restored_output = run("restore", str(backup_file), url=target_url).output
+    assert "restored" in restored_output and "3 invitation(s) restored revoked" in restored_output
+    restored = table_dump(target)
+    assert restored["audit_events"][:-1] == before["audit_events"]  # plus the restore itself
+    assert all(row[7] is True for row in restored["invitations"])  # invite links never work from a file
+    assert {k: v for k, v in restored.items() if k not in ("audit_events", "invitations")} == \
+        {k: v for k, v in before.items() if k not in ("audit_events", "invitations")}
+    actors = {row[2] for row in restored["audit_events"]}
     assert "board.secretary@example.org" in actors and any(a.startswith("cli") for a in actors)
     refused = run("restore", str(backup_file), url=target_url, ok=False)
     assert refused.exit_code == 1 and "empty database" in refused.output
