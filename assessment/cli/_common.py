@@ -38,14 +38,16 @@ def _one_line(text: str) -> str:
 
 def expected_error(exc: BaseException) -> str | None:
     """The one-line message for an error a user can cause, or None for anything else (a bug)."""
-    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
     from assessment.storage.invitations import InvalidInvitation
 
     if isinstance(exc, DBAPIError):
         # Never str(exc): SQLAlchemy appends the statement and its parameters (row values).
         reason = _one_line(str(exc.orig).split("\n")[0]) if exc.orig is not None else type(exc).__name__
-        return f"the database refused the request or could not be reached: {reason}"
+        if isinstance(exc, OperationalError | InterfaceError):
+            return f"the database could not be reached or failed: {reason}"
+        return f"the database refused the change: {reason}"
     if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
         if exc.filename:
             return f"{exc.strerror or 'cannot use the file'}: {exc.filename}"
@@ -63,16 +65,37 @@ def expected_error(exc: BaseException) -> str | None:
     return None
 
 
-def _command_path(exc: BaseException) -> str:
-    """The innermost click command the error came through (``assessment import responses``)."""
-    path = "assessment"
+def _innermost_context(exc: BaseException) -> click.Context | None:
+    """The context of the innermost click command the error came through (``assessment import responses``)."""
+    found = None
     tb = exc.__traceback__
     while tb is not None:
         ctx = tb.tb_frame.f_locals.get("ctx")
         if isinstance(ctx, click.Context):
-            path = ctx.command_path
+            found = ctx
         tb = tb.tb_next
-    return path
+    return found
+
+
+def _about_a_file(exc: BaseException) -> bool:
+    """Errors about a file's content, whose text may not say which file (a CSV parser's, a decoder's...)."""
+    import json
+
+    import pandas as pd
+
+    kinds = (csv.Error, UnicodeError, json.JSONDecodeError, zipfile.BadZipFile, pd.errors.ParserError,
+             pd.errors.EmptyDataError)
+    return isinstance(exc, kinds)
+
+
+def _with_files(message: str, exc: BaseException, ctx: click.Context | None) -> str:
+    """Name the command's input files when the message does not say which file it is about."""
+    if ctx is None or not _about_a_file(exc):
+        return message
+    files = [str(value) for value in ctx.params.values() if isinstance(value, Path) and value.is_file()]
+    if not files or any(name in message or Path(name).name in message for name in files):
+        return message
+    return f"{message} (reading {', '.join(files)})"
 
 
 def _code_place(exc: BaseException) -> str:
@@ -100,10 +123,14 @@ def report_error(exc: BaseException, *, debug: bool) -> None:
     if isinstance(exc, ValidationFailed):
         fail_with(exc.problems, exc.summary)
     message = expected_error(exc)
+    ctx = _innermost_context(exc)
     if message is None:
-        message = (f"internal error ({type(exc).__name__} at {_code_place(exc)}) while running "
-                   f"`{_command_path(exc)}`: this is a bug, please report it"
+        command = ctx.command_path if ctx is not None else "assessment"
+        message = (f"internal error ({type(exc).__name__} at {_code_place(exc)}) while running `{command}`: "
+                   "this is a bug, please report it"
                    + ("" if debug else "; run again as `assessment --debug ...` to see the traceback"))
+    else:
+        message = _with_files(message, exc, ctx)
     click.echo(f"error: {message}", err=True)
     sys.exit(1)
 
