@@ -36,16 +36,19 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
+def _loaded(module: str):
+    """A module only if something already imported it: an error cannot come from a library never loaded,
+    and importing one here would cost a light command (``questionnaire validate``) its small footprint."""
+    return sys.modules.get(module)
+
+
 def expected_error(exc: BaseException) -> str | None:
     """The one-line message for an error a user can cause, or None for anything else (a bug)."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    from assessment.storage.invitations import InvalidInvitation
-
-    if isinstance(exc, DBAPIError):
+    sa_exc = _loaded("sqlalchemy.exc")
+    if sa_exc is not None and isinstance(exc, sa_exc.DBAPIError):
         # Never str(exc): SQLAlchemy appends the statement and its parameters (row values).
         reason = _one_line(str(exc.orig).split("\n")[0]) if exc.orig is not None else type(exc).__name__
-        if isinstance(exc, OperationalError | InterfaceError):
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
             return f"the database could not be reached or failed: {reason}"
         return f"the database refused the change: {reason}"
     if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
@@ -54,13 +57,12 @@ def expected_error(exc: BaseException) -> str | None:
         return _one_line(str(exc))
     if isinstance(exc, csv.Error):
         return f"the file is not a readable CSV file ({_one_line(str(exc))})"
-    if isinstance(exc, ValueError | InvalidInvitation | zipfile.BadZipFile):
+    invitations = _loaded("assessment.storage.invitations")
+    if isinstance(exc, ValueError | zipfile.BadZipFile) or (
+            invitations is not None and isinstance(exc, invitations.InvalidInvitation)):
         return _one_line(str(exc))
-    try:
-        import yaml
-    except ImportError:  # pragma: no cover - a dependency
-        return None
-    if isinstance(exc, yaml.YAMLError):
+    yaml = _loaded("yaml")
+    if yaml is not None and isinstance(exc, yaml.YAMLError):
         return f"not valid YAML: {_one_line(str(exc))}"
     return None
 
@@ -81,10 +83,11 @@ def _about_a_file(exc: BaseException) -> bool:
     """Errors about a file's content, whose text may not say which file (a CSV parser's, a decoder's...)."""
     import json
 
-    import pandas as pd
-
-    kinds = (csv.Error, UnicodeError, json.JSONDecodeError, zipfile.BadZipFile, pd.errors.ParserError,
-             pd.errors.EmptyDataError)
+    kinds: tuple[type[BaseException], ...] = (csv.Error, UnicodeError, json.JSONDecodeError, zipfile.BadZipFile)
+    if (pandas_errors := _loaded("pandas.errors")) is not None:
+        kinds += (pandas_errors.ParserError, pandas_errors.EmptyDataError)
+    if (yaml := _loaded("yaml")) is not None:
+        kinds += (yaml.YAMLError,)
     return isinstance(exc, kinds)
 
 

@@ -174,8 +174,11 @@ def test_debug_shows_the_traceback_of_an_expected_error_too(env):
 # -- every command, with a database that cannot be reached ------------------------------------------------------------
 
 def _leaf_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Every command reachable from ``group`` (through ``get_command``: the top group loads lazily)."""
+    ctx = click.Context(group)
     found: set[tuple[str, ...]] = set()
-    for name, command in group.commands.items():
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found |= _leaf_commands(command, (*prefix, name))
         else:
