@@ -58,6 +58,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from assessment.storage._common import Conflict, StorageError, audit
+from assessment.storage.limits import COMMENT_LIMIT
 from assessment.storage.models import Base, OrganisationRow
 
 __all__ = [
@@ -86,9 +87,11 @@ MAX_MANIFEST_BYTES = 1 << 20
 MAX_SIGNATURE_BYTES = 1 << 10
 #: Longest line (row) of a table file; a longer one is refused without reading the rest of it.
 MAX_ROW_BYTES = 64 << 20
-#: Longest text in a text column written by people (comments, descriptions); generated text (a round's
-#: stored score frames) is limited by ``MAX_ROW_BYTES`` only.
+#: Longest text in a text column written by people (peer group descriptions); an answer's comment follows
+#: the import's and the respondent's rule (``COMMENT_LIMIT``); generated text (a round's stored score
+#: frames) is limited by ``MAX_ROW_BYTES`` only.
 MAX_TEXT_CHARS = 100_000
+TEXT_COLUMN_LIMITS = {("answers", "comment"): COMMENT_LIMIT}
 GENERATED_TEXT = frozenset({("score_frames", "frame")})
 #: The range of an INTEGER column on PostgreSQL (SQLite would store more: the two must agree).
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
@@ -478,7 +481,7 @@ def _value_check(table: Table, column):
             if not isinstance(value, str):
                 return f"{name} is not text"
             generated = (table.name, name) in GENERATED_TEXT
-            limit = kind.length or (None if generated else MAX_TEXT_CHARS)
+            limit = kind.length or (None if generated else TEXT_COLUMN_LIMITS.get((table.name, name), MAX_TEXT_CHARS))
             if problem := _text_problem(value, name, limit):
                 return problem
             if generated:

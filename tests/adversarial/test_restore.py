@@ -41,6 +41,7 @@ from assessment.storage.backup import (
 from assessment.storage.db import make_engine, make_session_factory, upgrade
 from assessment.storage.imports import import_responses
 from assessment.storage.invitations import InvalidInvitation, hash_token
+from assessment.storage.limits import COMMENT_LIMIT
 from tests.conftest import MINI_DIR
 from tests.integration.conftest import ADMIN, _responses_csv, dump_tables
 
@@ -320,8 +321,11 @@ CORPUS: list[tuple[str, Callable[[bytes, tuple], bytes], str]] = [
     ("nul-byte-in-json-column", lambda d, z: Crafted(d).put_rows("audit_events", [
         [*r[:6], {"note\x00": 1}] if i == 0 else r for i, r in enumerate(Crafted(d).rows("audit_events"))]).zip(),
      "audit_events.jsonl line 1: detail holds a NUL character"),
-    ("oversized-text", lambda d, z: _answers_with(d, lambda r: _set(r, 0, 3, "x" * (MAX_TEXT_CHARS + 1))),
-     "answers.jsonl line 1: comment is 100,001 characters, longer than the 100,000 it may be"),
+    ("oversized-comment", lambda d, z: _answers_with(d, lambda r: _set(r, 0, 3, "x" * (COMMENT_LIMIT + 1))),
+     "answers.jsonl line 1: comment is 10,001 characters, longer than the 10,000 it may be"),
+    ("oversized-text", lambda d, z: Crafted(d).put_rows("peer_groups", [
+        [*r[:2], "x" * (MAX_TEXT_CHARS + 1)] if i == 0 else r for i, r in enumerate(Crafted(d).rows("peer_groups"))]).zip(),
+     "peer_groups.jsonl line 1: description is 100,001 characters, longer than the 100,000 it may be"),
     ("oversized-key", lambda d, z: _answers_with(d, lambda r: _set(r, 0, 2, "123456789")),
      "answers.jsonl line 1: value is 9 characters, longer than the 8 it may be"),
     ("invalid-json-in-score-frame", lambda d, z: Crafted(d).put_rows("score_frames", [
@@ -361,7 +365,7 @@ def test_the_corpus_covers_what_the_issue_lists():
     names = {case[0] for case in CORPUS}
     listed = {"truncated-file", "padded-member", "wrong-count", "bad-checksum", "missing-member", "unknown-member",
               "wrong-schema-revision", "zip-slip", "zip-bomb", "broken-foreign-key", "duplicate-key", "invalid-json",
-              "nul-byte", "planted-invitation", "oversized-text", "forged-manifest-without-key"}
+              "nul-byte", "planted-invitation", "oversized-comment", "forged-manifest-without-key"}
     assert listed <= names and len(names) >= 15
 
 
