@@ -92,9 +92,11 @@ def test_storage_refusals_are_one_line(env, kent_round):
 
 
 def test_a_file_that_cannot_be_written_names_the_file(env, kent_round, tmp_path):
-    out = tmp_path / "no-such-folder" / "kent.csv"
-    _assert_one_line_error(_invoke("export", "--round", kent_round, "--format", "csv", "--out", out, env=env),
-                           "No such file or directory", str(out))
+    out = tmp_path / "no-such-folder" / "kent.zip"
+    _assert_one_line_error(_invoke("backup", "--out", out, env=env), "No such file or directory", str(out))
+    out = tmp_path / "no-such-folder" / "answers.csv"
+    _assert_one_line_error(_invoke("custodian-export", "--round", kent_round, "--format", "csv", "--out", out,
+                                   "--purpose", "audit", env=env), "No such file or directory", str(out))
 
 
 @pytest.mark.parametrize(("name", "content"), [
@@ -212,6 +214,8 @@ def _sweep(tmp_path: Path) -> dict[tuple[str, ...], list]:
         ("invite",): ["--round", "kent-2026-h1", "--agency", "police"],
         ("import", "responses"): [garbage, "--round", "kent-2026-h1"],
         ("export",): ["--round", "kent-2026-h1", "--format", "csv", "--out", tmp_path / "out.csv"],
+        ("custodian-export",): ["--round", "kent-2026-h1", "--format", "csv", "--out", tmp_path / "answers.csv",
+                                "--purpose", "audit of the 2026 returns"],
         ("backup",): ["--out", tmp_path / "backup.zip"],
         ("restore",): [garbage],
         ("demo",): [],
