@@ -68,10 +68,9 @@ class _LazyGroup(click.Group):
 @click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 def main(debug: bool) -> None:
     """Maturity assessment for police–mental health partnerships."""
-    from assessment.settings import SettingsError, load_settings
+    from assessment.settings import load_settings
 
-    try:  # a bad setting stops every command at start, naming the variable, its value and the range
-        load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    # A bad setting stops every command at start, naming the variable, its value and the range: the
+    # SettingsError is printed as one line by _LazyGroup.invoke (with its traceback under --debug).
+    load_settings()
 
