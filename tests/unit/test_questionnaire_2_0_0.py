@@ -324,3 +324,39 @@ def test_the_board_guide_lists_every_2_0_0_domain_with_its_item_count(q):
     for domain in q.domains:
         row = guide.split(f"(`{domain.id}`")[1].split("\n")[0]
         assert row.rstrip().endswith(f"| {len(domain.items)} |"), domain.id
+
+
+# -- the blind re-review of 2026-11-27 (docs/questionnaire-review.md, last section) ----------------------------
+def test_the_core_agencies_are_asked_the_domains_the_re_review_found_them_missing_from(q):
+    for item in q.domain("governance").items:
+        assert {"police", "mental_health_trust"} <= set(item.answered_by), item.id
+    police_lived_experience = [i.id for i in q.domain("lived_experience").items if "police" in i.answered_by]
+    assert len(police_lived_experience) >= q.min_items
+    local_authority_justice = [i.id for i in q.domain("justice").items if "local_authority" in i.answered_by]
+    assert len(local_authority_justice) >= q.min_items
+    assert "police" in q.item("information.minimum_dataset").answered_by
+
+
+def test_level_5s_that_asked_for_a_change_accept_a_recorded_decision_not_to_change(q):
+    for item_id in (
+        "purpose.attendance_threshold", "information.agreement", "detention.ambulance_wait",
+        "prevention.repeat_detention_review", "health_settings.inpatient_absence", "health_settings.acute_walkouts",
+        "health_settings.s135_warrants", "culture.escalation",
+    ):
+        assert "decision not to change" in q.item(item_id).descriptors[5], item_id
+
+
+def test_the_re_review_factual_slips_are_corrected(q):
+    justice = q.domain("justice").description
+    assert "Intercept 0" in justice and "Abreu et al. 2017" in justice
+    assert "Most crises reach the police" not in q.domain("triage").description
+    assert "handle most crisis calls" not in q.domain("crisis_response").description
+    assert "7 April 2025" in q.bibliography["cahoots"]
+    assert "missing-people-2024" not in q.item("detention.absconding").sources
+    assert "21,620" not in q.domain("detention").description
+    # the NHS replaced "serious incidents" with the Patient Safety Incident Response Framework
+    assert [where for where, text in _descriptor_texts(q) if "serious incident" in text.lower()] == []
+    assert "without leave (a detained patient)" in q.item("health_settings.inpatient_absence").text
+    for item_id in ("places_of_safety.conveyance", "detention.ambulance_wait"):
+        assert "response category" not in q.item(item_id).descriptors[3], item_id
+    assert "Wales" in q.description and '"other"' in q.description
