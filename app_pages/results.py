@@ -109,9 +109,12 @@ for row in hidden.itertuples():
                f"({resources.settings().min_group_size} needed).")
 
 st.header("Item detail")
-domain = st.selectbox("Domain", list(titles), format_func=titles.get, key="results_domain")
-items = blank_suppressed(frames["items"])
-items = items[items["domain"] == domain].reset_index(drop=True)
+all_items = blank_suppressed(frames["items"])
+# Open on the first domain whose answers may be shown (small groups hide every item of some domains).
+shown_domains = set(all_items.loc[all_items["count_1"].notna(), "domain"])
+first_shown = next((i for i, d in enumerate(titles) if d in shown_domains), 0)
+domain = st.selectbox("Domain", list(titles), index=first_shown, format_func=titles.get, key="results_domain")
+items = all_items[all_items["domain"] == domain].reset_index(drop=True)
 texts = {item.id: item.text for item in questionnaire.domain(domain).items} if questionnaire else {}
 if items["count_1"].isna().all():
     st.info("The answers for this domain are not shown: too few respondents in one of the agencies.")
