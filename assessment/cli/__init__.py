@@ -2,7 +2,9 @@
 
 Each command group lives in its own module and is registered here. Commands print results to stdout and
 problems to stderr; exit 0 on success, 1 when the input is invalid or a change is refused (one line:
-``error: ...``; ``assessment --debug`` adds the traceback), 2 for a wrong command line.
+``error: ...``; ``assessment --debug`` adds the traceback), 2 for a wrong command line. The CLI acts as
+administrator: whoever has a shell on the server can read and change everything (changes are recorded
+under ``--actor``).
 
 A command's module is imported only when that command runs: ``assessment questionnaire validate`` needs
 YAML and pydantic, not pandas, SQLAlchemy and the database layer, so it starts fast and fits in a small
@@ -35,6 +37,7 @@ COMMANDS = {
     "regions": ("assessment.cli.peers", "regions"),
     "trends": ("assessment.cli.peers", "trends"),
     "indicators": ("assessment.cli.indicators", "indicators"),
+    "user": ("assessment.cli.users", "user"),
 }
 
 
@@ -67,7 +70,11 @@ class _LazyGroup(click.Group):
 @click.version_option(package_name="partnership-assessment")
 @click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 def main(debug: bool) -> None:
-    """Maturity assessment for police–mental health partnerships."""
+    """Maturity assessment for police–mental health partnerships.
+
+    The command line acts as administrator: shell access to the server is administrator access, so every
+    command may read and change every partnership (changes are recorded in the audit trail under --actor).
+    """
     from assessment.settings import load_settings
 
     # A bad setting stops every command at start, naming the variable, its value and the range: the

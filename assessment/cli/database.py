@@ -324,10 +324,12 @@ def export(round_key, fmt, out, table) -> None:
     Respondent-level answers are not in it; they leave only through `assessment custodian-export`.
     """
     from assessment.storage import services as s
+    from assessment.storage._common import audit
     from assessment.tabular import to_csv_bytes, to_xlsx_bytes
 
     with transaction(writes=False) as session:
         tables = s.export_tables(session, round_key)
+        audit(session, default_actor(), "export", "round", round_key, format=fmt, table=table)
     if not tables:
         click.echo(f"error: round '{round_key}' has no scores to export yet (scores exist once a round is closed)",
                    err=True)

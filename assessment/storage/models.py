@@ -43,6 +43,8 @@ __all__ = [
     "RespondentRow",
     "RoundRow",
     "ScoreFrameRow",
+    "UserGrantRow",
+    "UserRow",
     "utcnow",
 ]
 
@@ -239,3 +241,31 @@ class AuditEvent(Base):
     entity: Mapped[str] = mapped_column(String(40))
     entity_key: Mapped[str] = mapped_column(String(120))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class UserRow(Base):
+    """A member of staff who signs in. Known by the identity provider's issuer and subject once they have
+    signed in; before that only by the email an administrator granted access to."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    last_sign_in_at: Mapped[dt.datetime | None]
+
+
+class UserGrantRow(Base):
+    """One role of one user: national (administrator, analyst) or on one partnership."""
+
+    __tablename__ = "user_grants"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    granted_by: Mapped[str] = mapped_column(String(120))

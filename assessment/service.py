@@ -1,0 +1,420 @@
+"""The service layer: every operation a person can perform, checked against the permission table.
+
+Each function takes the SQLAlchemy ``Session`` and the acting :class:`~assessment.permissions.Principal`
+first, asks the table (:data:`assessment.permissions.PERMISSIONS`) whether the principal may do it on the
+partnership concerned, and then either refuses with :class:`~assessment.permissions.AccessDenied`
+("you do not have access to ...") before anything is read or written, filters a list down to what the
+principal may see, or calls the storage layer (:mod:`assessment.storage.services`) with the principal's
+name as the audit actor. The app calls only this module; the CLI acts as administrator (shell access to
+the server is administrator access). Like the storage functions, none of these commits: the caller owns
+the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from assessment import peers, trends
+from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
+from assessment.questionnaire.schema import Questionnaire
+from assessment.storage import services as storage
+from assessment.storage import users as user_store
+from assessment.storage._common import audit
+
+__all__ = [
+    "AccessDenied",
+    "Principal",
+    "add_organisation",
+    "add_partnership",
+    "add_user",
+    "answer_comments",
+    "audit_log",
+    "backup",
+    "close_round",
+    "compare_regions",
+    "create_invitations",
+    "create_round",
+    "data_version",
+    "export_round",
+    "grant_role",
+    "import_responses",
+    "list_organisations",
+    "list_partnerships",
+    "list_questionnaire_versions",
+    "list_rounds",
+    "list_users",
+    "open_round",
+    "partnership_scores",
+    "partnership_trends",
+    "peer_comparison",
+    "portfolio_trends",
+    "promising_practices",
+    "publish_questionnaire",
+    "published_questionnaire",
+    "reopen_round",
+    "resolve_invitation",
+    "respondent_answers",
+    "respondent_scores",
+    "response_counts",
+    "restore",
+    "revoke_role",
+    "revoke_round_invitations",
+    "round_answers",
+    "round_info",
+    "round_scores",
+    "save_answer",
+    "set_peer_groups",
+    "sign_in",
+    "start_respondent",
+    "submit_respondent",
+    "update_partnership",
+]
+
+
+def _round_partnership(session: Session, round_key: str) -> str:
+    return storage.round_info(session, round_key).partnership
+
+
+def _visible(principal: Principal, operation: str) -> frozenset[str] | None:
+    """Partnerships a filtered operation may show (None: all); refuses roles that may not list at all."""
+    permission = principal.require(operation)
+    return principal.partnerships(permission.roles)
+
+
+def _only(frame: pd.DataFrame, allowed: frozenset[str] | None, column: str = "partnership") -> pd.DataFrame:
+    if allowed is None:
+        return frame
+    return frame[frame[column].isin(allowed)].reset_index(drop=True)
+
+
+def _questionnaires(session: Session) -> dict[tuple[str, str], Questionnaire]:
+    listed = storage.list_questionnaire_versions(session)
+    return {(q, v): storage.published_questionnaire(session, q, v)
+            for q, v in zip(listed["questionnaire"], listed["version"], strict=True)}
+
+
+# -- national ---------------------------------------------------------------------------------------------------
+def data_version(session: Session, principal: Principal) -> str:
+    principal.require("data_version")
+    return storage.data_version(session)
+
+
+def sign_in(session: Session, principal: Principal, *, issuer: str, subject: str, email: str | None,
+            name: str = "", configured_issuers: Sequence[str], admins: Sequence[str] = ()) -> Principal | None:
+    """The signed-in user's principal (their grants), or None for a user nobody has granted anything."""
+    principal.require("sign_in")
+    result = user_store.sign_in(session, issuer=issuer, subject=subject, email=email, name=name,
+                                configured_issuers=configured_issuers, admins=admins)
+    if result.user is None:
+        return None
+    return Principal.with_grants(result.user.email, result.user.grants)
+
+
+def list_questionnaire_versions(session: Session, principal: Principal) -> pd.DataFrame:
+    principal.require("list_questionnaire_versions")
+    return storage.list_questionnaire_versions(session)
+
+
+def published_questionnaire(session: Session, principal: Principal, questionnaire: str, version: str) -> Questionnaire:
+    principal.require("published_questionnaire")
+    return storage.published_questionnaire(session, questionnaire, version)
+
+
+def publish_questionnaire(session: Session, principal: Principal, questionnaire: Questionnaire):
+    principal.require("publish_questionnaire")
+    return storage.publish_questionnaire(session, questionnaire, actor=principal.name)
+
+
+def list_organisations(session: Session, principal: Principal) -> pd.DataFrame:
+    principal.require("list_organisations")
+    return storage.list_organisations(session)
+
+
+def add_organisation(session: Session, principal: Principal, key: str, name: str, **details: Any):
+    principal.require("add_organisation")
+    return storage.add_organisation(session, key, name, actor=principal.name, **details)
+
+
+def add_partnership(session: Session, principal: Principal, key: str, name: str, **details: Any):
+    principal.require("add_partnership")
+    return storage.add_partnership(session, key, name, actor=principal.name, **details)
+
+
+def list_users(session: Session, principal: Principal) -> pd.DataFrame:
+    principal.require("list_users")
+    return user_store.list_users(session)
+
+
+def add_user(session: Session, principal: Principal, email: str, *, name: str = ""):
+    principal.require("add_user")
+    return user_store.add_user(session, email, actor=principal.name, name=name)
+
+
+def grant_role(session: Session, principal: Principal, email: str, role: str, *, partnership: str | None = None):
+    principal.require("grant_role")
+    return user_store.grant_role(session, email, role, actor=principal.name, partnership=partnership)
+
+
+def revoke_role(session: Session, principal: Principal, email: str, role: str, *, partnership: str | None = None):
+    principal.require("revoke_role")
+    return user_store.revoke_role(session, email, role, actor=principal.name, partnership=partnership)
+
+
+def audit_log(session: Session, principal: Principal, **filters: Any) -> pd.DataFrame:
+    principal.require("audit_log")
+    return user_store.audit_log(session, **filters)
+
+
+def backup(engine: Engine, principal: Principal, path: str | Path):
+    """Back up the whole database and record who did it (in its own transaction, after the snapshot)."""
+    principal.require("backup")
+    info = storage.backup(engine, path)
+    with Session(engine) as session, session.begin():
+        audit(session, principal.name, "backup", "database", Path(info.path).name,
+                      revision=info.revision, rows=sum(info.rows.values()))
+    return info
+
+
+def restore(engine: Engine, principal: Principal, path: str | Path):
+    """Restore a backup into an empty database; the restore is recorded in the restored database."""
+    principal.require("restore")
+    info = storage.restore(engine, path)
+    with Session(engine) as session, session.begin():
+        audit(session, principal.name, "restore", "database", Path(path).name,
+                      revision=info.revision, rows=sum(info.rows.values()))
+    return info
+
+
+def compare_regions(session: Session, principal: Principal, period: str, *, min_peers: int = 3) -> pd.DataFrame:
+    """Region × domain figures of one period (aggregates only: no partnership is named)."""
+    principal.require("compare_regions")
+    return peers.compare_regions(storage.partnership_scores(session), storage.list_partnerships(session),
+                                 period=period, min_peers=min_peers, questionnaires=_questionnaires(session))
+
+
+def promising_practices(session: Session, principal: Principal, domain: str, *, period: str | None = None,
+                        min_peers: int = 3) -> pd.DataFrame:
+    """Evidence from top-quartile partnerships that opted in to share it; the partnership's name only where
+    it opted to be named (column ``partnership_name``, empty otherwise; the key is never returned)."""
+    principal.require("promising_practices")
+    comments = storage.answer_comments(session)
+    places = storage.list_partnerships(session)
+    practices = peers.promising_practices(comments[comments["domain"] == domain], storage.partnership_scores(session),
+                                          places, min_peers=min_peers)
+    if period is not None:
+        practices = practices[practices["period"] == period]
+    names = dict(zip(places["partnership"], places["name"], strict=True))
+    named = practices["named"].astype(bool)
+    practices = practices.assign(partnership_name=[names.get(p, "") if n else ""
+                                                   for p, n in zip(practices["partnership"], named, strict=True)])
+    return practices.drop(columns=["partnership"]).reset_index(drop=True)
+
+
+# -- lists, filtered ---------------------------------------------------------------------------------------------
+def list_partnerships(session: Session, principal: Principal) -> pd.DataFrame:
+    """Administrators see every partnership; scoped roles their own; analysts those that opted to be named."""
+    allowed = _visible(principal, "list_partnerships")
+    frame = storage.list_partnerships(session)
+    if allowed is None:
+        return frame
+    shown = frame["partnership"].isin(allowed)
+    if ANALYST in principal.roles:
+        shown |= frame["named_to_peers"].astype(bool)
+    return frame[shown].reset_index(drop=True)
+
+
+def list_rounds(session: Session, principal: Principal, partnership: str | None = None) -> pd.DataFrame:
+    return _only(storage.list_rounds(session, partnership), _visible(principal, "list_rounds"))
+
+
+def partnership_scores(session: Session, principal: Principal) -> pd.DataFrame:
+    """Stored partnership domain scores of the closed rounds the principal may see."""
+    return _only(storage.partnership_scores(session), _visible(principal, "partnership_scores"))
+
+
+def portfolio_trends(session: Session, principal: Principal, **options: Any) -> pd.DataFrame:
+    """The latest trends of every partnership the principal may see (a commissioner's portfolio)."""
+    allowed = _visible(principal, "portfolio_trends")
+    keys = storage.list_partnerships(session)["partnership"]
+    frames = [_trends(session, key, **options) for key in keys if allowed is None or key in allowed]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(trends.TREND_COLUMNS))
+
+
+# -- one partnership ---------------------------------------------------------------------------------------------
+def update_partnership(session: Session, principal: Principal, key: str, **changes: Any):
+    principal.require("update_partnership", key)
+    return storage.update_partnership(session, key, actor=principal.name, **changes)
+
+
+def set_peer_groups(session: Session, principal: Principal, key: str, groups: Sequence[str]):
+    principal.require("set_peer_groups", key)
+    return storage.set_peer_groups(session, key, groups, actor=principal.name)
+
+
+def round_info(session: Session, principal: Principal, key: str):
+    info = storage.round_info(session, key)
+    principal.require("round_info", info.partnership)
+    return info
+
+
+def create_round(session: Session, principal: Principal, partnership: str, period: str, **details: Any):
+    principal.require("create_round", partnership)
+    return storage.create_round(session, partnership, period, actor=principal.name, **details)
+
+
+def open_round(session: Session, principal: Principal, key: str):
+    principal.require("open_round", _round_partnership(session, key))
+    return storage.open_round(session, key, actor=principal.name)
+
+
+def close_round(session: Session, principal: Principal, key: str, **options: Any):
+    principal.require("close_round", _round_partnership(session, key))
+    return storage.close_round(session, key, actor=principal.name, **options)
+
+
+def reopen_round(session: Session, principal: Principal, key: str, *, reason: str):
+    principal.require("reopen_round", _round_partnership(session, key))
+    return storage.reopen_round(session, key, actor=principal.name, reason=reason)
+
+
+def create_invitations(session: Session, principal: Principal, round_key: str, agency: str, count: int,
+                       **options: Any) -> list[str]:
+    principal.require("create_invitations", _round_partnership(session, round_key))
+    return storage.create_invitations(session, round_key, agency, count, actor=principal.name, **options)
+
+
+def revoke_round_invitations(session: Session, principal: Principal, round_key: str, *,
+                             agency: str | None = None) -> int:
+    principal.require("revoke_round_invitations", _round_partnership(session, round_key))
+    return storage.revoke_round_invitations(session, round_key, actor=principal.name, agency=agency)
+
+
+def response_counts(session: Session, principal: Principal, round_key: str) -> pd.DataFrame:
+    principal.require("response_counts", _round_partnership(session, round_key))
+    return storage.response_counts(session, round_key)
+
+
+def import_responses(session: Session, principal: Principal, round_key: str, source, **options: Any):
+    principal.require("import_responses", _round_partnership(session, round_key))
+    return storage.import_responses(session, round_key, source, actor=principal.name, **options)
+
+
+def export_round(session: Session, principal: Principal, round_key: str, fmt: str = "xlsx", *,
+                 table: str = "answers") -> bytes:
+    """The data-custodian export (respondent-level answers): administrators only, and recorded."""
+    principal.require("export_round", _round_partnership(session, round_key))
+    content = storage.export_round(session, round_key, fmt, table=table)
+    audit(session, principal.name, "export", "round", round_key, format=fmt,
+                  table=table if fmt == "csv" else "all")
+    return content
+
+
+def round_answers(session: Session, principal: Principal, round_key: str, *, submitted_only: bool = True):
+    principal.require("round_answers", _round_partnership(session, round_key))
+    return storage.round_answers(session, round_key, submitted_only=submitted_only)
+
+
+def respondent_scores(session: Session, principal: Principal, partnership: str) -> pd.DataFrame:
+    principal.require("respondent_scores", partnership)
+    return storage.respondent_scores(session, partnership=partnership)
+
+
+def round_scores(session: Session, principal: Principal, round_key: str) -> dict[str, pd.DataFrame]:
+    """A closed round's stored score frames: ``domains``, ``agencies``, ``items`` and ``overall``."""
+    principal.require("round_scores", _round_partnership(session, round_key))
+    return {"domains": storage.partnership_scores(session, [round_key]),
+            "agencies": storage.agency_scores(session, [round_key]),
+            "items": storage.item_scores(session, [round_key]),
+            "overall": storage.overall_scores(session, [round_key])}
+
+
+def peer_comparison(session: Session, principal: Principal, partnership: str, round_key: str, peer_group: str,
+                    *, min_peers: int = 3) -> tuple[pd.DataFrame, str | None]:
+    """The partnership's gap table against a peer group (peers as a distribution, never named) and the next
+    wider group when this one is too small."""
+    principal.require("peer_comparison", partnership)
+    if _round_partnership(session, round_key) != partnership:
+        raise ValueError(f"round '{round_key}' is not a round of partnership '{partnership}'")
+    scores, places, qs = storage.partnership_scores(session), storage.list_partnerships(session), _questionnaires(session)
+    table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
+                                     peer_group=peer_group, min_peers=min_peers, questionnaires=qs)
+    wider = None
+    if table.empty or table["suppressed"].astype(bool).all():
+        wider = peers.wider_peer_group(scores, places, partnership=partnership, round=round_key,
+                                       peer_group=peer_group, min_peers=min_peers, questionnaires=qs)
+    return table, wider
+
+
+def _trends(session: Session, partnership: str, **options: Any) -> pd.DataFrame:
+    respondents = storage.respondent_scores(session, partnership=partnership)
+    if respondents.empty:
+        return pd.DataFrame(columns=list(trends.TREND_COLUMNS))
+    return trends.domain_trends(respondents, partnership=partnership, questionnaires=_questionnaires(session),
+                                **options)
+
+
+def partnership_trends(session: Session, principal: Principal, partnership: str, **options: Any) -> pd.DataFrame:
+    """Domain trends with bootstrap intervals (options: ``resamples``, ``seed``, ``min_respondents``)."""
+    principal.require("partnership_trends", partnership)
+    return _trends(session, partnership, **options)
+
+
+def answer_comments(session: Session, principal: Principal, round_key: str, *, min_group_size: int = 3) -> pd.DataFrame:
+    """Evidence comments of a closed round. Administrators and partnership leads get every comment with its
+    agency; board members only comments from agencies with at least ``min_group_size`` respondents, and
+    without the agency."""
+    partnership = _round_partnership(session, round_key)
+    principal.require("answer_comments", partnership)
+    frame = storage.answer_comments(session, [round_key])
+    full = principal.partnerships((ADMINISTRATOR, PARTNERSHIP_LEAD))
+    if full is None or partnership in full:
+        return frame
+    counts = storage.response_counts(session, round_key)
+    sizes = counts.set_index("agency")["submitted"] + counts.set_index("agency")["imported"]
+    large = set(sizes[sizes >= min_group_size].index)
+    return frame[frame["agency"].isin(large)].drop(columns=["agency"]).reset_index(drop=True)
+
+
+# -- the respondent's own invite link ----------------------------------------------------------------------------
+def resolve_invitation(session: Session, principal: Principal, token: str):
+    principal.require("resolve_invitation")
+    return storage.resolve_invitation(session, token)
+
+
+def start_respondent(session: Session, principal: Principal, token: str):
+    """Start or resume answering through an invite link; returns the respondent's context. Build the
+    respondent's principal from it with ``Principal.for_respondent(context.round, context.respondent)``."""
+    principal.require("start_respondent")
+    return storage.start_respondent(session, token)
+
+
+def _own(principal: Principal, operation: str) -> tuple[str, str]:
+    principal.require(operation)
+    if principal.respondent is None:  # pragma: no cover - require() already refused
+        raise AccessDenied("you do not have access to these answers")
+    return principal.respondent
+
+
+def respondent_answers(session: Session, principal: Principal) -> pd.DataFrame:
+    round_key, respondent = _own(principal, "respondent_answers")
+    return storage.respondent_answers(session, round_key, respondent)
+
+
+def save_answer(session: Session, principal: Principal, item: str, value: object, comment: str = "") -> None:
+    round_key, respondent = _own(principal, "save_answer")
+    storage.save_answer(session, round_key, respondent, item, value, comment)
+
+
+def submit_respondent(session: Session, principal: Principal) -> None:
+    round_key, respondent = _own(principal, "submit_respondent")
+    storage.submit_respondent(session, round_key, respondent)
+
+
+
