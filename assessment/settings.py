@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
@@ -100,6 +100,12 @@ SETTINGS: tuple[Setting, ...] = (
             "of the larger."),
     Setting("ASSESSMENT_BACKUP_KEY", "backup_key", "",
             "Secret that signs backups (HMAC-SHA256) and checks them on restore; unset: backups are unsigned."),
+    Setting("ASSESSMENT_AUTH", "auth", "oidc",
+            "How staff sign in: oidc (st.login, the [auth] section of .streamlit/secrets.toml) or none (a single "
+            "operator as administrator, only on a loopback server.address)."),
+    Setting("ASSESSMENT_SESSION_HOURS", "session_hours", "8", "Hours after sign-in before staff must sign in again."),
+    Setting("ASSESSMENT_ADMINS", "admins", "",
+            "Comma-separated emails that become administrators at their first sign-in."),
 )
 
 
@@ -127,6 +133,9 @@ class Settings(BaseModel):
     invite_guess_window_minutes: int = Field(ge=1, le=10_080)
     reconciliation_tolerance: float = Field(ge=0, lt=1)
     backup_key: BackupKey = None
+    auth: Literal["oidc", "none"]
+    session_hours: float = Field(gt=0, le=24 * 30)
+    admins: tuple[str, ...]
 
 
 class SettingsError(ValueError):
@@ -146,6 +155,10 @@ def allowed_values(field: str) -> str:
         return SECRET_FIELDS[field]
     if info.annotation is bool:
         return "yes or no (1/0, true/false, yes/no, on/off)"
+    if get_origin(info.annotation) is Literal:
+        return "one of " + ", ".join(get_args(info.annotation))
+    if info.annotation == tuple[str, ...]:
+        return "a comma-separated list"
     kind = {int: "a whole number", float: "a number", Path: "a folder"}.get(info.annotation, "text")
     bounds = [f"{sign} {getattr(item, attr):g}" for item in info.metadata
               for cls, attr, sign in _BOUND_WORDS if isinstance(item, cls)]
@@ -168,6 +181,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=url,
         questionnaires_dir=Path(qdir).expanduser() if qdir else default_questionnaires_dir(),
         base_url=raw["base_url"].rstrip("/"),
+        auth=raw["auth"].strip().lower(),
+        admins=tuple(a.strip().lower() for a in raw["admins"].split(",") if a.strip()),
     )
     try:
         return Settings(**raw)
