@@ -1,11 +1,13 @@
-"""The app's frame: page config, the role's navigation menu, the notices, run. Pages live in app_pages/."""
+"""The app's frame: page config, who is acting, their navigation menu, the notices, run. Pages live in app_pages/."""
 
 import streamlit as st
 
-from app_pages._frame import current_role, pages_for, show_notices
+from app_pages._frame import decide_access, pages_for, show_notices, show_sidebar
 
 st.set_page_config(page_title="Partnership maturity assessment", page_icon=":material/handshake:", layout="wide")
-role = current_role()
-page = st.navigation(pages_for(role), position="sidebar" if role != "respondent" else "hidden")
-show_notices(role)
+access = decide_access()
+staff = access.principal is not None and access.principal.is_staff
+page = st.navigation(pages_for(access), position="sidebar" if staff else "hidden")
+show_sidebar(access)
+show_notices(access)
 page.run()

@@ -6,12 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _resources as resources
+from assessment import service
 from assessment.demo import shipped_questionnaires
 from assessment.questionnaire.crosswalk import build_crosswalk, compare_versions
 from assessment.questionnaire.schema import version_key
-from assessment.storage import services
-
-ACTOR = "app"
 
 
 def done(message: str) -> None:
@@ -34,7 +32,7 @@ def questionnaires_section(version: str) -> None:
                               key="manage_publish_choice")
         if st.button("Publish", key="manage_publish"):
             with resources.writing() as session:
-                services.publish_questionnaire(session, next(q for q in waiting if q.key == choice), actor=ACTOR)
+                service.publish_questionnaire(session, resources.principal(), next(q for q in waiting if q.key == choice))
             done(f"Published {choice}. Published versions never change; a fix is a new version.")
     else:
         st.caption("Every valid file in the questionnaires folder is published.")
@@ -78,20 +76,20 @@ def partnerships_section(version: str) -> None:
             for row in changed.itertuples():
                 if (row.name, row.share_practice, row.named_to_peers) != (
                         row.name_before, row.share_practice_before, row.named_to_peers_before):
-                    services.update_partnership(session, row.partnership, actor=ACTOR, name=row.name,
+                    service.update_partnership(session, resources.principal(), row.partnership, name=row.name,
                                                 share_practice=bool(row.share_practice),
                                                 named_to_peers=bool(row.named_to_peers))
                     count += 1
                 if row.groups != row.groups_before:
-                    services.set_peer_groups(session, row.partnership, [g for g in str(row.groups).split(";")
-                                                                       if g.strip()], actor=ACTOR)
+                    service.set_peer_groups(session, resources.principal(), row.partnership, [g for g in str(row.groups).split(";")
+                                                                       if g.strip()])
                     count += 1
         done(f"Saved {count} change(s).")
 
     with st.form("manage_add_partnership", clear_on_submit=True):
         st.markdown("**Add a partnership** (usually one police force area)")
         with resources.reading() as session:
-            forces = services.list_organisations(session)
+            forces = service.list_organisations(session, resources.principal())
         forces = forces[forces["kind"] == "police"]
         force = st.selectbox("Police force", forces["organisation"], format_func=dict(
             zip(forces["organisation"], forces["name"], strict=True)).get, key="manage_new_force")
@@ -100,8 +98,8 @@ def partnerships_section(version: str) -> None:
         if st.form_submit_button("Add partnership"):
             try:
                 with resources.writing() as session:
-                    services.add_partnership(session, key.strip(), name, actor=ACTOR, members=[force])
-            except services.StorageError as exc:
+                    service.add_partnership(session, resources.principal(), key.strip(), name, members=[force])
+            except service.StorageError as exc:
                 st.error(str(exc))
             else:
                 done(f"Added {name}.")

@@ -10,9 +10,9 @@ import streamlit as st
 
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
-from app_pages._manage_catalogue import ACTOR, done
+from app_pages._manage_catalogue import done
+from assessment import service
 from assessment.errors import ValidationFailed
-from assessment.storage import services
 
 
 def _round_labels(version: str, statuses: tuple[str, ...]) -> dict[str, str]:
@@ -42,15 +42,15 @@ def import_section(version: str) -> None:
 
     try:
         with resources.writing() as session:
-            report = services.import_responses(session, round_key, upload.getvalue(), actor=ACTOR,
+            report = service.import_responses(session, resources.principal(), round_key, upload.getvalue(),
                                                progress=progress)
     except ValidationFailed as exc:
         bar.empty()
         st.error(f"{exc.summary or 'The file has problems'}. Nothing was imported.", icon=":material/error:")
-        st.dataframe(services.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
+        st.dataframe(service.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
                      column_config={"row": "Row", "column": "Column", "code": "Code", "problem": "Problem"})
         return
-    except services.StorageError as exc:
+    except service.StorageError as exc:
         bar.empty()
         st.error(str(exc))
         return
@@ -65,11 +65,11 @@ def export_section(version: str) -> None:
 
         def workbook() -> bytes:
             with resources.reading() as session:
-                return services.export_round(session, round_key, "xlsx")
+                return service.export_round(session, resources.principal(), round_key, "xlsx")
 
         def domain_scores_csv() -> bytes:
             with resources.reading() as session:
-                return services.export_round(session, round_key, "csv", table="domain_scores")
+                return service.export_round(session, resources.principal(), round_key, "csv", table="domain_scores")
 
         left, right = st.columns(2)
         left.download_button("Every score table (Excel)", data=workbook, file_name=f"{round_key}.xlsx",
@@ -93,8 +93,8 @@ def export_section(version: str) -> None:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"assessment-backup-{stamp}.zip"
-            info = services.backup(resources.database().engine, path, key=resources.settings().backup_key,
-                                   actor=ACTOR)
+            info = service.backup(resources.database().engine, resources.principal(), path,
+                                  key=resources.settings().backup_key)
             st.session_state["manage_backup_file"] = (path.name, path.read_bytes(), sum(info.rows.values()))
     if saved := st.session_state.get("manage_backup_file"):
         name, content, rows = saved

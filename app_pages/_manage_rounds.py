@@ -7,8 +7,8 @@ import streamlit as st
 
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
-from app_pages._manage_catalogue import ACTOR, done
-from assessment.storage import services
+from app_pages._manage_catalogue import done
+from assessment import service
 from assessment.tabular import to_csv_bytes
 from assessment.vocabulary import AGENCIES, agency_label
 
@@ -33,9 +33,9 @@ def rounds_section(version: str) -> None:
         if st.form_submit_button("Create round"):
             try:
                 with resources.writing() as session:
-                    info = services.create_round(session, partnership, period.strip(), questionnaire=choice[0],
-                                                 version=choice[1], actor=ACTOR)
-            except services.StorageError as exc:
+                    info = service.create_round(session, resources.principal(), partnership, period.strip(),
+                                                questionnaire=choice[0], version=choice[1])
+            except service.StorageError as exc:
                 st.error(str(exc))
             else:
                 done(f"Created round {info.key} (draft). Open it to send invitations.")
@@ -49,14 +49,14 @@ def rounds_section(version: str) -> None:
         status = live.set_index("round").loc[key, "status"]
         if status == "draft" and st.button("Open round", key="manage_open_round"):
             with resources.writing() as session:
-                services.open_round(session, key, actor=ACTOR)
+                service.open_round(session, resources.principal(), key)
             done(f"Round {key} is open: invitation links now work.")
         if status == "open":
             st.caption("Closing freezes the answers and computes the official scores.")
             if st.button("Close round", key="manage_close_round", type="primary"):
                 config = resources.settings()
                 with resources.writing() as session:
-                    services.close_round(session, key, actor=ACTOR, min_coverage=config.min_coverage,
+                    service.close_round(session, resources.principal(), key, min_coverage=config.min_coverage,
                                          split_threshold=config.split_threshold,
                                          min_group_size=config.min_group_size)
                 done(f"Round {key} is closed and its scores are computed.")
@@ -86,7 +86,7 @@ def invitations_section(version: str) -> None:
         days = st.number_input("Valid for (days)", min_value=1, max_value=180, value=30, key="manage_invite_days")
         if st.form_submit_button("Generate links"):
             with resources.writing() as session:
-                links = services.create_invitations(session, round_key, agency, int(count), actor=ACTOR,
+                links = service.create_invitations(session, resources.principal(), round_key, agency, int(count),
                                                     base_url=resources.settings().base_url, expires_days=int(days))
             st.session_state["manage_links"] = pd.DataFrame({"round": round_key, "agency": agency, "link": links})
     links = st.session_state.get("manage_links")
@@ -100,7 +100,7 @@ def invitations_section(version: str) -> None:
                           format_func=agency_label)
     if st.button("Withdraw the unused links", key="manage_revoke"):
         with resources.writing() as session:
-            count = services.revoke_round_invitations(session, round_key, actor=ACTOR,
+            count = service.revoke_round_invitations(session, resources.principal(), round_key,
                                                       agency=None if agency == "every agency" else agency)
         done(f"Withdrew {count} link(s); anyone using them now sees the invalid-link message.")
 
@@ -111,7 +111,7 @@ def tracking_section(version: str) -> None:
     if round_key is None:
         return
     with resources.reading() as session:
-        counts = services.response_counts(session, round_key)
+        counts = service.response_counts(session, resources.principal(), round_key)
     counts = counts.assign(agency=counts["agency"].map(agency_label))
     total = counts[["invited", "started", "submitted"]].sum()
     cols = st.columns(3)

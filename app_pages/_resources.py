@@ -19,13 +19,15 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from assessment import demo, peers, trends
+from assessment import demo, service
+from assessment.permissions import ANALYST, Principal
 from assessment.questionnaire.schema import Questionnaire
 from assessment.settings import Settings, load_settings
-from assessment.storage import services
 from assessment.storage.db import make_engine, make_session_factory
 
 _START_LOCK = threading.Lock()
+# Published questionnaires are read for everyone alike (they hold no partnership data).
+_STAFF_READER = Principal.with_grants("app:questionnaires", [(ANALYST, None)], read_only=True)
 
 
 @dataclass(frozen=True)
@@ -63,108 +65,142 @@ def writing() -> Iterator[Session]:
         yield session
 
 
+PRINCIPAL_KEY = "access_principal"
+
+
+def principal() -> Principal:
+    """Who is acting in this browser session (set by the frame; anonymous until then)."""
+    return st.session_state.get(PRINCIPAL_KEY) or Principal.anonymous()
+
+
 def data_version() -> str:
     """Changes whenever stored data changes: the first argument of every cached read."""
     with reading() as session:
-        return services.data_version(session)
+        return service.data_version(session, principal())
 
 
-# -- cached reads (first argument: the data version) --------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=8)
-def partnerships(version: str) -> pd.DataFrame:
+# -- cached reads (first argument: the data version; then who is asking, by their cache key) ----------------
+# ``_who`` is the principal itself (not hashed); ``who`` is its cache key, so each principal gets its own copy.
+_READS: dict = {}
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _cached_read(name: str, version: str, who: str, _who: Principal, args: tuple):
+    return _READS[name](version, _who, *args)
+
+
+def _cached(function):
+    """Register a read ``f(version, who, *args)``; pages call ``f(version, *args)`` as the current principal."""
+    _READS[function.__name__] = function
+
+    def read(version: str, *args):
+        acting = principal()
+        return _cached_read(function.__name__, version, acting.cache_key, acting, tuple(args))
+
+    read.__name__, read.__doc__ = function.__name__, function.__doc__
+    return read
+
+
+@_cached
+def partnerships(version: str, who: Principal) -> pd.DataFrame:
     with reading() as session:
-        return services.list_partnerships(session)
+        return service.list_partnerships(session, who)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def rounds(version: str) -> pd.DataFrame:
+@_cached
+def rounds(version: str, who: Principal) -> pd.DataFrame:
     with reading() as session:
-        return services.list_rounds(session)
+        return service.list_rounds(session, who)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def questionnaires(version: str) -> dict[tuple[str, str], Questionnaire]:
+    """Published questionnaire definitions (not partnership data: the same for every member of staff)."""
     with reading() as session:
-        listed = services.list_questionnaire_versions(session)
-        return {(q, v): services.published_questionnaire(session, q, v)
+        listed = service.list_questionnaire_versions(session, _STAFF_READER)
+        return {(q, v): service.published_questionnaire(session, _STAFF_READER, q, v)
                 for q, v in zip(listed["questionnaire"], listed["version"], strict=True)}
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def questionnaire_versions(version: str) -> pd.DataFrame:
+@_cached
+def questionnaire_versions(version: str, who: Principal) -> pd.DataFrame:
     with reading() as session:
-        return services.list_questionnaire_versions(session)
+        return service.list_questionnaire_versions(session, who)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def partnership_scores(version: str) -> pd.DataFrame:
-    """Materialised partnership domain scores of every closed round (peers need them all).
+@_cached
+def partnership_scores(version: str, who: Principal) -> pd.DataFrame:
+    """Stored partnership domain scores of the closed rounds the principal may see.
 
-    Kept as scoring wrote them: ``assessment.peers`` reads ``score_hidden`` to decide whether a score is
-    a peer value, and ``assessment.disclosure.blank_suppressed`` hides flagged figures for display.
+    Kept as scoring wrote them: ``assessment.disclosure.blank_suppressed`` hides flagged figures for display.
     """
     with reading() as session:
-        return services.partnership_scores(session)
+        return service.partnership_scores(session, who)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def round_frames(version: str, round_key: str) -> dict[str, pd.DataFrame]:
+@_cached
+def round_frames(version: str, who: Principal, round_key: str) -> dict[str, pd.DataFrame]:
     """The agency and item frames of one closed round."""
     with reading() as session:
-        return {"agencies": services.agency_scores(session, [round_key]),
-                "items": services.item_scores(session, [round_key])}
+        return service.round_scores(session, who, round_key)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def comments(version: str) -> pd.DataFrame:
+@_cached
+def comments(version: str, who: Principal, round_key: str) -> pd.DataFrame:
+    config = settings()
     with reading() as session:
-        return services.answer_comments(session)
+        return service.answer_comments(session, who, round_key, min_group_size=config.min_group_size)
 
 
-@st.cache_data(show_spinner="Computing change intervals…", max_entries=64)
-def partnership_trends(version: str, partnership: str) -> pd.DataFrame:
+def _trend_options() -> dict:
+    config = settings()
+    return {"resamples": config.bootstrap_resamples, "seed": config.bootstrap_seed,
+            "min_respondents": config.min_respondents_for_change, "min_group_size": config.min_group_size}
+
+
+@_cached
+def partnership_trends(version: str, who: Principal, partnership: str) -> pd.DataFrame:
     """Domain trends of one partnership with bootstrap intervals (seeded, so the same on every replica)."""
-    config = settings()
     with reading() as session:
-        respondents = services.respondent_scores(session, partnership=partnership)
-    if respondents.empty:
-        return pd.DataFrame(columns=list(trends.TREND_COLUMNS))
-    return trends.domain_trends(
-        respondents, partnership=partnership, questionnaires=questionnaires(version),
-        resamples=config.bootstrap_resamples, seed=config.bootstrap_seed,
-        min_respondents=config.min_respondents_for_change, min_group_size=config.min_group_size,
-    )
+        return service.partnership_trends(session, who, partnership, **_trend_options())
 
 
-@st.cache_data(show_spinner="Computing change verdicts for every partnership…", max_entries=4)
-def all_trends(version: str) -> pd.DataFrame:
-    frames = [partnership_trends(version, key) for key in partnerships(version)["partnership"]]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(trends.TREND_COLUMNS))
+@_cached
+def all_trends(version: str, who: Principal) -> pd.DataFrame:
+    """The trends of every partnership the principal may see (the portfolio)."""
+    with reading() as session:
+        return service.portfolio_trends(session, who, **_trend_options())
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def peer_comparison(version: str, partnership: str, round_key: str, peer_group: str) -> tuple[pd.DataFrame, str | None]:
+@_cached
+def peer_comparison(version: str, who: Principal, partnership: str, round_key: str,
+                    peer_group: str) -> tuple[pd.DataFrame, str | None]:
     """The gap table against a peer group, and the next wider group when this one is too small."""
-    config = settings()
-    scores, places, qs = partnership_scores(version), partnerships(version), questionnaires(version)
-    table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
-                                     peer_group=peer_group, min_peers=config.min_peers, questionnaires=qs,
-                                     min_peers_spread=config.min_peers_spread,
-                                     min_peers_extremes=config.min_peers_extremes)
-    wider = None
-    if table.empty or table["suppressed"].astype(bool).all():
-        wider = peers.wider_peer_group(scores, places, partnership=partnership, round=round_key,
-                                       peer_group=peer_group, min_peers=config.min_peers, questionnaires=qs)
-    return table, wider
+    with reading() as session:
+        config = settings()
+        return service.peer_comparison(session, who, partnership, round_key, peer_group,
+                                       min_peers=config.min_peers, min_peers_spread=config.min_peers_spread,
+                                       min_peers_extremes=config.min_peers_extremes)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def region_comparison(version: str, period: str) -> pd.DataFrame:
-    config = settings()
-    return peers.compare_regions(partnership_scores(version), partnerships(version), period=period,
-                                 min_peers=config.min_peers, min_peers_spread=config.min_peers_spread,
-                                 questionnaires=questionnaires(version))
+@_cached
+def region_comparison(version: str, who: Principal, period: str) -> pd.DataFrame:
+    with reading() as session:
+        return service.compare_regions(session, who, period, min_peers=settings().min_peers,
+                                       min_peers_spread=settings().min_peers_spread)
+
+
+@_cached
+def region_periods(version: str, who: Principal) -> pd.DataFrame:
+    with reading() as session:
+        return service.region_periods(session, who)
+
+
+@_cached
+def promising_practices(version: str, who: Principal, domain: str, period: str) -> pd.DataFrame:
+    with reading() as session:
+        return service.promising_practices(session, who, domain, period=period, min_peers=settings().min_peers,
+                                           min_peers_spread=settings().min_peers_spread)
 
 
 def is_demo(version: str) -> bool:

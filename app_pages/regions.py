@@ -4,7 +4,7 @@ import streamlit as st
 
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
-from assessment import charts, peers
+from assessment import charts
 from assessment.tabular import to_csv_bytes
 
 version = resources.data_version()
@@ -12,12 +12,12 @@ st.title("Compare regions")
 st.write("How partnerships score in each region and nation, from their closed rounds in one period. A region "
          f"needs at least {resources.settings().min_peers} scored partnerships before its figures are shown.")
 
-scores = resources.partnership_scores(version)
-if scores.empty:
+closed = resources.region_periods(version)
+if closed.empty:
     st.info("No closed rounds yet: regional comparisons appear once rounds close.")
     st.stop()
-periods = sorted(scores["period"].unique(), reverse=True)
-busiest = scores.drop_duplicates("round")["period"].value_counts().idxmax()  # most closed rounds
+periods = list(closed["period"])
+busiest = closed.sort_values(["partnerships", "period"], ascending=False)["period"].iloc[0]  # most closed rounds
 period = st.selectbox("Period", periods, index=periods.index(busiest), key="regions_period")
 titles = widgets.all_domain_titles(version)
 regions = resources.region_comparison(version, period)
@@ -53,17 +53,11 @@ st.write("Evidence written by respondents in partnerships scoring at or above th
          "from partnerships that agreed to share their practice. Partnerships are named only where they "
          "agreed to be named.")
 domain = st.selectbox("Domain", list(titles), format_func=titles.get, key="regions_domain")
-comments = resources.comments(version)
-practices = peers.promising_practices(comments[comments["domain"] == domain], scores, resources.partnerships(version),
-                                      min_peers=resources.settings().min_peers,
-                                      min_peers_spread=resources.settings().min_peers_spread)
-practices = practices[practices["period"] == period]
+practices = resources.promising_practices(version, domain, period)
 if practices.empty:
     st.info("No shared evidence from top-quartile partnerships in this domain and period.")
-names = widgets.partnership_names(version)
 for row in practices.head(12).itertuples():
-    who = names.get(row.partnership, "A partnership that asked not to be named") if row.named else \
-        "A partnership that asked not to be named"
+    who = row.partnership_name or "A partnership that asked not to be named"
     with st.container(border=True):
         st.text(row.comment)  # respondents' words, shown as plain text
         st.caption(f"{who} · score {row.score:.2f} (top quartile from {row.q3:.2f})")

@@ -10,11 +10,12 @@ import secrets
 
 import streamlit as st
 
+from app_pages import _frame as frame
 from app_pages import _resources as resources
-from app_pages import _widgets as widgets
+from assessment import service
+from assessment.permissions import Principal
 from assessment.questionnaire.schema import ANSWER_LABELS
-from assessment.storage import services
-from assessment.storage.invitations import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER
+from assessment.service import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER
 from assessment.vocabulary import agency_label
 
 if INVITE_PARAMETER in st.query_params:
@@ -22,6 +23,7 @@ if INVITE_PARAMETER in st.query_params:
     for key in ("take_respondent", "take_step", "take_done"):
         st.session_state.pop(key, None)
     del st.query_params[INVITE_PARAMETER]  # the token leaves the address bar
+    st.query_params[frame.TAKE_MARK] = "1"  # no secret: after a refresh the visitor stays on this page
 
 st.title("Take the assessment")
 token = st.session_state.get("take_token")
@@ -32,6 +34,14 @@ if token is None:
         st.session_state["take_token"] = pasted.rsplit(f"{INVITE_PARAMETER}=", 1)[-1].strip()
         st.rerun()
     st.stop()
+
+
+def privacy_notice(min_group_size: int) -> str:
+    return (f"Who reads your answers: your comments are read by the partnership's leads and administrators, with "
+            f"your agency group; board members see them without the agency group, and only when at least "
+            f"{min_group_size} people from your agency group have answered. Scores are only shown for groups of "
+            f"{min_group_size} or more. Please do not name or describe anyone in a way that could identify them, "
+            "especially people in mental health crisis.")
 
 
 def refuse() -> None:
@@ -51,37 +61,43 @@ if context is None:
         refuse()
     try:  # failed guesses are counted per browser session and client address, in the database
         with resources.writing() as session:
-            invitation = services.check_invitation(
-                session, token, browser=st.session_state.setdefault("take_browser", secrets.token_hex(16)),
-                address=st.context.ip_address, limits=services.GuessLimits.from_settings(resources.settings()))
-    except services.TooManyGuesses as exc:
+            invitation = service.check_invitation(
+                session, resources.principal(), token,
+                browser=st.session_state.setdefault("take_browser", secrets.token_hex(16)),
+                address=st.context.ip_address, limits=service.GuessLimits.from_settings(resources.settings()))
+            name = "" if invitation is None else service.invitation_partnership_name(session, resources.principal(),
+                                                                                      token)
+    except service.TooManyGuesses as exc:
         st.error(str(exc), icon=":material/hourglass_top:")
         st.stop()
     if invitation is None:
         st.session_state["take_refused"] = token
         refuse()
-    name = widgets.partnership_names(version).get(invitation.partnership, invitation.partnership)
     if invitation.respondent is None:
         st.write(f"You are invited to assess **{name}** for the period **{invitation.period}**, answering "
                  f"as a member of the **{agency_label(invitation.agency)}** agency group.")
         st.write("If that is not your agency, please do not continue: ask the sender for your agency's link. "
                  "Your answers are pseudonymous: your name is not recorded.")
+        st.info(privacy_notice(resources.settings().min_group_size), icon=":material/shield_person:")
         if not st.button("Yes, this is my agency: start", key="take_confirm", type="primary"):
             st.stop()
     try:
         with resources.writing() as session:
-            context = services.start_respondent(session, token)
-    except services.InvalidInvitation:
+            context = service.start_respondent(session, resources.principal(), token)
+    except service.InvalidInvitation:
         refuse()
     st.session_state["take_respondent"] = context
+    st.session_state["take_partnership_name"] = name
     if context.resumed:
         st.toast("Welcome back: your saved answers are below.")
 
-questionnaire = resources.questionnaires(version)[(context.questionnaire, context.version)]
-partnership_name = widgets.partnership_names(version).get(context.partnership, context.partnership)
+me = Principal.for_respondent(context.round, context.respondent)
+with resources.reading() as session:
+    questionnaire = service.respondent_questionnaire(session, me)
+partnership_name = st.session_state.get("take_partnership_name", context.partnership)
 st.caption(f"{partnership_name} · {context.period} · answering as {agency_label(context.agency)}")
 with resources.reading() as session:
-    saved = services.respondent_answers(session, context.round, context.respondent).set_index("item")
+    saved = service.respondent_answers(session, me).set_index("item")
 values, comments = saved["value"].to_dict(), saved["comment"].to_dict()
 
 
@@ -91,8 +107,8 @@ def save(item_id: str) -> None:
     comment = st.session_state.get(f"take_evidence_{item_id}", comments.get(item_id, "")) or ""
     try:
         with resources.writing() as session:
-            services.save_answer(session, context.round, context.respondent, item_id, value, comment)
-    except (services.StorageError, services.InvalidInvitation, ValueError) as exc:
+            service.save_answer(session, me, item_id, value, comment)
+    except (service.StorageError, service.InvalidInvitation, ValueError) as exc:
         st.session_state["take_problem"] = getattr(exc, "summary", "") or str(exc)  # one line, not the report
 
 
@@ -149,10 +165,10 @@ st.write("You can submit once. After that your answers cannot be changed.")
 if st.button("Submit my answers", key="take_submit", type="primary"):
     try:
         with resources.writing() as session:
-            services.submit_respondent(session, context.round, context.respondent)
-    except services.InvalidInvitation:
+            service.submit_respondent(session, me)
+    except service.InvalidInvitation:
         refuse()
-    except services.StorageError as exc:
+    except service.StorageError as exc:
         st.error(str(exc))
         st.stop()
     st.session_state["take_done"] = True

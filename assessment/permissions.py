@@ -39,6 +39,7 @@ __all__ = [
     "Principal",
     "access_table_markdown",
     "check_role",
+    "is_loopback",
 ]
 
 ADMINISTRATOR = "administrator"
@@ -135,6 +136,7 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("round_answers", "respondent-level answers", _ADMIN, "partnership"),
     _p("respondent_scores", "respondent-level scores", _ADMIN, "partnership"),
     _p("compare_regions", "the regional comparison", (ADMINISTRATOR, ANALYST), "national"),
+    _p("region_periods", "the periods of the regional comparison", (ADMINISTRATOR, ANALYST), "national"),
     _p("promising_practices", "the promising practices library", (ADMINISTRATOR, ANALYST), "national"),
     # -- lists: each role sees only what it may ----------------------------------------------------------------
     _p("list_partnerships", "the list of partnerships", _STAFF, "filtered"),
@@ -160,7 +162,9 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
        "partnership"),
     # -- the respondent's own invite link ----------------------------------------------------------------------
     _p("resolve_invitation", "this invite link", _EVERYONE, "invitation"),
+    _p("invitation_partnership_name", "this invite link", _EVERYONE, "invitation"),
     _p("start_respondent", "this invite link", _EVERYONE, "invitation", changes=True),
+    _p("respondent_questionnaire", "this questionnaire", (RESPONDENT,), "invitation"),
     _p("respondent_answers", "these answers", (RESPONDENT,), "invitation"),
     _p("save_answer", "these answers", (RESPONDENT,), "invitation", changes=True),
     _p("submit_respondent", "these answers", (RESPONDENT,), "invitation", changes=True),
@@ -230,7 +234,13 @@ class Principal:
         return frozenset(p for r, p in self.grants if r in roles and r in SCOPED_ROLES and p is not None)
 
     def may(self, operation: str, partnership: str | None = None) -> bool:
-        """Whether the table allows the operation (on ``partnership`` for partnership-scoped operations)."""
+        """Whether the table allows the operation (on ``partnership`` for partnership-scoped operations;
+        without one, on at least one partnership)."""
+        permission = PERMISSIONS[operation]
+        if permission.scope == "partnership" and partnership is None:
+            allowed = self.partnerships(permission.roles)
+            return (self.roles & permission.roles and not (permission.changes and self.read_only)
+                    and (allowed is None or bool(allowed))) is True
         try:
             self.require(operation, partnership)
         except AccessDenied:
@@ -262,6 +272,21 @@ class Principal:
         if not roles:
             return " (you have no role yet)"
         return " (as " + ", ".join(ROLE_LABELS[r] for r in roles) + ")"
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a server address accepts connections from this machine only (unset means every interface)."""
+    import ipaddress
+
+    text = (address or "").strip().strip("[]")
+    if not text:
+        return False
+    if text.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(text).is_loopback
+    except ValueError:
+        return False
 
 
 def access_table_markdown() -> str:

@@ -21,14 +21,26 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from assessment import peers, trends
+from assessment.errors import ValidationFailed
 from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
 from assessment.questionnaire.schema import Questionnaire
 from assessment.storage import services as storage
 from assessment.storage import users as user_store
-from assessment.storage._common import audit
+from assessment.storage._common import StorageError, audit
+from assessment.storage.imports import problems_frame
+from assessment.storage.invitations import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER, InvalidInvitation
 
 __all__ = [
+    "INVALID_INVITATION_MESSAGE",
+    "INVITE_PARAMETER",
     "AccessDenied",
+    "InvalidInvitation",
+    "StorageError",
+    "ValidationFailed",
+    "invitation_partnership_name",
+    "problems_frame",
+    "region_periods",
+    "respondent_questionnaire",
     "Principal",
     "add_organisation",
     "add_partnership",
@@ -196,6 +208,16 @@ def compare_regions(session: Session, principal: Principal, period: str, *, min_
     principal.require("compare_regions")
     return peers.compare_regions(storage.partnership_scores(session), storage.list_partnerships(session),
                                  period=period, min_peers=min_peers, questionnaires=_questionnaires(session))
+
+
+def region_periods(session: Session, principal: Principal) -> pd.DataFrame:
+    """Periods with closed rounds and how many partnerships closed one in each (newest first)."""
+    principal.require("region_periods")
+    rounds = storage.list_rounds(session)
+    closed = rounds[rounds["status"] == "closed"]
+    counts = closed.groupby("period")["partnership"].nunique()
+    return (pd.DataFrame({"period": counts.index.astype(str), "partnerships": counts.to_numpy()})
+            .sort_values("period", ascending=False).reset_index(drop=True))
 
 
 def promising_practices(session: Session, principal: Principal, domain: str, *, period: str | None = None,
@@ -386,6 +408,20 @@ def answer_comments(session: Session, principal: Principal, round_key: str, *, m
 def resolve_invitation(session: Session, principal: Principal, token: str):
     principal.require("resolve_invitation")
     return storage.resolve_invitation(session, token)
+
+
+def invitation_partnership_name(session: Session, principal: Principal, token: str) -> str:
+    """The name of the partnership an invite link is for (shown before the respondent starts)."""
+    principal.require("invitation_partnership_name")
+    key = storage.resolve_invitation(session, token).partnership
+    names = storage.list_partnerships(session).set_index("partnership")["name"]
+    return str(names.get(key, key))
+
+
+def respondent_questionnaire(session: Session, principal: Principal) -> Questionnaire:
+    """The questionnaire of the respondent's own round."""
+    round_key, _ = _own(principal, "respondent_questionnaire")
+    return storage.round_questionnaire(session, round_key)
 
 
 def start_respondent(session: Session, principal: Principal, token: str):

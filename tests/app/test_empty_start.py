@@ -16,7 +16,7 @@ APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 @pytest.fixture(scope="module")
 def empty_start(tmp_path_factory):
     folder = tmp_path_factory.mktemp("empty-data")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0"}
+    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none"}
     saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
     os.environ.pop("ASSESSMENT_DATABASE_URL", None)
     os.environ.update(env)

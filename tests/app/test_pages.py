@@ -27,7 +27,8 @@ def demo_database(tmp_path_factory):
     from assessment.storage.db import make_engine, make_session_factory
 
     folder = tmp_path_factory.mktemp("app-data")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500"}
+    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500",
+           "ASSESSMENT_AUTH": "none"}
     saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
     os.environ.pop("ASSESSMENT_DATABASE_URL", None)
     os.environ.update(env)
@@ -91,7 +92,7 @@ def test_home_explains_the_tool_shows_the_demo_banner_and_round_status(app):
     assert_no_exception(app)
     assert app.title[0].value == "Police–mental health partnership maturity assessment"
     assert any("Synthetic demo data" in w.value for w in app.warning)
-    assert any("single trusted deployment" in c.value for c in app.caption)
+    assert any("no sign-in on this laptop" in c.value for c in app.caption)
     assert [m.label for m in app.metric][:2] == ["Partnerships", "Rounds open now"]
     assert app.metric[0].value == "12"
     assert app.selectbox(key="home_partnership").value
@@ -145,7 +146,7 @@ def test_manage_tracks_responses_per_agency_against_invitations(app):
     app.run()
     app.switch_page("app_pages/manage.py").run()
     assert [t.label for t in app.tabs] == ["Questionnaires", "Partnerships", "Rounds", "Invitations",
-                                           "Response tracking", "Import", "Export and backup"]
+                                           "Response tracking", "Import", "Export and backup", "Users", "Audit log"]
     tracking = table_with(app, "agency", "invited", "started", "submitted", "response_rate")
     assert (tracking["invited"] > tracking["submitted"]).all()
 
