@@ -173,7 +173,7 @@ def _decide() -> Access:
         if not is_loopback(st.get_option("server.address")):
             return Access(None, "auth_none_exposed")
         return Access(Principal.administrator("local operator (ASSESSMENT_AUTH=none)"))
-    if st.user.is_logged_in:
+    if st.user.get("is_logged_in"):
         return _signed_in()
     if resources.is_demo(resources.data_version()):
         role = st.session_state.get(VIEW_AS_KEY, ADMINISTRATOR)

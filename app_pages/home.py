@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import _frame as app_frame
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 
@@ -48,7 +49,9 @@ if partnership is not None:
                     icon=":material/hourglass_top:")
         else:
             st.info("This round is a draft: open it on **Manage** to send invitations.")
-    cols = st.columns(3)
-    cols[0].page_link("app_pages/results.py", label="See the results", icon=":material/bar_chart:")
-    cols[1].page_link("app_pages/trends.py", label="Follow the trends", icon=":material/trending_up:")
-    cols[2].page_link("app_pages/regions.py", label="Compare regions", icon=":material/map:")
+    menu = {key for keys in app_frame.menu_for(resources.principal().roles).values() for key in keys}
+    links = [(key, label, icon) for key, label, icon in (
+        ("results", "See the results", ":material/bar_chart:"), ("trends", "Follow the trends", ":material/trending_up:"),
+        ("regions", "Compare regions", ":material/map:")) if key in menu]
+    for col, (key, label, icon) in zip(st.columns(3), links, strict=False):
+        col.page_link(f"app_pages/{key}.py", label=label, icon=icon)

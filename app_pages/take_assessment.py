@@ -12,6 +12,7 @@ import streamlit as st
 
 from app_pages import _frame as frame
 from app_pages import _resources as resources
+from app_pages import _widgets as widgets
 from assessment import service
 from assessment.permissions import Principal
 from assessment.questionnaire.schema import ANSWER_LABELS

@@ -219,32 +219,16 @@ def test_the_role_operation_partnership_matrix(db, world, table_dump):
                 allowed = expected(operation, role, target)
                 where = f"{operation} as {role} on {target}"
                 before = table_dump(db.engine) if not allowed else None
-                session = db.sessions()
                 try:
-                    with session.begin():
-                        try:
-                            result = CALLS[operation](session, principal, world, target)
-                        except AccessDenied as exc:
-                            if allowed:
-                                problems.append(f"{where}: refused but the table allows it ({exc})")
-                            elif not str(exc).startswith("you do not have access to"):
-                                problems.append(f"{where}: unclear refusal {exc!r}")
-                            continue  # leaves the block normally: the transaction commits what (if anything) was written
-                        except StorageError as exc:
-                            if not allowed or operation not in STATE_REFUSALS:
-                                problems.append(f"{where}: {type(exc).__name__}: {exc}")
-                            raise _Rollback from exc
-                        if not allowed:
-                            problems.append(f"{where}: allowed but the table refuses it")
-                        elif permission.scope == "filtered":
-                            extra = _partnerships_in(result) - visible(role)
-                            if extra:
-                                problems.append(f"{where}: shows partnerships it may not see: {sorted(extra)}")
-                        raise _Rollback  # an allowed change must not leak into the next call
+                    if operation in ENGINE_OPERATIONS:  # they open their own transactions
+                        check(operation, permission, role, allowed, where, lambda: CALLS[operation](
+                            None, principal, world, target), problems)
+                    else:
+                        with db.sessions.begin() as session:
+                            check(operation, permission, role, allowed, where, lambda: CALLS[operation](
+                                session, principal, world, target), problems)
                 except _Rollback:
                     pass
-                finally:
-                    session.close()
                 if before is not None and table_dump(db.engine) != before:
                     problems.append(f"{where}: refused, but the database changed")
     assert checked > 300
@@ -253,6 +237,33 @@ def test_the_role_operation_partnership_matrix(db, world, table_dump):
 
 class _Rollback(Exception):
     """Raised inside ``session.begin()`` to roll an allowed call back."""
+
+
+ENGINE_OPERATIONS = {"backup", "restore"}
+
+
+def check(operation, permission, role, allowed, where, call, problems) -> None:
+    """Call; note where the outcome differs from the table. Returns normally after a refusal (so the caller's
+    transaction commits whatever was written) and raises ``_Rollback`` after an allowed call."""
+    try:
+        result = call()
+    except AccessDenied as exc:
+        if allowed:
+            problems.append(f"{where}: refused but the table allows it ({exc})")
+        elif not str(exc).startswith("you do not have access to"):
+            problems.append(f"{where}: unclear refusal {exc!r}")
+        return
+    except StorageError as exc:
+        if not allowed or operation not in STATE_REFUSALS:
+            problems.append(f"{where}: {type(exc).__name__}: {exc}")
+        raise _Rollback from exc
+    if not allowed:
+        problems.append(f"{where}: allowed but the table refuses it")
+    elif permission.scope == "filtered":
+        extra = _partnerships_in(result) - visible(role)
+        if extra:
+            problems.append(f"{where}: shows partnerships it may not see: {sorted(extra)}")
+    raise _Rollback  # an allowed change must not leak into the next call
 
 
 def test_a_board_member_gets_comments_only_from_large_agencies_and_without_the_agency(db, world):
