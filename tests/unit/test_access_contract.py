@@ -70,6 +70,16 @@ def test_docs_access_md_is_rendered_from_the_table():
                                             "as m; print(m(), end='')\"")
 
 
+def test_the_app_pages_never_call_the_storage_layer_directly():
+    """Pages go through the service layer; _resources.py only builds the engine and session factory."""
+    for page in sorted((ROOT / "app_pages").glob("*.py")):
+        text = page.read_text(encoding="utf-8")
+        if page.name == "_resources.py":
+            text = text.replace("from assessment.storage.db import make_engine, make_session_factory", "")
+        assert "assessment.storage" not in text, f"{page.name} imports the storage layer: use assessment.service"
+    assert (ROOT / "streamlit_app.py").read_text(encoding="utf-8").count("assessment.storage") == 0
+
+
 def test_analysts_act_on_no_single_partnership():
     assert all(ANALYST not in p.roles for p in PERMISSIONS.values() if p.scope == "partnership")
 
