@@ -192,12 +192,13 @@ def show_sidebar(access: Access) -> None:
                          format_func=ROLE_LABELS.get, key=VIEW_AS_KEY,
                          help="Shows what each role sees. Without sign-in the demo is read-only.")
             for name in providers():
-                st.button(f"Sign in with {name.replace('_', ' ')}", key=f"access_login_{name}",
-                          on_click=st.login, args=(name,))
+                if st.button(f"Sign in with {name.replace('-', ' ').replace('_', ' ')}", key=f"access_login_{name}"):
+                    st.login(name)
         elif access.signed_in:
             roles = ", ".join(sorted(ROLE_LABELS[r] for r in access.principal.roles))
             st.caption(f"Signed in as {access.principal.name} ({roles})")
-            st.button("Sign out", key="access_logout", on_click=sign_out, icon=":material/logout:")
+            if st.button("Sign out", key="access_logout", icon=":material/logout:"):
+                sign_out()
         else:
             st.caption(f"{access.principal.name}: no sign-in on this laptop (administrator)")
 

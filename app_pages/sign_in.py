@@ -17,7 +17,8 @@ if gate == "auth_none_exposed":
 
 if gate == "no_access":
     st.warning("You have no access yet; ask an administrator to grant you a role.", icon=":material/lock:")
-    st.button("Sign out", key="signin_logout", on_click=frame.sign_out, icon=":material/logout:")
+    if st.button("Sign out", key="signin_logout", icon=":material/logout:"):
+        frame.sign_out()
     st.stop()
 
 st.write("Staff of the partnership's organisations sign in with their own organisation's account. If you "
@@ -27,5 +28,6 @@ if not configured:
     st.info("Sign-in is not configured on this server: add an [auth] section with one [auth.<name>] provider "
             "per organisation to .streamlit/secrets.toml (see docs/access.md).", icon=":material/info:")
 for name in configured:
-    st.button(f"Sign in with {name.replace('_', ' ')}", key=f"signin_{name}", on_click=st.login, args=(name,),
-              type="primary", icon=":material/login:")
+    if st.button(f"Sign in with {name.replace('-', ' ').replace('_', ' ')}", key=f"signin_{name}", type="primary",
+                 icon=":material/login:"):
+        st.login(name)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
 ISSUER = "https://id.example.org/realms/partnerships"
 SECRETS = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "not-a-real-secret",
-           "example_idp": {"client_id": "assessment", "client_secret": "x",
+           "example-idp": {"client_id": "assessment", "client_secret": "x",
                            "server_metadata_url": ISSUER + "/.well-known/openid-configuration"}}
 
 
@@ -225,7 +225,7 @@ def test_an_anonymous_visitor_sees_only_the_sign_in_page_even_at_manage(empty_wo
     at.secrets["auth"] = SECRETS
     at.run()
     no_exception(at)
-    assert at.button(key="signin_example_idp").label == "Sign in with example idp"
+    assert at.button(key="signin_example-idp").label == "Sign in with example idp"
     with pytest.raises(ValueError, match=r"Known pages: \['[^']*sign_in.py'\]"):  # nothing but the sign-in page
         at.switch_page("app_pages/manage.py")
 
