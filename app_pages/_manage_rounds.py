@@ -27,7 +27,7 @@ def rounds_section(version: str) -> None:
         period = st.text_input("Period", placeholder="2026-H2", key="manage_round_period")
         versions = resources.questionnaire_versions(version)
         offered = list(zip(versions["questionnaire"], versions["version"], strict=True))
-        latest = services.default_round_version(versions)  # the highest published version
+        latest = service.default_round_version(versions)  # the highest published version
         choice = st.selectbox("Questionnaire version", offered, index=offered.index(latest) if latest else 0,
                               format_func="@".join, key="manage_round_version")
         if st.form_submit_button("Create round"):

@@ -162,6 +162,7 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
        "partnership"),
     # -- the respondent's own invite link ----------------------------------------------------------------------
     _p("resolve_invitation", "this invite link", _EVERYONE, "invitation"),
+    _p("check_invitation", "this invite link", _EVERYONE, "invitation", changes=True),
     _p("invitation_partnership_name", "this invite link", _EVERYONE, "invitation"),
     _p("start_respondent", "this invite link", _EVERYONE, "invitation", changes=True),
     _p("respondent_questionnaire", "this questionnaire", (RESPONDENT,), "invitation"),

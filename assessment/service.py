@@ -27,13 +27,24 @@ from assessment.questionnaire.schema import Questionnaire
 from assessment.storage import services as storage
 from assessment.storage import users as user_store
 from assessment.storage._common import StorageError, audit
+from assessment.storage.catalogue import default_round_version
 from assessment.storage.imports import problems_frame
-from assessment.storage.invitations import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER, InvalidInvitation
+from assessment.storage.invitations import (
+    INVALID_INVITATION_MESSAGE,
+    INVITE_PARAMETER,
+    GuessLimits,
+    InvalidInvitation,
+    TooManyGuesses,
+)
 
 __all__ = [
     "INVALID_INVITATION_MESSAGE",
     "INVITE_PARAMETER",
     "AccessDenied",
+    "GuessLimits",
+    "TooManyGuesses",
+    "check_invitation",
+    "default_round_version",
     "InvalidInvitation",
     "StorageError",
     "ValidationFailed",
@@ -408,6 +419,14 @@ def answer_comments(session: Session, principal: Principal, round_key: str, *, m
 def resolve_invitation(session: Session, principal: Principal, token: str):
     principal.require("resolve_invitation")
     return storage.resolve_invitation(session, token)
+
+
+def check_invitation(session: Session, principal: Principal, token: str, *, browser: str, address: str | None,
+                     limits: GuessLimits | None = None):
+    """What an invite link opens, or None for any refusal; failed guesses are counted (write transaction)."""
+    principal.require("check_invitation")
+    return storage.check_invitation(session, token, browser=browser, address=address,
+                                    limits=limits if limits is not None else GuessLimits())
 
 
 def invitation_partnership_name(session: Session, principal: Principal, token: str) -> str:

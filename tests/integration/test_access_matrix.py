@@ -154,6 +154,8 @@ CALLS: dict[str, Call] = {
     "partnership_trends": lambda ss, p, w, t: service.partnership_trends(ss, p, t, **TRENDS),
     "answer_comments": lambda ss, p, w, t: service.answer_comments(ss, p, w.closed(t)),
     "resolve_invitation": lambda ss, p, w, t: service.resolve_invitation(ss, p, w.tokens[t]),
+    "check_invitation": lambda ss, p, w, t: service.check_invitation(ss, p, w.tokens[t], browser="matrix",
+                                                                     address="127.0.0.1"),
     "invitation_partnership_name": lambda ss, p, w, t: service.invitation_partnership_name(ss, p, w.tokens[t]),
     "respondent_questionnaire": lambda ss, p, w, t: service.respondent_questionnaire(ss, p),
     "start_respondent": lambda ss, p, w, t: service.start_respondent(ss, p, w.tokens[t]),

@@ -29,6 +29,8 @@ STORAGE_ONLY = {
     "issue_invitations": "the CLI's form of create_invitations (the CLI acts as administrator)",
     "revoke_invitation": "CLI only: revokes one link by its token",
     "save_answers": "CLI and import only: many answers of one respondent at once",
+    "default_round_version": "picks a version from a list already read; touches no data",
+    "latest_published_version": "the CLI's default version for a new round (the CLI acts as administrator)",
     "export_tables": "the CLI's form of export_round",
     "round_questionnaire": "reached through round_info and published_questionnaire",
     "agency_scores": "reached through round_scores",
