@@ -27,7 +27,7 @@ def routed_database(tmp_path_factory):
     from assessment.storage.db import make_engine, make_session_factory
 
     folder = tmp_path_factory.mktemp("app-routed")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0"}
+    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none"}
     saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
     os.environ.pop("ASSESSMENT_DATABASE_URL", None)
     os.environ.update(env)
