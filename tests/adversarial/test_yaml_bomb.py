@@ -143,6 +143,11 @@ def test_the_app_starts_and_shows_the_problem(bomb_folder, tmp_path, monkeypatch
     monkeypatch.setenv("ASSESSMENT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ASSESSMENT_QUESTIONNAIRES_DIR", str(bomb_folder))
     monkeypatch.setenv("ASSESSMENT_DEMO", "0")
+    monkeypatch.setenv("ASSESSMENT_AUTH", "none")  # the laptop operator (administrator), on a loopback address
+    from streamlit import config as st_config
+
+    address = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")
     st.cache_resource.clear()
     st.cache_data.clear()
     try:
@@ -153,6 +158,7 @@ def test_the_app_starts_and_shows_the_problem(bomb_folder, tmp_path, monkeypatch
         warnings = " ".join(w.value for w in app.warning)
         assert "yaml-alias" in warnings and "bomb" in warnings, warnings
     finally:
+        st_config.set_option("server.address", address)
         st.cache_resource.clear()
         st.cache_data.clear()
 

@@ -232,19 +232,29 @@ def test_each_role_signs_in_sees_its_navigation_is_refused_one_page_and_signs_ou
     url, _ = signed_app
     sign_in(page, url, subject)
     pages, refused = EXPECTED[subject]
-    assert navigation(page) == pages
+    if len(pages) > 1:
+        assert navigation(page) == pages
+    else:  # Streamlit shows no navigation for a single page
+        assert title(page) == TITLES[pages[0]]
+        assert not page.locator('[data-testid="stSidebarNav"]').count()
     assert page.get_by_text(f"Signed in as {USERS[subject][0]}").is_visible()
     if refused is not None:
         page.goto(f"{url}/{refused}")
         settled(page)
         assert title(page) != TITLES[refused]
         assert title(page) == TITLES[pages[0]]  # their own first page instead
+        dialog = page.get_by_role("dialog")  # Streamlit says the page was not found
+        if dialog.count():
+            assert "not found" in dialog.inner_text().lower()
+            page.keyboard.press("Escape")
+            dialog.wait_for(state="detached")
     else:  # the administrator may go everywhere, e.g. Manage with its Users tab
         page.goto(f"{url}/manage")
         settled(page)
         assert title(page) == "Manage"
         assert page.get_by_role("tab", name="Users").is_visible()
     page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="End session").click()  # the provider's end-session page
     page.get_by_role("button", name="Sign in with local idp").wait_for()
     assert not page.locator('[data-testid="stSidebarNav"]').count()
 
