@@ -135,6 +135,8 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("export_round", "the data-custodian export (respondent-level answers)", _ADMIN, "partnership"),
     _p("round_answers", "respondent-level answers", _ADMIN, "partnership"),
     _p("respondent_scores", "respondent-level scores", _ADMIN, "partnership"),
+    _p("purge_answers", "purging respondent-level answers past the retention period", _ADMIN, "national",
+       changes=True),
     _p("compare_regions", "the regional comparison", (ADMINISTRATOR, ANALYST), "national"),
     _p("region_periods", "the periods of the regional comparison", (ADMINISTRATOR, ANALYST), "national"),
     _p("promising_practices", "the promising practices library", (ADMINISTRATOR, ANALYST), "national"),

@@ -79,6 +79,7 @@ __all__ = [
     "portfolio_trends",
     "promising_practices",
     "publish_questionnaire",
+    "purge_answers",
     "published_questionnaire",
     "reopen_round",
     "resolve_invitation",
@@ -212,6 +213,13 @@ def restore(engine: Engine, principal: Principal, path: str | Path):
         audit(session, principal.name, "restore", "database", Path(path).name,
                       revision=info.revision, rows=sum(info.rows.values()))
     return info
+
+
+def purge_answers(session: Session, principal: Principal, *, older_than_days: int, dry_run: bool = False):
+    """Remove respondent-level answers and comments of rounds closed more than ``older_than_days`` ago
+    (stored scores stay; each purged round is audited)."""
+    principal.require("purge_answers")
+    return storage.purge_answers(session, older_than_days=older_than_days, actor=principal.name, dry_run=dry_run)
 
 
 def compare_regions(session: Session, principal: Principal, period: str, *, min_peers: int = 3) -> pd.DataFrame:

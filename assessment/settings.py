@@ -104,6 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
             "How staff sign in: oidc (st.login, the [auth] section of .streamlit/secrets.toml) or none (a single "
             "operator as administrator, only on a loopback server.address)."),
     Setting("ASSESSMENT_SESSION_HOURS", "session_hours", "8", "Hours after sign-in before staff must sign in again."),
+    Setting("ASSESSMENT_RETENTION_DAYS", "retention_days", "0",
+            "Days after a round closes before `assessment purge` removes its respondent-level answers (0: keep)."),
     Setting("ASSESSMENT_ADMINS", "admins", "",
             "Comma-separated emails that become administrators at their first sign-in."),
 )
@@ -136,6 +138,7 @@ class Settings(BaseModel):
     auth: Literal["oidc", "none"]
     session_hours: float = Field(gt=0, le=24 * 30)
     admins: tuple[str, ...]
+    retention_days: int = Field(ge=0)
 
 
 class SettingsError(ValueError):

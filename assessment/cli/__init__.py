@@ -38,6 +38,7 @@ COMMANDS = {
     "trends": ("assessment.cli.peers", "trends"),
     "indicators": ("assessment.cli.indicators", "indicators"),
     "user": ("assessment.cli.users", "user"),
+    "purge": ("assessment.cli.retention", "purge"),
 }
 
 

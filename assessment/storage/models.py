@@ -153,6 +153,7 @@ class RoundRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None]
+    purged_at: Mapped[dt.datetime | None]  # respondent-level answers removed after the retention period
 
 
 class InvitationRow(Base):

@@ -149,6 +149,9 @@ def reopen_round(session: Session, key: str, *, actor: str, reason: str) -> Roun
     until the round closes again."""
     if not reason or not reason.strip():
         raise InvalidInput("reopening a closed round needs a reason (it is recorded in the audit trail)")
+    if get_round(session, key).purged_at is not None:
+        raise StateError(f"round '{key}' cannot be reopened: its respondent-level answers were purged after the "
+                         "retention period, so its scores could not be computed again")
     row = _transition(session, key, actor, "closed", "open", "reopened", reason=reason.strip())
     withdraw_scores(session, row)
     return _info(session, row)

@@ -65,6 +65,7 @@ from assessment.storage.invitations import (
     revoke_invitation,
     revoke_round_invitations,
 )
+from assessment.storage.retention import PurgeReport, purge_answers
 from assessment.storage.rounds import (
     RoundInfo,
     close_round,
@@ -100,6 +101,7 @@ __all__ = [
     "Organisation",
     "Partnership",
     "PublishedQuestionnaire",
+    "PurgeReport",
     "RespondentContext",
     "RestoreReport",
     "RoundInfo",
@@ -136,6 +138,7 @@ __all__ = [
     "partnership_scores",
     "problems_frame",
     "publish_questionnaire",
+    "purge_answers",
     "published_questionnaire",
     "reopen_round",
     "resolve_invitation",

@@ -129,6 +129,7 @@ CALLS: dict[str, Call] = {
     "export_round": lambda ss, p, w, t: service.export_round(ss, p, w.closed(t), "csv"),
     "round_answers": lambda ss, p, w, t: service.round_answers(ss, p, w.closed(t)),
     "respondent_scores": lambda ss, p, w, t: service.respondent_scores(ss, p, t),
+    "purge_answers": lambda ss, p, w, t: service.purge_answers(ss, p, older_than_days=1),
     "compare_regions": lambda ss, p, w, t: service.compare_regions(ss, p, "2026-H1"),
     "region_periods": lambda ss, p, w, t: service.region_periods(ss, p),
     "promising_practices": lambda ss, p, w, t: service.promising_practices(ss, p, "governance", min_peers=1),
