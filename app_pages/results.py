@@ -134,6 +134,21 @@ if questionnaire is not None:
             if item.guidance:
                 st.caption(f"Evidence to look at: {item.guidance}")
 
+if resources.principal().may("answer_comments", partnership):
+    comments = resources.comments(version, round_key)
+    comments = comments[comments["domain"] == domain]
+    st.subheader("Evidence and comments")
+    if "agency" not in comments.columns:
+        st.caption(f"Only from agency groups with at least {resources.settings().min_group_size} respondents, "
+                   "without the agency group.")
+    if comments.empty:
+        st.caption("No comments on this domain.")
+    for row in comments.head(50).itertuples():
+        with st.container(border=True):
+            st.text(row.comment)  # respondents' words, shown as plain text
+            who = f"{agency_label(row.agency)} · " if "agency" in comments.columns else ""
+            st.caption(f"{who}{texts.get(row.item, row.item)}")
+
 export = pd.merge(own.drop(columns=["note", "looks_like"], errors="ignore"),
                   shown[["domain", "n_peers", "median", "q1", "q3", "gap_to_median", "gap_to_top_quartile"]]
                   .rename(columns={"median": "peer_median", "q1": "peer_q1", "q3": "peer_q3"}),

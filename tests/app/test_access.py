@@ -200,6 +200,47 @@ def test_a_session_older_than_the_setting_is_signed_out(staff_world):
     assert not stale.dataframe and not stale.metric
 
 
+def test_an_administrator_grants_a_role_on_manage_users_and_the_audit_log_records_it(staff_world):
+    from assessment.storage.users import list_users
+
+    target = staff_world["keys"][1]
+    at = signed_in("admin@example.org")
+    at.run()
+    at.switch_page("app_pages/manage.py").run()
+    no_exception(at)
+    assert [t.label for t in at.tabs][-2:] == ["Users", "Audit log"]
+    at.text_input(key="manage_grant_email").set_value("New.Lead@example.org")
+    at.selectbox(key="manage_grant_role").set_value("partnership_lead")
+    at.selectbox(key="manage_grant_partnership").set_value(target)
+    next(b for b in at.button if b.label == "Grant").click().run()
+    no_exception(at)
+    with staff_world["factory"]() as session:
+        users = list_users(session)
+    granted = users[users["email"] == "new.lead@example.org"]
+    assert list(zip(granted["role"], granted["partnership"], strict=True)) == [("partnership_lead", target)]
+    log = next(t.value for t in at.dataframe if "entity_key" in t.value.columns)
+    assert ((log["action"] == "grant") & (log["entity_key"] == "new.lead@example.org")
+            & (log["actor"] == "admin@example.org")).any()
+    assert (log["action"] == "sign-in").any()
+
+
+def test_comments_reach_leads_with_the_agency_board_members_without_and_commissioners_not_at_all(staff_world):
+    def results(email: str) -> AppTest:
+        at = signed_in(email)
+        at.run()
+        at.switch_page("app_pages/results.py").run()
+        no_exception(at)
+        return at
+
+    lead = results("lead@example.org")
+    assert "Evidence and comments" in [h.value for h in lead.subheader]
+    board = results("board@example.org")
+    assert "Evidence and comments" in [h.value for h in board.subheader]
+    assert any("without the agency group" in c.value for c in board.caption)
+    commissioner = results("commissioner@example.org")
+    assert "Evidence and comments" not in [h.value for h in commissioner.subheader]
+
+
 VIEW_AS = "access_view_as"
 
 
@@ -249,3 +290,4 @@ def test_auth_none_on_every_interface_refuses_to_start(empty_world, monkeypatch)
     with pytest.raises(ValueError, match="Known pages"):
         at.switch_page("app_pages/manage.py")
     st.cache_resource.clear()
+
