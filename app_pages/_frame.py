@@ -125,17 +125,15 @@ def _signed_in() -> Access:
         st.session_state.clear()
         st.logout()
         st.stop()
-    cached = st.session_state.get("access_identity")
-    if cached is not None and cached[0] == (issuer, subject):
-        principal = cached[1]
-    else:
+    if st.session_state.get("access_identity") != (issuer, subject):  # the first page view of this sign-in
         with resources.writing() as session:
-            principal = service.sign_in(session, Principal.anonymous(), issuer=issuer, subject=subject,
-                                        email=user.get("email"), name=str(user.get("name") or ""),
-                                        configured_issuers=list(providers().values()),
-                                        admins=resources.settings().admins)
-        st.session_state["access_identity"] = ((issuer, subject), principal)
-    if principal is None:
+            service.sign_in(session, Principal.anonymous(), issuer=issuer, subject=subject, email=user.get("email"),
+                            name=str(user.get("name") or ""), configured_issuers=list(providers().values()),
+                            admins=resources.settings().admins)
+        st.session_state["access_identity"] = (issuer, subject)
+    # Grants as they are now, on every page view: a revoked role is gone at once.
+    principal = resources.signed_in_principal(resources.data_version(), issuer, subject)
+    if principal is None or not principal.is_staff:  # unknown, or known without any role
         return Access(None, "no_access", signed_in=True)
     return Access(principal, signed_in=True)
 

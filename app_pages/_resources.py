@@ -203,6 +203,13 @@ def promising_practices(version: str, who: Principal, domain: str, period: str) 
                                            min_peers_spread=settings().min_peers_spread)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def signed_in_principal(version: str, issuer: str, subject: str) -> Principal | None:
+    """A signed-in user's principal with their current grants (read again whenever data changes)."""
+    with reading() as session:
+        return service.signed_in_principal(session, Principal.anonymous(), issuer=issuer, subject=subject)
+
+
 def is_demo(version: str) -> bool:
     return _is_demo(version)
 

@@ -119,6 +119,7 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     # -- national: questionnaires, organisations, users, audit, backups ---------------------------------------
     _p("data_version", "the data version", _EVERYONE, "national"),
     _p("sign_in", "signing in", _EVERYONE, "national", changes=True),
+    _p("signed_in_principal", "your own grants", _EVERYONE, "national"),
     _p("list_questionnaire_versions", "the list of questionnaire versions", _STAFF, "national"),
     _p("published_questionnaire", "a published questionnaire", _STAFF, "national"),
     _p("publish_questionnaire", "publishing questionnaires", _ADMIN, "national", changes=True),

@@ -95,6 +95,7 @@ __all__ = [
     "save_answer",
     "set_peer_groups",
     "sign_in",
+    "signed_in_principal",
     "start_respondent",
     "submit_respondent",
     "update_partnership",
@@ -138,6 +139,14 @@ def sign_in(session: Session, principal: Principal, *, issuer: str, subject: str
     if result.user is None:
         return None
     return Principal.with_grants(result.user.email, result.user.grants)
+
+
+def signed_in_principal(session: Session, principal: Principal, *, issuer: str, subject: str) -> Principal | None:
+    """The principal of an already signed-in user with their grants as they are now (a revoked role is gone
+    on the next page view), or None when the identity is not (or no longer) a user."""
+    principal.require("signed_in_principal")
+    user = user_store.user_by_identity(session, issuer=issuer, subject=subject)
+    return None if user is None else Principal.with_grants(user.email, user.grants)
 
 
 def list_questionnaire_versions(session: Session, principal: Principal) -> pd.DataFrame:

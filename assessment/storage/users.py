@@ -32,6 +32,7 @@ __all__ = [
     "list_users",
     "revoke_role",
     "sign_in",
+    "user_by_identity",
 ]
 
 AUDIT_COLUMNS = ("at", "actor", "action", "entity", "entity_key", "detail")
@@ -196,6 +197,12 @@ def sign_in(session: Session, *, issuer: str, subject: str, email: str | None, n
     session.flush()
     audit(session, row.email, "sign-in", "user", row.email, issuer=issuer, bound=bound_now)
     return SignedIn(_user(session, row), bound_now)
+
+
+def user_by_identity(session: Session, *, issuer: str, subject: str) -> User | None:
+    """The user bound to this issuer and subject, with their grants as they are now (None: unknown)."""
+    row = session.scalar(select(UserRow).where(UserRow.issuer == issuer, UserRow.subject == subject))
+    return None if row is None else _user(session, row)
 
 
 def audit_log(session: Session, *, since: dt.datetime | None = None, until: dt.datetime | None = None,

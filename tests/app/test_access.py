@@ -241,6 +241,21 @@ def test_comments_reach_leads_with_the_agency_board_members_without_and_commissi
     assert "Evidence and comments" not in [h.value for h in commissioner.subheader]
 
 
+def test_a_revoked_role_is_gone_on_the_next_page_view(staff_world):
+    from assessment.storage.users import grant_role, revoke_role
+
+    with staff_world["factory"].begin() as session:
+        grant_role(session, "leaver@example.org", "analyst", actor="test")
+    at = signed_in("leaver@example.org")
+    at.run()
+    assert principal_of(at).grants == frozenset({("analyst", None)})
+    with staff_world["factory"].begin() as session:
+        revoke_role(session, "leaver@example.org", "analyst", actor="test")
+    at.run()
+    no_exception(at)
+    assert any("You have no access yet" in w.value for w in at.warning)
+
+
 VIEW_AS = "access_view_as"
 
 

@@ -110,6 +110,8 @@ CALLS: dict[str, Call] = {
     "data_version": lambda ss, p, w, t: service.data_version(ss, p),
     "sign_in": lambda ss, p, w, t: service.sign_in(ss, p, issuer="https://idp.example", subject="someone",
                                                    email="nobody@example.org", configured_issuers=["https://idp.example"]),
+    "signed_in_principal": lambda ss, p, w, t: service.signed_in_principal(ss, p, issuer="https://idp.example",
+                                                                           subject="someone"),
     "list_questionnaire_versions": lambda ss, p, w, t: service.list_questionnaire_versions(ss, p),
     "published_questionnaire": lambda ss, p, w, t: service.published_questionnaire(ss, p, w.mini_v1.id,
                                                                                    w.mini_v1.version),
