@@ -83,6 +83,8 @@ def export_section(version: str) -> None:
     else:
         st.info("No closed round yet: a round's scores can be exported once it closes.")
 
+    if not resources.principal().may("backup"):
+        return
     st.subheader("Back up the database")
     st.caption("One file with every table; restore it into an empty database with `assessment restore`. "
                "Restored invite links come back revoked.")

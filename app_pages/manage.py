@@ -27,7 +27,7 @@ SECTIONS = [  # (tab, operation the section needs, section)
     ("Invitations", "create_invitations", rounds.invitations_section),
     ("Response tracking", "response_counts", rounds.tracking_section),
     ("Import", "import_responses", data.import_section),
-    ("Export and backup", "backup", data.export_section),
+    ("Export and backup", "export_round", data.export_section),
     ("Users", "list_users", access.users_section),
     ("Audit log", "audit_log", access.audit_section),
 ]

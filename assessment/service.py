@@ -63,6 +63,7 @@ __all__ = [
     "compare_regions",
     "create_invitations",
     "create_round",
+    "custodian_export",
     "data_version",
     "export_round",
     "grant_role",
@@ -231,11 +232,13 @@ def purge_answers(session: Session, principal: Principal, *, older_than_days: in
     return storage.purge_answers(session, older_than_days=older_than_days, actor=principal.name, dry_run=dry_run)
 
 
-def compare_regions(session: Session, principal: Principal, period: str, *, min_peers: int = 3) -> pd.DataFrame:
+def compare_regions(session: Session, principal: Principal, period: str, *, min_peers: int = 3,
+                    min_peers_spread: int = 5) -> pd.DataFrame:
     """Region × domain figures of one period (aggregates only: no partnership is named)."""
     principal.require("compare_regions")
     return peers.compare_regions(storage.partnership_scores(session), storage.list_partnerships(session),
-                                 period=period, min_peers=min_peers, questionnaires=_questionnaires(session))
+                                 period=period, min_peers=min_peers, min_peers_spread=min_peers_spread,
+                                 questionnaires=_questionnaires(session))
 
 
 def region_periods(session: Session, principal: Principal) -> pd.DataFrame:
@@ -249,14 +252,14 @@ def region_periods(session: Session, principal: Principal) -> pd.DataFrame:
 
 
 def promising_practices(session: Session, principal: Principal, domain: str, *, period: str | None = None,
-                        min_peers: int = 3) -> pd.DataFrame:
+                        min_peers: int = 3, min_peers_spread: int = 5) -> pd.DataFrame:
     """Evidence from top-quartile partnerships that opted in to share it; the partnership's name only where
     it opted to be named (column ``partnership_name``, empty otherwise; the key is never returned)."""
     principal.require("promising_practices")
     comments = storage.answer_comments(session)
     places = storage.list_partnerships(session)
     practices = peers.promising_practices(comments[comments["domain"] == domain], storage.partnership_scores(session),
-                                          places, min_peers=min_peers)
+                                          places, min_peers=min_peers, min_peers_spread=min_peers_spread)
     if period is not None:
         practices = practices[practices["period"] == period]
     names = dict(zip(places["partnership"], places["name"], strict=True))
@@ -357,13 +360,19 @@ def import_responses(session: Session, principal: Principal, round_key: str, sou
 
 
 def export_round(session: Session, principal: Principal, round_key: str, fmt: str = "xlsx", *,
-                 table: str = "answers") -> bytes:
-    """The data-custodian export (respondent-level answers): administrators only, and recorded."""
+                 table: str = "domain_scores") -> bytes:
+    """The board export of a closed round (score tables only, small groups blank), recorded."""
     principal.require("export_round", _round_partnership(session, round_key))
     content = storage.export_round(session, round_key, fmt, table=table)
-    audit(session, principal.name, "export", "round", round_key, format=fmt,
-                  table=table if fmt == "csv" else "all")
+    audit(session, principal.name, "export", "round", round_key, format=fmt, table=table if fmt == "csv" else "all")
     return content
+
+
+def custodian_export(session: Session, principal: Principal, round_key: str, *, purpose: str) -> dict[str, pd.DataFrame]:
+    """The data-custodian export (respondent-level answers, re-keyed): administrators only; the storage layer
+    records it with the purpose."""
+    principal.require("custodian_export", _round_partnership(session, round_key))
+    return storage.custodian_export(session, round_key, actor=principal.name, purpose=purpose)
 
 
 def round_answers(session: Session, principal: Principal, round_key: str, *, submitted_only: bool = True):
@@ -386,7 +395,8 @@ def round_scores(session: Session, principal: Principal, round_key: str) -> dict
 
 
 def peer_comparison(session: Session, principal: Principal, partnership: str, round_key: str, peer_group: str,
-                    *, min_peers: int = 3) -> tuple[pd.DataFrame, str | None]:
+                    *, min_peers: int = 3, min_peers_spread: int = 5,
+                    min_peers_extremes: int = 10) -> tuple[pd.DataFrame, str | None]:
     """The partnership's gap table against a peer group (peers as a distribution, never named) and the next
     wider group when this one is too small."""
     principal.require("peer_comparison", partnership)
@@ -394,7 +404,8 @@ def peer_comparison(session: Session, principal: Principal, partnership: str, ro
         raise ValueError(f"round '{round_key}' is not a round of partnership '{partnership}'")
     scores, places, qs = storage.partnership_scores(session), storage.list_partnerships(session), _questionnaires(session)
     table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
-                                     peer_group=peer_group, min_peers=min_peers, questionnaires=qs)
+                                     peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
+                                     min_peers_spread=min_peers_spread, min_peers_extremes=min_peers_extremes)
     wider = None
     if table.empty or table["suppressed"].astype(bool).all():
         wider = peers.wider_peer_group(scores, places, partnership=partnership, round=round_key,

@@ -128,7 +128,8 @@ def test_a_partnership_lead_manages_only_their_partnership(staff_world):
     assert at.selectbox(key="home_partnership").options == [staff_world["names"][own]]
     at.switch_page("app_pages/manage.py").run()
     no_exception(at)
-    assert [t.label for t in at.tabs] == ["Rounds", "Invitations", "Response tracking", "Import"]
+    assert [t.label for t in at.tabs] == ["Rounds", "Invitations", "Response tracking", "Import", "Export and backup"]
+    assert "manage_backup" not in [b.key for b in at.button]  # backups are the administrator's
     assert at.selectbox(key="manage_round_partnership").options == [staff_world["names"][own]]
     assert any("Signed in as lead@example.org" in c.value for c in at.caption)
 

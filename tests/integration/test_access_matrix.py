@@ -129,6 +129,7 @@ CALLS: dict[str, Call] = {
     "backup": lambda ss, p, w, t: service.backup(w.engine, p, w.tmp / "matrix.zip"),
     "restore": lambda ss, p, w, t: service.restore(w.engine, p, w.backup_file),
     "export_round": lambda ss, p, w, t: service.export_round(ss, p, w.closed(t), "csv"),
+    "custodian_export": lambda ss, p, w, t: service.custodian_export(ss, p, w.closed(t), purpose="matrix test"),
     "round_answers": lambda ss, p, w, t: service.round_answers(ss, p, w.closed(t)),
     "respondent_scores": lambda ss, p, w, t: service.respondent_scores(ss, p, t),
     "purge_answers": lambda ss, p, w, t: service.purge_answers(ss, p, older_than_days=1),
