@@ -244,9 +244,12 @@ class Principal:
         without one, on at least one partnership)."""
         permission = PERMISSIONS[operation]
         if permission.scope == "partnership" and partnership is None:
+            if permission.changes and self.read_only:
+                return False
+            if ANYONE not in permission.roles and not self.roles & permission.roles:
+                return False
             allowed = self.partnerships(permission.roles)
-            return (self.roles & permission.roles and not (permission.changes and self.read_only)
-                    and (allowed is None or bool(allowed))) is True
+            return allowed is None or bool(allowed)
         try:
             self.require(operation, partnership)
         except AccessDenied:

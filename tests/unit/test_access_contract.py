@@ -94,6 +94,10 @@ def test_a_scoped_grant_reaches_only_its_partnership():
     with pytest.raises(AccessDenied, match=r"^you do not have access to closing rounds for partnership 'essex'"):
         lead.require("close_round", "essex")
     assert Principal.administrator("ann").may("close_round", "anywhere")
+    # without a partnership: "on at least one"
+    assert lead.may("close_round") and not Principal.with_grants("bea", [("board_member", "kent")]).may("close_round")
+    assert not Principal.with_grants("visitor", [("administrator", None)], read_only=True).may("close_round")
+    assert not Principal.anonymous().may("round_scores")
 
 
 def test_roles_are_named_in_the_users_words():
