@@ -189,8 +189,8 @@ def sign_in(session: Session, *, issuer: str, subject: str, email: str | None, n
     if row is None:
         audit(session, f"{issuer}#{subject}"[:120], "sign-in-unknown", "user", (mail or "")[:120], issuer=issuer)
         return SignedIn(None)
-    if mail and mail in {a.strip().lower() for a in admins if a.strip()} and row.email == mail:
-        grant_role(session, mail, ADMINISTRATOR, actor="ASSESSMENT_ADMINS")
+    if bound_now and row.email in {a.strip().lower() for a in admins if a.strip()}:  # first sign-in only
+        grant_role(session, row.email, ADMINISTRATOR, actor="ASSESSMENT_ADMINS")
     row.last_sign_in_at = now
     if name and not row.name:
         row.name = name.strip()[:200]
