@@ -149,7 +149,8 @@ def round_frames(version: str, who: Principal, round_key: str) -> dict[str, pd.D
 def comments(version: str, who: Principal, round_key: str) -> pd.DataFrame:
     config = settings()
     with reading() as session:
-        return service.answer_comments(session, who, round_key, min_group_size=config.min_group_size)
+        return service.answer_comments(session, who, round_key, min_group_size=config.min_group_size,
+                                       small_groups=False)
 
 
 def _trend_options() -> dict:

@@ -138,9 +138,8 @@ if resources.principal().may("answer_comments", partnership):
     comments = resources.comments(version, round_key)
     comments = comments[comments["domain"] == domain]
     st.subheader("Evidence and comments")
-    if "agency" not in comments.columns:
-        st.caption(f"Only from agency groups with at least {resources.settings().min_group_size} respondents, "
-                   "without the agency group.")
+    st.caption(f"Only from agency groups with at least {resources.settings().min_group_size} respondents"
+               + ("." if "agency" in comments.columns else ", without the agency group."))
     if comments.empty:
         st.caption("No comments on this domain.")
     for row in comments.head(50).itertuples():

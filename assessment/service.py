@@ -427,20 +427,24 @@ def partnership_trends(session: Session, principal: Principal, partnership: str,
     return _trends(session, partnership, **options)
 
 
-def answer_comments(session: Session, principal: Principal, round_key: str, *, min_group_size: int = 3) -> pd.DataFrame:
-    """Evidence comments of a closed round. Administrators and partnership leads get every comment with its
-    agency; board members only comments from agencies with at least ``min_group_size`` respondents, and
-    without the agency."""
+def answer_comments(session: Session, principal: Principal, round_key: str, *, min_group_size: int = 3,
+                    small_groups: bool = True) -> pd.DataFrame:
+    """Evidence comments of a closed round. Administrators and partnership leads get the comments with their
+    agency (``small_groups=False`` leaves out agencies with fewer than ``min_group_size`` respondents, as the
+    app shows them); board members only comments from agencies with at least ``min_group_size`` respondents,
+    and without the agency."""
     partnership = _round_partnership(session, round_key)
     principal.require("answer_comments", partnership)
     frame = storage.answer_comments(session, [round_key])
     full = principal.partnerships((ADMINISTRATOR, PARTNERSHIP_LEAD))
-    if full is None or partnership in full:
+    full_access = full is None or partnership in full
+    if full_access and small_groups:
         return frame
     counts = storage.response_counts(session, round_key)
     sizes = counts.set_index("agency")["submitted"] + counts.set_index("agency")["imported"]
     large = set(sizes[sizes >= min_group_size].index)
-    return frame[frame["agency"].isin(large)].drop(columns=["agency"]).reset_index(drop=True)
+    frame = frame[frame["agency"].isin(large)].reset_index(drop=True)
+    return frame if full_access else frame.drop(columns=["agency"])
 
 
 # -- the respondent's own invite link ----------------------------------------------------------------------------

@@ -278,6 +278,7 @@ def test_a_board_member_gets_comments_only_from_large_agencies_and_without_the_a
     with db.sessions() as session:
         full = service.answer_comments(session, lead, world.closed("own"))
         assert "agency" in full.columns and len(full) == 63
+        assert service.answer_comments(session, lead, world.closed("own"), min_group_size=4, small_groups=False).empty
         shown = service.answer_comments(session, board, world.closed("own"), min_group_size=3)
         assert "agency" not in shown.columns and len(shown) == 63
         fewer = service.answer_comments(session, board, world.closed("own"), min_group_size=4)
