@@ -205,24 +205,16 @@ def audit_log(session: Session, principal: Principal, **filters: Any) -> pd.Data
     return user_store.audit_log(session, **filters)
 
 
-def backup(engine: Engine, principal: Principal, path: str | Path):
-    """Back up the whole database and record who did it (in its own transaction, after the snapshot)."""
+def backup(engine: Engine, principal: Principal, path: str | Path, *, key=None):
+    """Back up the whole database (signed with ``key`` when given); the storage layer records who did it."""
     principal.require("backup")
-    info = storage.backup(engine, path)
-    with Session(engine) as session, session.begin():
-        audit(session, principal.name, "backup", "database", Path(info.path).name,
-                      revision=info.revision, rows=sum(info.rows.values()))
-    return info
+    return storage.backup(engine, path, key=key, actor=principal.name)
 
 
-def restore(engine: Engine, principal: Principal, path: str | Path):
-    """Restore a backup into an empty database; the restore is recorded in the restored database."""
+def restore(engine: Engine, principal: Principal, path: str | Path, *, key=None, accept_unsigned: bool = False):
+    """Check a backup completely and restore it into an empty database; recorded in the restored database."""
     principal.require("restore")
-    info = storage.restore(engine, path)
-    with Session(engine) as session, session.begin():
-        audit(session, principal.name, "restore", "database", Path(path).name,
-                      revision=info.revision, rows=sum(info.rows.values()))
-    return info
+    return storage.restore(engine, path, key=key, accept_unsigned=accept_unsigned, actor=principal.name)
 
 
 def purge_answers(session: Session, principal: Principal, *, older_than_days: int, dry_run: bool = False):
