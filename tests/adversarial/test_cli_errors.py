@@ -225,6 +225,11 @@ def _sweep(tmp_path: Path) -> dict[tuple[str, ...], list]:
         ("benchmark",): ["--scores", garbage, "--partnerships", garbage, "--partnership", "kent", "--round", "r"],
         ("regions",): ["--scores", garbage, "--partnerships", garbage],
         ("trends",): ["--responses", garbage, "--partnership", "kent"],
+        ("user", "add"): ["lee@example.org"],
+        ("user", "grant"): ["lee@example.org", "administrator"],
+        ("user", "revoke"): ["lee@example.org", "administrator"],
+        ("user", "list"): [],
+        ("purge",): ["--older-than", "30"],
     }
 
 

@@ -283,9 +283,9 @@ CORPUS: list[tuple[str, Callable[[bytes, tuple], bytes], str]] = [
     ("zip-bomb", _zip_bomb, r"answers.jsonl would expand to 1,074,790,400 bytes, more than the limit of "
                             r"1,073,741,824 per table: refused without expanding it"),
     ("unknown-table", lambda d, z: Crafted(d).edit_manifest(
-        lambda m: m["tables"].update(users={"columns": ["id"], "rows": 0, "bytes": 0,
-                                            "sha256": hashlib.sha256(b"").hexdigest()})).zip(),
-     "table 'users' is not a table of this version"),
+        lambda m: m["tables"].update(shadow_users={"columns": ["id"], "rows": 0, "bytes": 0,
+                                                   "sha256": hashlib.sha256(b"").hexdigest()})).zip(),
+     "table 'shadow_users' is not a table of this version"),
     ("unknown-column", lambda d, z: Crafted(d).edit_manifest(
         lambda m: m["tables"]["answers"]["columns"].__setitem__(3, "remark")).zip(),
      r"table 'answers' has unknown columns \['remark'\]"),
