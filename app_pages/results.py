@@ -83,8 +83,7 @@ if not gaps.empty:
     left.vega_lite_chart(resources.chart_spec("build_gap_chart", (version, round_key, peer_group), gaps,
                                               titles=titles, peer_group_label=label(peer_group)),
                          width="stretch")
-    hidden = shown["suppressed"].astype(bool)
-    shown.loc[hidden, ["median", "q1", "q3", "gap_to_median", "gap_to_top_quartile", "percentile_rank"]] = None
+    # the peer figures arrive as the disclosure rule lets them through (assessment.disclosure): no re-blanking
     right.dataframe(
         shown[["domain_title", "score", "n_peers", "median", "q1", "q3", "gap_to_median", "gap_to_top_quartile",
                "percentile_rank"]], hide_index=True, key="results_gap_table",
