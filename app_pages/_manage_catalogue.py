@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _resources as resources
+from app_pages import _widgets as widgets
 from assessment import service
 from assessment.demo import shipped_questionnaires
 from assessment.questionnaire.crosswalk import build_crosswalk, compare_versions
@@ -26,14 +27,14 @@ def questionnaires_section(version: str) -> None:
     done_keys = set(published["questionnaire"] + "@" + published["version"])
     waiting = [q for q in found if q.key not in done_keys]
     for line in problems:
-        st.warning(f"Not publishable: {line}")
+        st.warning(f"Not publishable: {widgets.plain(line)}")
     if waiting:
         choice = st.selectbox("Publish a questionnaire file from the questionnaires folder", [q.key for q in waiting],
                               key="manage_publish_choice")
         if st.button("Publish", key="manage_publish"):
             with resources.writing() as session:
                 service.publish_questionnaire(session, resources.principal(), next(q for q in waiting if q.key == choice))
-            done(f"Published {choice}. Published versions never change; a fix is a new version.")
+            done(f"Published {widgets.plain(choice)}. Published versions never change; a fix is a new version.")
     else:
         st.caption("Every valid file in the questionnaires folder is published.")
 
@@ -100,6 +101,6 @@ def partnerships_section(version: str) -> None:
                 with resources.writing() as session:
                     service.add_partnership(session, resources.principal(), key.strip(), name, members=[force])
             except service.StorageError as exc:
-                st.error(str(exc))
+                st.error(widgets.plain(exc))
             else:
-                done(f"Added {name}.")
+                done(f"Added {widgets.plain(name)}.")

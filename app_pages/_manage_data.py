@@ -46,15 +46,15 @@ def import_section(version: str) -> None:
                                                progress=progress)
     except ValidationFailed as exc:
         bar.empty()
-        st.error(f"{exc.summary or 'The file has problems'}. Nothing was imported.", icon=":material/error:")
+        st.error(f"{widgets.plain(exc.summary or 'The file has problems')}. Nothing was imported.", icon=":material/error:")
         st.dataframe(service.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
                      column_config={"row": "Row", "column": "Column", "code": "Code", "problem": "Problem"})
         return
     except service.StorageError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(widgets.plain(exc))
         return
-    done(f"Imported {report.answers:,} answers from {report.respondents} respondents into {round_key}.")
+    done(f"Imported {report.answers:,} answers from {report.respondents} respondents into {widgets.plain(round_key)}.")
 
 
 def export_section(version: str) -> None:

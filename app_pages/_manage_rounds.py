@@ -36,9 +36,9 @@ def rounds_section(version: str) -> None:
                     info = service.create_round(session, resources.principal(), partnership, period.strip(),
                                                 questionnaire=choice[0], version=choice[1])
             except service.StorageError as exc:
-                st.error(str(exc))
+                st.error(widgets.plain(exc))
             else:
-                done(f"Created round {info.key} (draft). Open it to send invitations.")
+                done(f"Created round {widgets.plain(info.key)} (draft). Open it to send invitations.")
     with right:
         st.markdown("**Open or close a round**")
         live = rounds[rounds["status"] != "closed"]
@@ -50,7 +50,7 @@ def rounds_section(version: str) -> None:
         if status == "draft" and st.button("Open round", key="manage_open_round"):
             with resources.writing() as session:
                 service.open_round(session, resources.principal(), key)
-            done(f"Round {key} is open: invitation links now work.")
+            done(f"Round {widgets.plain(key)} is open: invitation links now work.")
         if status == "open":
             st.caption("Closing freezes the answers and computes the official scores.")
             if st.button("Close round", key="manage_close_round", type="primary"):
@@ -59,7 +59,7 @@ def rounds_section(version: str) -> None:
                     service.close_round(session, resources.principal(), key, min_coverage=config.min_coverage,
                                          split_threshold=config.split_threshold,
                                          min_group_size=config.min_group_size)
-                done(f"Round {key} is closed and its scores are computed.")
+                done(f"Round {widgets.plain(key)} is closed and its scores are computed.")
 
 
 def _open_round_picker(version: str, key: str) -> str | None:

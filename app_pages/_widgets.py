@@ -14,10 +14,25 @@ import streamlit as st
 from app_pages import _resources as resources
 from assessment.questionnaire.schema import Questionnaire
 
+# Every ASCII punctuation character (CommonMark lets any of them be backslash-escaped).
+_MARKDOWN_CHARACTERS = re.compile(r"([!-/:-@\[-`{-~])")
+# Where GitHub-flavoured Markdown would find a bare link in the text itself (after escapes are read):
+# between "http(s):" and "//", between "www" and ".", after the "@" of an e-mail address.
+_BARE_LINKS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"  # invisible; breaks the pattern without changing what the reader sees
 
-def plain(text: str) -> str:
-    """Text from a questionnaire file shown as written: Markdown (and $ for maths) characters escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$])", r"\\\1", text)
+
+def plain(text: object) -> str:
+    """User text (names, periods, round keys, comments, questionnaire text) made safe for any place
+    Streamlit reads Markdown: labels, captions, st.write/markdown/info, buttons, radio options, help.
+
+    The one helper every page uses for such text (tables, selectbox options and ``st.text`` show text as
+    it is and need none). Every Markdown character is escaped, so ``[a](https://x)`` and ``![b](...)``
+    show as written and never become a link or an image; bare addresses get an invisible word joiner so
+    they are not turned into links; line breaks become spaces, so no heading, list or quote can start.
+    """
+    one_line = " ".join(str(text).split())
+    return _MARKDOWN_CHARACTERS.sub(r"\\\1", _BARE_LINKS.sub(_WORD_JOINER, one_line))
 
 
 def partnership_names(version: str) -> dict[str, str]:

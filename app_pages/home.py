@@ -27,8 +27,9 @@ st.subheader("Your partnership")
 partnership = widgets.pick_partnership("home", version)
 if partnership is not None:
     row = places.set_index("partnership").loc[partnership]
-    st.write(f"{row['name']} · {row['region']}, {row['nation']}"
-             + (f" · peer groups: {row['groups'].replace(';', ', ')}" if row["groups"] else ""))
+    groups = ", ".join(widgets.plain(g) for g in row["groups"].split(";") if g)
+    st.write(f"{widgets.plain(row['name'])} · {widgets.plain(row['region'])}, {widgets.plain(row['nation'])}"
+             + (f" · peer groups: {groups}" if groups else ""))
     chosen = widgets.pick_round("home", version, partnership)
     frame = widgets.partnership_rounds(version, partnership)
     st.dataframe(

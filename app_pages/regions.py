@@ -29,7 +29,7 @@ st.altair_chart(charts.build_region_heatmap(regions, titles=titles), width="stre
 st.header("Spread within each region")
 shown_regions = regions[(regions["scope"] == "region") & ~regions["suppressed"].astype(bool)]
 if shown_regions.empty:
-    st.info(f"No region has {resources.settings().min_peers} or more partnerships with a closed round in {period}, "
+    st.info(f"No region has {resources.settings().min_peers} or more partnerships with a closed round in {widgets.plain(period)}, "
             "so no regional spread can be shown. The nation figures are in the table below.")
 else:
     st.altair_chart(charts.build_region_distribution_chart(regions, titles=titles), width="stretch")
@@ -43,7 +43,7 @@ st.dataframe(table, hide_index=True, key="regions_table",
                                                                 format="%.2f") for c in ("median", "q1", "q3")}})
 hidden = regions.loc[regions["suppressed"].astype(bool) & (regions["scope"] == "region"), "region"].unique()
 if len(hidden):
-    st.caption(f"Not shown for {', '.join(sorted(hidden))}: fewer than {resources.settings().min_peers} "
+    st.caption(f"Not shown for {', '.join(widgets.plain(r) for r in sorted(hidden))}: fewer than {resources.settings().min_peers} "
                "partnerships with a comparable closed round in this period.")
 st.download_button("Download the regional figures (CSV)", data=to_csv_bytes(table), file_name=f"regions-{period}.csv",
                    mime="text/csv", key="regions_download", icon=":material/download:")
@@ -60,4 +60,4 @@ for row in practices.head(12).itertuples():
     who = row.partnership_name or "A partnership that asked not to be named"
     with st.container(border=True):
         st.text(row.comment)  # respondents' words, shown as plain text
-        st.caption(f"{who} · score {row.score:.2f} (top quartile from {row.q3:.2f})")
+        st.caption(f"{widgets.plain(who)} · score {row.score:.2f} (top quartile from {row.q3:.2f})")

@@ -29,7 +29,8 @@ own["looks_like"] = [questionnaire.level_description(d, None if pd.isna(lv) else
 split = own["split"].astype("boolean").fillna(False).astype(bool)
 
 st.header("Domain scores and maturity levels")
-st.caption(f"{name} · {own['period'].iloc[0]} · questionnaire {own['version'].iloc[0]}")
+st.caption(f"{widgets.plain(name)} · {widgets.plain(own['period'].iloc[0])} · "
+           f"questionnaire {widgets.plain(own['version'].iloc[0])}")
 left, right = st.columns([3, 2])
 left.vega_lite_chart(resources.chart_spec("build_domain_scores_chart", (version, round_key), own, titles=titles),
                      width="stretch")
@@ -48,12 +49,12 @@ left, right = st.columns(2)
 with left:
     st.subheader("Strengths")
     for row in strengths.itertuples():
-        st.markdown(f"- **{row.domain_title}**: {row.score:.2f} ({row.level_label})")
+        st.markdown(f"- **{widgets.plain(row.domain_title)}**: {row.score:.2f} ({widgets.plain(row.level_label)})")
 with right:
     st.subheader("Priorities")
     for row in priorities.itertuples():
         flag = " — ⚑ split: agencies see this a level or more apart" if row.split else ""
-        st.markdown(f"- **{row.domain_title}**: {row.score:.2f} ({row.level_label}){flag}")
+        st.markdown(f"- **{widgets.plain(row.domain_title)}**: {row.score:.2f} ({widgets.plain(row.level_label)}){flag}")
 
 st.header("Gap to peers")
 place = resources.partnerships(version).set_index("partnership").loc[partnership]
@@ -70,8 +71,8 @@ gaps = widgets.in_domain_order(gaps.assign(domain_title=gaps["domain"].map(title
 shown = gaps.copy()
 if wider is not None:
     st.info(f"Too few comparable peers in this group (at least {resources.settings().min_peers} are needed). "
-            f"Try the next wider group: **{label(wider)}**.")
-    st.button(f"Compare with {label(wider).lower()}", key="results_widen",
+            f"Try the next wider group: **{widgets.plain(label(wider))}**.")
+    st.button(f"Compare with {widgets.plain(label(wider).lower())}", key="results_widen",
               on_click=st.session_state.__setitem__, args=("results_peer_group", wider))
 if not gaps.empty:
     excluded = gaps[["n_excluded", "excluded_reasons"]].iloc[0]
@@ -82,8 +83,7 @@ if not gaps.empty:
     left.vega_lite_chart(resources.chart_spec("build_gap_chart", (version, round_key, peer_group), gaps,
                                               titles=titles, peer_group_label=label(peer_group)),
                          width="stretch")
-    hidden = shown["suppressed"].astype(bool)
-    shown.loc[hidden, ["median", "q1", "q3", "gap_to_median", "gap_to_top_quartile", "percentile_rank"]] = None
+    # the peer figures arrive as the disclosure rule lets them through (assessment.disclosure): no re-blanking
     right.dataframe(
         shown[["domain_title", "score", "n_peers", "median", "q1", "q3", "gap_to_median", "gap_to_top_quartile",
                "percentile_rank"]], hide_index=True, key="results_gap_table",
@@ -128,11 +128,11 @@ st.dataframe(items.assign(text=items["item"].map(texts))[["text", "mean", "n_ans
                             "dk_rate": st.column_config.NumberColumn("Don't know rate", format="percent")})
 if questionnaire is not None:
     for item in questionnaire.domain(domain).items:
-        with st.expander(item.text):
+        with st.expander(widgets.plain(item.text)):
             for level, text in sorted(item.descriptors.items()):
-                st.markdown(f"**{level} {questionnaire.scale.label(level)}** — {text}")
+                st.markdown(f"**{level} {widgets.plain(questionnaire.scale.label(level))}** — {widgets.plain(text)}")
             if item.guidance:
-                st.caption(f"Evidence to look at: {item.guidance}")
+                st.caption(f"Evidence to look at: {widgets.plain(item.guidance)}")
 
 if resources.principal().may("answer_comments", partnership):
     comments = resources.comments(version, round_key)

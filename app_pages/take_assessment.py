@@ -69,13 +69,14 @@ if context is None:
             name = "" if invitation is None else service.invitation_partnership_name(session, resources.principal(),
                                                                                       token)
     except service.TooManyGuesses as exc:
-        st.error(str(exc), icon=":material/hourglass_top:")
+        st.error(widgets.plain(exc), icon=":material/hourglass_top:")
         st.stop()
     if invitation is None:
         st.session_state["take_refused"] = token
         refuse()
     if invitation.respondent is None:
-        st.write(f"You are invited to assess **{name}** for the period **{invitation.period}**, answering "
+        st.write(f"You are invited to assess **{widgets.plain(name)}** for the period "
+                 f"**{widgets.plain(invitation.period)}**, answering "
                  f"as a member of the **{agency_label(invitation.agency)}** agency group.")
         st.write("If that is not your agency, please do not continue: ask the sender for your agency's link. "
                  "Your answers are pseudonymous: your name is not recorded.")
@@ -96,7 +97,8 @@ me = Principal.for_respondent(context.round, context.respondent)
 with resources.reading() as session:
     questionnaire = service.respondent_questionnaire(session, me)
 partnership_name = st.session_state.get("take_partnership_name", context.partnership)
-st.caption(f"{partnership_name} · {context.period} · answering as {agency_label(context.agency)}")
+st.caption(f"{widgets.plain(partnership_name)} · {widgets.plain(context.period)} · "
+           f"answering as {agency_label(context.agency)}")
 with resources.reading() as session:
     saved = service.respondent_answers(session, me).set_index("item")
 values, comments = saved["value"].to_dict(), saved["comment"].to_dict()
@@ -124,29 +126,31 @@ total = sum(len(items) for items in asked.values())
 answered = sum(1 for items in asked.values() for item in items if values.get(item.id))
 st.progress(answered / total, text=f"{answered} of {total} statements answered · saved as you go")
 if problem := st.session_state.pop("take_problem", None):
-    st.error(f"Your last answer could not be saved: {problem}")
+    st.error(f"Your last answer could not be saved: {widgets.plain(problem)}")
 step = st.session_state.get("take_step", 0)
 scale = questionnaire.scale
 options = list(scale.accepted_answers())
 
 if step < len(domains):
     domain = domains[step]
-    st.header(f"{step + 1} of {len(domains)}: {domain.title}")
+    st.header(f"{step + 1} of {len(domains)}: {widgets.plain(domain.title)}")
     if domain.description:
-        st.caption(domain.description)
+        st.caption(widgets.plain(domain.description))
     if scale.instruction:
         st.info(widgets.plain(scale.instruction), icon=":material/info:")
     for item in asked[domain.id]:
         with st.container(border=True):
-            st.markdown(f"**{item.text}**")
-            labels = {str(level): f"{level} · {scale.label(level)}: {text}" for level, text in item.descriptors.items()}
+            st.markdown(f"**{widgets.plain(item.text)}**")
+            labels = {str(level): f"{level} · {widgets.plain(scale.label(level))}: {widgets.plain(text)}"
+                      for level, text in item.descriptors.items()}
             labels |= ANSWER_LABELS
             current = values.get(item.id)
-            st.radio(item.text, options, index=options.index(current) if current in options else None,
+            st.radio(widgets.plain(item.text), options, index=options.index(current) if current in options else None,
                      format_func=labels.get, key=f"take_value_{item.id}", on_change=save, args=(item.id,),
                      label_visibility="collapsed")
             st.text_area("Evidence or comment (optional)", value=comments.get(item.id, ""), max_chars=2000,
-                         key=f"take_evidence_{item.id}", on_change=save, args=(item.id,), help=item.guidance or None)
+                         key=f"take_evidence_{item.id}", on_change=save, args=(item.id,),
+                         help=widgets.plain(item.guidance) if item.guidance else None)
     back, forward = st.columns(2)
     back.button("Previous", key="take_prev", on_click=go, args=(step - 1,), disabled=step == 0, width="stretch")
     label = "Next" if step + 1 < len(domains) else "Review and submit"
@@ -157,7 +161,7 @@ st.header("Review and submit")
 missing = [(d.title, item.text) for d in domains for item in asked[d.id] if not values.get(item.id)]
 for number, domain in enumerate(domains):
     done = sum(1 for item in asked[domain.id] if values.get(item.id))
-    st.button(f"{domain.title}: {done} of {len(asked[domain.id])} answered", key=f"take_goto_{domain.id}",
+    st.button(f"{widgets.plain(domain.title)}: {done} of {len(asked[domain.id])} answered", key=f"take_goto_{domain.id}",
               on_click=go, args=(number,), icon=":material/edit:")
 if missing:
     st.warning(f"{len(missing)} statement(s) are not answered. You can still submit: unanswered statements "
@@ -170,7 +174,7 @@ if st.button("Submit my answers", key="take_submit", type="primary"):
     except service.InvalidInvitation:
         refuse()
     except service.StorageError as exc:
-        st.error(str(exc))
+        st.error(widgets.plain(exc))
         st.stop()
     st.session_state["take_done"] = True
     st.rerun()
