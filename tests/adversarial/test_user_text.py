@@ -90,9 +90,16 @@ def evil_app(sqlite_db, mini_v1, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSESSMENT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ASSESSMENT_DEMO", "0")
     monkeypatch.setenv("ASSESSMENT_BOOTSTRAP_RESAMPLES", "200")
+    # walked as the laptop operator (ASSESSMENT_AUTH=none on a loopback address): an administrator sees every page
+    monkeypatch.setenv("ASSESSMENT_AUTH", "none")
+    from streamlit import config as st_config
+
+    address = st_config.get_option("server.address")
+    st_config.set_option("server.address", "127.0.0.1")
     stl.cache_resource.clear()
     stl.cache_data.clear()
     yield rounds, token
+    st_config.set_option("server.address", address)
     stl.cache_resource.clear()
     stl.cache_data.clear()
 
