@@ -223,8 +223,19 @@ def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
                                    f"{source or 'the file'} is not a CSV file")
     if not head.strip():
         raise ValidationFailed([Problem.make(ErrorCode.EMPTY_FILE, file=source)], f"{source or 'the file'} is empty")
+    if b"\r" in head and b"\n" not in head:
+        raise ValidationFailed(
+            [Problem.make(ErrorCode.CSV_MALFORMED, file=source,
+                          detail="its lines end with a carriage return alone (a classic Mac CSV); "
+                                 "save it as CSV UTF-8 (comma delimited)")],
+            f"{source or 'the file'} cannot be read as CSV")
     first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r")
-    header = next(csv.reader([first_line]), [])
+    try:
+        header = next(csv.reader([first_line]), [])
+    except csv.Error as exc:  # e.g. a carriage return inside the header row
+        raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, path="row 1",
+                                             detail=_parser_detail(exc))],
+                               f"{source or 'the file'} cannot be read as CSV") from exc
     nul = head.find(b"\x00")
     if nul >= 0:
         count = head.count(b"\x00")
