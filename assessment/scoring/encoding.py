@@ -26,8 +26,12 @@ __all__ = [
     "ANSWER_COLUMNS",
     "CARRIED_COLUMNS",
     "DK_CODE",
+    "DK_REFUSED_CODE",
     "MISSING_CODE",
     "NA_CODE",
+    "NA_REFUSED_CODE",
+    "NOT_ASCII_CODE",
+    "OFF_SCALE_CODE",
     "VALUE_PROBLEMS",
     "EncodedAnswers",
     "encode_answers",
@@ -43,6 +47,11 @@ CARRIED_COLUMNS = ("questionnaire", "version", "period")
 NA_CODE = -1
 DK_CODE = -2
 MISSING_CODE = -3
+# Codes of refused values (never scored; each is a key of VALUE_PROBLEMS, which names its error).
+OFF_SCALE_CODE = -10  # not a level of the scale
+NA_REFUSED_CODE = -11  # NA where the scale forbids it
+DK_REFUSED_CODE = -12  # DK where the scale forbids it
+NOT_ASCII_CODE = -13  # a number written with digits other than 0-9
 
 # How many rows are listed per kind of problem (the count always covers every row).
 MAX_ROWS_REPORTED = 50
@@ -223,8 +232,19 @@ def read_answers_bytes(data: bytes, *, source: str = "") -> pd.DataFrame:
                                    f"{source or 'the file'} is not a CSV file")
     if not head.strip():
         raise ValidationFailed([Problem.make(ErrorCode.EMPTY_FILE, file=source)], f"{source or 'the file'} is empty")
+    if b"\r" in head and b"\n" not in head:
+        raise ValidationFailed(
+            [Problem.make(ErrorCode.CSV_MALFORMED, file=source,
+                          detail="its lines end with a carriage return alone (a classic Mac CSV); "
+                                 "save it as CSV UTF-8 (comma delimited)")],
+            f"{source or 'the file'} cannot be read as CSV")
     first_line = head.split(b"\n", 1)[0].decode("utf-8", errors="replace").strip("\r")
-    header = next(csv.reader([first_line]), [])
+    try:
+        header = next(csv.reader([first_line]), [])
+    except csv.Error as exc:  # e.g. a carriage return inside the header row
+        raise ValidationFailed([Problem.make(ErrorCode.CSV_MALFORMED, file=source, path="row 1",
+                                             detail=_parser_detail(exc))],
+                               f"{source or 'the file'} cannot be read as CSV") from exc
     nul = head.find(b"\x00")
     if nul >= 0:
         count = head.count(b"\x00")
@@ -421,8 +441,8 @@ def _reads_as_integer(text: str) -> bool:
 
 
 # What each refused value code means (the codes _value_table gives besides the scale positions).
-VALUE_PROBLEMS = {-10: ErrorCode.VALUE_OFF_SCALE, -11: ErrorCode.NA_NOT_ALLOWED, -12: ErrorCode.DK_NOT_ALLOWED,
-                  -13: ErrorCode.VALUE_NOT_ASCII}
+VALUE_PROBLEMS = {OFF_SCALE_CODE: ErrorCode.VALUE_OFF_SCALE, NA_REFUSED_CODE: ErrorCode.NA_NOT_ALLOWED,
+                  DK_REFUSED_CODE: ErrorCode.DK_NOT_ALLOWED, NOT_ASCII_CODE: ErrorCode.VALUE_NOT_ASCII}
 
 
 def value_codes(questionnaire: Questionnaire, values) -> np.ndarray:
@@ -433,15 +453,16 @@ def value_codes(questionnaire: Questionnaire, values) -> np.ndarray:
 
 
 def _value_table(questionnaire: Questionnaire, labels: pd.Series) -> np.ndarray:
-    """Per distinct value text: its code, or -10 off scale, -11 NA forbidden, -12 DK forbidden, -13 a number
-    written with digits other than 0-9 (``٣``, ``３``, ``𝟛``: Python's ``int`` reads them, the product does not).
+    """Per distinct value text: its code, or ``OFF_SCALE_CODE``, ``NA_REFUSED_CODE`` (NA forbidden),
+    ``DK_REFUSED_CODE`` (DK forbidden), ``NOT_ASCII_CODE`` (a number written with digits other than 0-9:
+    ``٣``, ``３``, ``𝟛``: Python's ``int`` reads them, the product does not).
 
     The scale's accepted answers decide; a level may be written with spaces or leading zeros (`` 05``).
     """
     accepted = questionnaire.scale.accepted_answers()
     code_of = {answer: index for index, answer in enumerate(accepted) if answer not in (NOT_APPLICABLE, DONT_KNOW)}
-    code_of[NOT_APPLICABLE] = NA_CODE if NOT_APPLICABLE in accepted else -11
-    code_of[DONT_KNOW] = DK_CODE if DONT_KNOW in accepted else -12
+    code_of[NOT_APPLICABLE] = NA_CODE if NOT_APPLICABLE in accepted else NA_REFUSED_CODE
+    code_of[DONT_KNOW] = DK_CODE if DONT_KNOW in accepted else DK_REFUSED_CODE
     table = np.empty(len(labels), dtype=np.int16)
     for index, label in enumerate(labels.to_numpy(dtype=object)):
         text = str(label).strip()
@@ -450,9 +471,9 @@ def _value_table(questionnaire: Questionnaire, labels: pd.Series) -> np.ndarray:
         elif text.upper() in (NOT_APPLICABLE, DONT_KNOW):
             code = code_of[text.upper()]
         elif _ASCII_INTEGER.fullmatch(text):
-            code = code_of.get(str(int(text)), -10)
+            code = code_of.get(str(int(text)), OFF_SCALE_CODE)
         else:
-            code = -13 if not text.isascii() and _reads_as_integer(text) else -10
+            code = NOT_ASCII_CODE if not text.isascii() and _reads_as_integer(text) else OFF_SCALE_CODE
         table[index] = code
     return table
 
@@ -488,6 +509,47 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
         ``"row 12, column value"``; row 1 is the header, so the first answer is row 2; at most
         ``MAX_ROWS_REPORTED`` rows per kind of problem are listed) and a summary with the counts.
     """
+    _check_shape(questionnaire, answers, source)
+    problems = _Problems(source)
+    columns = {column: _dictionary(answers[column]) for column in ANSWER_COLUMNS}
+    _report_blank_identifiers(columns, problems)
+    agency = _encode_agency(columns["agency"], problems)
+    item = _encode_item(questionnaire, columns["item"], problems)
+    value = _encode_values(questionnaire, columns["value"], problems)
+    _report_not_asked(questionnaire, agency, item, value, problems)
+    _report_other_version(questionnaire, answers, problems)
+    respondent_codes, key_i, key_r, key_p = _respondent_keys(columns, agency, problems)
+    _report_duplicates(respondent_codes, item, len(key_i), len(questionnaire.items), problems)
+    problems.raise_if_any(len(answers))
+
+    labels = {column: columns[column][1] for column in ("partnership", "round", "respondent")}
+    ranks = {column: _rank(text) for column, text in labels.items()}
+    respondent_codes, respondent_group, key_i, groups = _sort_respondents(
+        respondent_codes, key_i, key_r, key_p, labels, ranks)
+    groups = _groups_table(questionnaire, answers, groups, respondent_group[respondent_codes])
+    respondent_agency = np.zeros(len(key_i), dtype=np.int8)
+    respondent_agency[respondent_codes] = agency
+    i_rank, i_labels = ranks["respondent"], labels["respondent"]
+    respondents = pd.DataFrame({
+        "group": respondent_group,
+        "agency": respondent_agency,
+        # categorical: the distinct ids (sorted) and a code per respondent; cheap to repeat per domain
+        "respondent": pd.Categorical.from_codes(
+            i_rank[key_i], categories=pd.Index(i_labels.take(np.argsort(i_rank)).to_numpy(dtype=object), dtype="str")),
+    })
+    return EncodedAnswers(
+        questionnaire=questionnaire,
+        respondent=respondent_codes.astype(np.int32, copy=False),
+        item=item.astype(np.int16, copy=False),
+        value=value,
+        respondents=respondents,
+        groups=groups,
+        has_period="period" in answers.columns,
+    )
+
+
+def _check_shape(questionnaire: Questionnaire, answers: pd.DataFrame, source: str) -> None:
+    """Refuse answers without the required columns, and scales too large for the int8 value codes."""
     missing = [column for column in ANSWER_COLUMNS if column not in answers.columns]
     if missing:
         raise ValidationFailed(
@@ -497,10 +559,9 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     scale_size = len(questionnaire.scale.values)
     if scale_size > 120:
         raise ValueError(f"scales with more than 120 levels are not supported (got {scale_size})")
-    n = len(answers)
-    problems = _Problems(source)
-    columns = {column: _dictionary(answers[column]) for column in ANSWER_COLUMNS}
-    # blank identifiers
+
+
+def _report_blank_identifiers(columns: dict, problems: _Problems) -> None:
     for column in ("partnership", "round", "respondent", "agency", "item"):
         codes, labels = columns[column]
         blank = _blank(labels)
@@ -508,54 +569,64 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
             problems.rows(ErrorCode.EMPTY_IDENTIFIER, np.flatnonzero(blank[codes]), column,
                           lambda row, c=column: {"column": c})
 
-    # agency
-    agency_codes, agency_labels = columns["agency"]
-    agency_index = {agency: index for index, agency in enumerate(AGENCIES)}
-    agency_table = np.array([agency_index.get(label, -1) for label in agency_labels.to_numpy(dtype=object)],
-                            dtype=np.int8)
-    unknown = (agency_table == -1) & ~_blank(agency_labels)
-    if unknown.any():
-        problems.rows(ErrorCode.UNKNOWN_AGENCY, np.flatnonzero(unknown[agency_codes]), "agency",
-                      lambda row: {"agency": agency_labels.iloc[agency_codes[row]], "allowed": ", ".join(AGENCIES)})
-    agency = agency_table[agency_codes]
 
-    # item
-    item_codes, item_labels = columns["item"]
-    item_index = {item.id: index for index, item in enumerate(questionnaire.items)}
-    item_table = np.array([item_index.get(label, -1) for label in item_labels.to_numpy(dtype=object)],
-                          dtype=np.int16)
-    unknown = (item_table == -1) & ~_blank(item_labels)
-    if unknown.any():
-        problems.rows(ErrorCode.UNKNOWN_ITEM, np.flatnonzero(unknown[item_codes]), "item",
-                      lambda row: {"item": item_labels.iloc[item_codes[row]], "questionnaire": questionnaire.id,
-                                   "version": questionnaire.version})
-    item = item_table[item_codes]
+def _lookup(column: tuple[np.ndarray, pd.Series], index: dict[str, int], dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: the position of its label in ``index`` (-1 when unknown); and the rows whose (non-blank)
+    label is unknown. One dictionary look-up per distinct label, then a gather."""
+    codes, labels = column
+    table = np.array([index.get(label, -1) for label in labels.to_numpy(dtype=object)], dtype=dtype)
+    unknown = (table == -1) & ~_blank(labels)
+    return table[codes], np.flatnonzero(unknown[codes]) if unknown.any() else np.zeros(0, dtype=np.int64)
 
-    # value
-    value_codes, value_labels = columns["value"]
-    value_table = _value_table(questionnaire, value_labels)
+
+def _encode_agency(column: tuple[np.ndarray, pd.Series], problems: _Problems) -> np.ndarray:
+    codes, labels = column
+    agency, unknown = _lookup(column, {agency: index for index, agency in enumerate(AGENCIES)}, np.int8)
+    problems.rows(ErrorCode.UNKNOWN_AGENCY, unknown, "agency",
+                  lambda row: {"agency": labels.iloc[codes[row]], "allowed": ", ".join(AGENCIES)})
+    return agency
+
+
+def _encode_item(questionnaire: Questionnaire, column: tuple[np.ndarray, pd.Series], problems: _Problems) -> np.ndarray:
+    codes, labels = column
+    item, unknown = _lookup(column, {item.id: index for index, item in enumerate(questionnaire.items)}, np.int16)
+    problems.rows(ErrorCode.UNKNOWN_ITEM, unknown, "item",
+                  lambda row: {"item": labels.iloc[codes[row]], "questionnaire": questionnaire.id,
+                               "version": questionnaire.version})
+    return item
+
+
+def _encode_values(questionnaire: Questionnaire, column: tuple[np.ndarray, pd.Series], problems: _Problems) -> np.ndarray:
+    codes, labels = column
+    table = _value_table(questionnaire, labels)
     allowed = ", ".join(questionnaire.scale.accepted_answers()) + " or empty"
     for bad_code, error in VALUE_PROBLEMS.items():
-        bad = value_table == bad_code
+        bad = table == bad_code
         if bad.any():
-            problems.rows(error, np.flatnonzero(bad[value_codes]), "value",
-                          lambda row: {"value": value_labels.iloc[value_codes[row]], "allowed": allowed})
-    value = value_table[value_codes].astype(np.int8)
+            problems.rows(error, np.flatnonzero(bad[codes]), "value",
+                          lambda row: {"value": labels.iloc[codes[row]], "allowed": allowed})
+    return table[codes].astype(np.int8)
 
-    # routing: an answer (a value, NA or DK) to an item not asked of the respondent's agency. An empty
-    # value is no answer, so a row for every item (a blank template) stays acceptable.
-    if questionnaire.routed:
-        n_items = len(questionnaire.items)
-        asked = np.array([[i.asked_of(code) for i in questionnaire.items] for code in AGENCIES], dtype=bool).ravel()
-        known = (agency >= 0) & (item >= 0)  # unknown agencies and items are reported above
-        cell = np.where(known, agency.astype(np.int32) * n_items + item, 0)
-        not_asked = known & (value != MISSING_CODE) & ~asked[cell]
-        if not_asked.any():
-            problems.rows(ErrorCode.ITEM_NOT_ASKED, np.flatnonzero(not_asked), "item",
-                          lambda row: {"item": questionnaire.items[item[row]].id, "agency": AGENCIES[agency[row]],
-                                       "answered_by": ", ".join(questionnaire.items[item[row]].answered_by or ())})
 
-    # questionnaire / version columns must name this version (empty is fine); one text comparison
+def _report_not_asked(questionnaire: Questionnaire, agency: np.ndarray, item: np.ndarray, value: np.ndarray,
+                      problems: _Problems) -> None:
+    """Routing: an answer (a value, NA or DK) to an item not asked of the respondent's agency. An empty
+    value is no answer, so a row for every item (a blank template) stays acceptable."""
+    if not questionnaire.routed:
+        return
+    n_items = len(questionnaire.items)
+    asked = np.array([[i.asked_of(code) for i in questionnaire.items] for code in AGENCIES], dtype=bool).ravel()
+    known = (agency >= 0) & (item >= 0)  # unknown agencies and items are reported already
+    cell = np.where(known, agency.astype(np.int32) * n_items + item, 0)
+    not_asked = known & (value != MISSING_CODE) & ~asked[cell]
+    if not_asked.any():
+        problems.rows(ErrorCode.ITEM_NOT_ASKED, np.flatnonzero(not_asked), "item",
+                      lambda row: {"item": questionnaire.items[item[row]].id, "agency": AGENCIES[agency[row]],
+                                   "answered_by": ", ".join(questionnaire.items[item[row]].answered_by or ())})
+
+
+def _report_other_version(questionnaire: Questionnaire, answers: pd.DataFrame, problems: _Problems) -> None:
+    """The questionnaire / version columns must name this version (empty is fine); one text comparison."""
     for column, expected in (("questionnaire", questionnaire.id), ("version", questionnaire.version)):
         if column in answers.columns:
             text = _as_text(answers[column])
@@ -566,8 +637,14 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
                 problems.rows(ErrorCode.QUESTIONNAIRE_MISMATCH, wrong, column,
                               lambda row, c=column, e=expected, t=text: {"column": c, "value": t.iloc[row], "expected": e})
 
-    # respondents. A respondent is (partnership, round, respondent id); an id must keep to one
-    # partnership, so (respondent id, round) is the key: a small key space, no string hashing.
+
+def _respondent_keys(columns: dict, agency: np.ndarray, problems: _Problems):
+    """Number the respondents and report ids under two partnerships or two agencies.
+
+    A respondent is (partnership, round, respondent id); an id must keep to one partnership, so
+    (respondent id, round) is the key: a small key space, no string hashing. Returns the respondent code
+    per row and, per respondent, its id, round and partnership codes.
+    """
     p_codes, p_labels = columns["partnership"]
     r_codes, r_labels = columns["round"]
     i_codes, i_labels = columns["respondent"]
@@ -582,6 +659,7 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     key_p[respondent_codes] = p_codes  # any one row's partnership per key
     id_p = np.zeros(n_i, dtype=np.int32)
     id_p[key_i] = key_p
+    n_respondents = len(keys)
     if (p_codes != key_p[respondent_codes]).any() or (key_p != id_p[key_i]).any():
         two_partnerships = _conflicting_rows(i_codes, p_codes, n_i, ~_blank(p_labels)[p_codes])
         problems.rows(ErrorCode.RESPONDENT_TWO_PARTNERSHIPS, two_partnerships, "partnership",
@@ -590,14 +668,18 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
             # the remaining checks need the full key; this input is reported, never scored
             frame = pd.DataFrame({"p": p_codes, "r": r_codes, "i": i_codes})
             respondent_codes = frame.groupby(["p", "r", "i"], sort=False).ngroup().to_numpy().astype(np.int32)
-            keys = np.zeros(int(respondent_codes.max()) + 1)
-    n_respondents = len(keys)
+            n_respondents = int(respondent_codes.max()) + 1
+            key_i = np.zeros(n_respondents, dtype=key_i.dtype)
     rows = _conflicting_rows(respondent_codes, agency, n_respondents, agency >= 0)
     problems.rows(ErrorCode.RESPONDENT_TWO_AGENCIES, rows, "agency",
                   lambda row: {"respondent": i_labels.iloc[i_codes[row]]})
+    return respondent_codes, key_i, key_r, key_p
 
-    # duplicate answers: more than one row for a (respondent, item) slot
-    n_items = len(questionnaire.items)
+
+def _report_duplicates(respondent_codes: np.ndarray, item: np.ndarray, n_respondents: int, n_items: int,
+                       problems: _Problems) -> None:
+    """Duplicate answers: more than one row for a (respondent, item) slot."""
+    n = len(item)
     slot = respondent_codes.astype(_index_type(n_respondents * (n_items + 1)))
     slot *= n_items + 1
     slot += item
@@ -618,33 +700,38 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
     else:
         duplicated = pd.Series(slot).duplicated(keep=False).to_numpy() & valid
         problems.rows(ErrorCode.DUPLICATE_ANSWER, np.flatnonzero(duplicated), "item", lambda row: {})
-    del slot
 
-    problems.raise_if_any(n)
 
-    # sort respondents by (partnership, round, respondent id) and renumber them in that order
-    p_rank, r_rank, i_rank = _rank(p_labels), _rank(r_labels), _rank(i_labels)
+def _sort_respondents(respondent_codes, key_i, key_r, key_p, labels: dict, ranks: dict):
+    """Sort respondents by (partnership, round, respondent id) and renumber them in that order.
+
+    Returns the renumbered respondent code per row, each respondent's (partnership, round) group, its id
+    code, and the groups' partnership and round labels (a frame, one row per group)."""
+    p_rank, r_rank, i_rank = ranks["partnership"], ranks["round"], ranks["respondent"]
+    n_respondents = len(key_i)
     order = np.lexsort((i_rank[key_i], r_rank[key_r], p_rank[key_p]))
     rank = np.empty(n_respondents, dtype=np.int32)
     rank[order] = np.arange(n_respondents, dtype=np.int32)
     respondent_codes = rank[respondent_codes]
     key_i, key_r, key_p = key_i[order], key_r[order], key_p[order]
-    group_key = p_rank[key_p].astype(np.int64) * n_r + r_rank[key_r]
+    group_key = p_rank[key_p].astype(np.int64) * len(labels["round"]) + r_rank[key_r]
     starts = np.flatnonzero(np.diff(group_key, prepend=-1) != 0)  # first respondent of each group
     respondent_group = (np.cumsum(np.diff(group_key, prepend=-1) != 0) - 1).astype(np.int32)
-    n_groups = len(starts)
+    groups = pd.DataFrame({"partnership": labels["partnership"].array.take(key_p[starts]),
+                           "round": labels["round"].array.take(key_r[starts])})
+    return respondent_codes, respondent_group, key_i, groups
 
-    # code -> label tables
-    groups = pd.DataFrame({"partnership": p_labels.array.take(key_p[starts]),
-                           "round": r_labels.array.take(key_r[starts])})
-    # carried columns: questionnaire and version are this version's (checked above); the period is the
-    # first non-empty one of each (partnership, round), in row order
+
+def _groups_table(questionnaire: Questionnaire, answers: pd.DataFrame, groups: pd.DataFrame,
+                  row_group: np.ndarray) -> pd.DataFrame:
+    """Add the carried columns: questionnaire and version are this version's (checked above); the period
+    is the first non-empty one of each (partnership, round), in row order."""
+    n_groups, n = len(groups), len(answers)
     groups["questionnaire"] = pd.array([questionnaire.id] * n_groups, dtype="str")
     groups["version"] = pd.array([questionnaire.version] * n_groups, dtype="str")
     periods = np.full(n_groups, "", dtype=object)
     if "period" in answers.columns and n:
         text = _as_text(answers["period"])
-        row_group = respondent_group[respondent_codes]
         # a group's first row starts a run of rows of that group: only run starts are candidates
         runs = np.concatenate([[0], np.flatnonzero(row_group[1:] != row_group[:-1]) + 1])
         first = np.full(n_groups, n, dtype=np.int64)
@@ -659,22 +746,4 @@ def encode_answers(questionnaire: Questionnaire, answers: pd.DataFrame, *, sourc
             periods[fill] = text.iloc[first[fill]].to_numpy(dtype=object)
             periods[blank & ~fill] = ""
     groups["period"] = pd.array(periods.astype(str), dtype="str")
-
-    respondent_agency = np.zeros(n_respondents, dtype=np.int8)
-    respondent_agency[respondent_codes] = agency
-    respondents = pd.DataFrame({
-        "group": respondent_group,
-        "agency": respondent_agency,
-        # categorical: the distinct ids (sorted) and a code per respondent; cheap to repeat per domain
-        "respondent": pd.Categorical.from_codes(
-            i_rank[key_i], categories=pd.Index(i_labels.take(np.argsort(i_rank)).to_numpy(dtype=object), dtype="str")),
-    })
-    return EncodedAnswers(
-        questionnaire=questionnaire,
-        respondent=respondent_codes.astype(np.int32, copy=False),
-        item=item.astype(np.int16, copy=False),
-        value=value,
-        respondents=respondents,
-        groups=groups,
-        has_period="period" in answers.columns,
-    )
+    return groups

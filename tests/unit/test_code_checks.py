@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import subprocess
@@ -36,7 +37,7 @@ def test_library_imports_without_streamlit():
     code = (
         "import sys, importlib, pkgutil, assessment\n"
         "for m in pkgutil.walk_packages(assessment.__path__, 'assessment.'):\n"
-        "    if '.migrations' in m.name: continue\n"
+        "    if '.migrations' in m.name or m.name.endswith('.__main__'): continue  # __main__ runs the CLI\n"
         "    importlib.import_module(m.name)\n"
         "assert 'streamlit' not in sys.modules, 'streamlit imported by the library'\n"
     )
@@ -61,3 +62,44 @@ def test_settings_read_from_env_and_reject_bad_values(tmp_path):
     assert settings.min_peers == 4 and settings.demo is False
     with pytest.raises(ValueError, match="ASSESSMENT_MIN_COVERAGE"):
         load_settings({"ASSESSMENT_MIN_COVERAGE": "half"})
+
+
+# Functions a reader can hold (issue 18, part 3): no library function is longer than this many lines.
+MAX_FUNCTION_LINES = 80
+# Functions not yet split, each with the reason. Remove an entry when its function is split; an entry
+# whose function is short (or gone) fails the test, so the list only shrinks.
+LONG_FUNCTIONS_ALLOWED = {
+    # the engine's scoring pass: not yet split at its comment headers (issue 18 part 3, out of time)
+    "assessment/scoring/engine.py:score_encoded",
+    # demo data generator: one linear script of seeded draws; not yet split (out of time)
+    "assessment/demo.py:generate_demo",
+    # trends per domain: not yet split (out of time)
+    "assessment/trends.py:domain_trends",
+    # an Alembic migration is a frozen record of the schema at one revision: never edited after landing
+    "assessment/storage/migrations/versions/0001_initial_schema.py:upgrade",
+    # the import transaction: not yet split (out of time)
+    "assessment/storage/imports.py:import_responses",
+    # peer comparison: not yet split (out of time)
+    "assessment/peers.py:compare_with_peers",
+    # the indicator catalogue's content checks: a flat list of independent checks; not yet split (out of time)
+    "assessment/indicators/catalogue.py:_content_problems",
+}
+
+
+def _long_functions() -> dict[str, int]:
+    found = {}
+    for path in sorted((ROOT / "assessment").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found[f"{path.relative_to(ROOT).as_posix()}:{node.name}"] = length
+    return found
+
+
+def test_library_functions_are_short():
+    found = _long_functions()
+    too_long = {name: length for name, length in found.items() if name not in LONG_FUNCTIONS_ALLOWED}
+    assert not too_long, f"functions longer than {MAX_FUNCTION_LINES} lines (split them into named steps): {too_long}"
+    stale = LONG_FUNCTIONS_ALLOWED - set(found)
+    assert not stale, f"now short or gone, remove from LONG_FUNCTIONS_ALLOWED: {sorted(stale)}"

@@ -283,7 +283,7 @@ def test_lived_experience_is_a_domain_of_its_own(q):
 
 def test_training_covers_health_staff_and_specialists_are_not_sent_by_default(q):
     training = q.item("workforce.training")
-    assert "health" in training.text and "A&E" in training.descriptors[3]
+    assert "health" in training.text and "A&E" in training.descriptors[4]
     for where, text in _descriptor_texts(q):
         assert not re.search(r"specialist\w* .*by default", text), where
 
