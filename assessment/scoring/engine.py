@@ -9,6 +9,7 @@ docs/scoring.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -315,207 +316,249 @@ def score_encoded(
     split_threshold: float = 1.0,
     min_group_size: int = 3,
 ) -> Scores:
-    """Score encoded answers (see :func:`score_responses` for the rules)."""
+    """Score encoded answers (see :func:`score_responses` for the rules).
+
+    The steps, each a whole-array pass: respondents' domain scores; agencies' and partnerships' figures
+    per (partnership, round, domain); suppression flags; the overall score; item figures; then the frames
+    (every grid is already in output order, so columns are reshapes).
+    """
     _check_parameters(min_coverage, split_threshold, min_group_size)
-    q = encoded.questionnaire
-    layout = _Layout.of(q)
-    n_domains, n_items = len(layout.domain_ids), len(layout.item_ids)
-    n_agencies_all = len(layout.agency_ids)
-    groups = encoded.groups
-    n_groups = len(groups)
+    layout = _Layout.of(encoded.questionnaire)
     respondent_group = encoded.respondents["group"].to_numpy(dtype=np.int64)
     respondent_agency = layout.agency_rank[encoded.respondents["agency"].to_numpy(dtype=np.int64)]
-    n_respondents = len(respondent_group)
+    r = _respondent_domains(encoded, layout, respondent_group, respondent_agency, min_coverage)
+    p = _group_domains(layout, r, respondent_group, respondent_agency, len(encoded.groups), split_threshold)
+    p.agency_reason, p.row_small, p.any_hidden, p.mean_hidden = agency_suppression(
+        p.n_scored, np.arange(len(layout.agency_ids)), min_group_size)  # flags only: no value changes
+    _overall(p, layout)
+    i = _item_figures(layout, r.item_counts, p, min_group_size)
+    return Scores(respondents=_respondents_frame(encoded, layout, r, respondent_group, respondent_agency),
+                  agencies=_agencies_frame(encoded.groups, layout, p),
+                  partnerships=_partnerships_frame(encoded.questionnaire, encoded.groups, layout, p),
+                  overall=_overall_frame(encoded.questionnaire, encoded.groups, p),
+                  items=_items_frame(encoded.questionnaire, encoded.groups, layout, i))
 
-    # -- respondents: counts and sums per (respondent, weight class), then per domain ----------------
+
+def _respondent_domains(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray,
+                        respondent_agency: np.ndarray, min_coverage: float) -> SimpleNamespace:
+    """Respondents: counts and sums per (respondent, weight class), then per domain; coverage, status
+    and score per (respondent, domain)."""
+    q = encoded.questionnaire
+    n_respondents, n_items, n_groups = len(respondent_group), len(layout.item_ids), len(encoded.groups)
     if n_respondents * n_items <= DENSE_LIMIT_FACTOR * encoded.n_answers + (1 << 22):
         counts = _class_counts_dense(encoded, layout, respondent_group, n_groups)
     else:
         counts = _class_counts_sparse(encoded, layout, respondent_group, n_groups)
     answered_c, value_sum_c, na_c, dk_c, item_counts = counts
     del counts
-    n_answered = layout.per_domain(answered_c)
-    n_na = layout.per_domain(na_c)
-    n_dk = layout.per_domain(dk_c)
+    r = SimpleNamespace(item_counts=item_counts)
+    r.n_answered = layout.per_domain(answered_c)
+    r.n_na = layout.per_domain(na_c)
+    r.n_dk = layout.per_domain(dk_c)
     answered_weight = layout.per_domain(answered_c, weighted=True)
     # routing: a respondent's items are those asked of their agency; the others are absent (not NA, not
     # missing), so they count in neither the applicable weight nor the applicable items
     class_items = layout.class_asked[respondent_agency] if q.routed else layout.class_items[None, :]
     applicable_weight = layout.per_domain(class_items - na_c, weighted=True)
     weighted_sum = layout.per_domain(value_sum_c, weighted=True)
-    n_asked = np.broadcast_to(layout.per_domain(class_items), n_na.shape)
-    n_applicable = n_asked - n_na
+    n_asked = np.broadcast_to(layout.per_domain(class_items), r.n_na.shape)
+    r.n_applicable = n_asked - r.n_na
     del answered_c, value_sum_c, na_c, dk_c, class_items
 
-    coverage = _divide(answered_weight, np.where(n_applicable > 0, applicable_weight, 0.0))
+    r.coverage = _divide(answered_weight, np.where(r.n_applicable > 0, applicable_weight, 0.0))
     # min_items (default 1): one answered item cannot set a domain score when the file asks for more
-    scored = (n_applicable > 0) & (n_answered >= max(q.min_items, 1)) & (coverage >= min_coverage - TOLERANCE)
-    status = np.where(n_asked == 0, 3, np.where(n_applicable == 0, 2, np.where(scored, 0, 1))).astype(np.int8)
-    score = np.where(scored, _divide(weighted_sum, np.where(scored, answered_weight, 0.0)), np.nan)
+    r.scored = (r.n_applicable > 0) & (r.n_answered >= max(q.min_items, 1)) & (r.coverage >= min_coverage - TOLERANCE)
+    r.status = np.where(n_asked == 0, 3, np.where(r.n_applicable == 0, 2, np.where(r.scored, 0, 1))).astype(np.int8)
+    r.score = np.where(r.scored, _divide(weighted_sum, np.where(r.scored, answered_weight, 0.0)), np.nan)
+    return r
 
-    # -- agencies: mean of scored respondents per (group, domain, agency) ------------------------------
+
+def _group_domains(layout: _Layout, r: SimpleNamespace, respondent_group: np.ndarray, respondent_agency: np.ndarray,
+                   n_groups: int, split_threshold: float) -> SimpleNamespace:
+    """Agencies (mean of scored respondents per (group, domain, agency)) and partnerships (the balanced
+    score and the agreement figures per (group, domain))."""
+    n_domains, n_agencies_all = len(layout.domain_ids), len(layout.agency_ids)
+    score, scored = r.score, r.scored
+    p = SimpleNamespace()
+    # -- agencies
     grid = n_groups * n_domains * n_agencies_all
     gd_key = (respondent_group * n_domains)[:, None] + np.arange(n_domains)[None, :]
     agency_key = (gd_key * n_agencies_all + respondent_agency[:, None])[scored]
-    n_scored = np.bincount(agency_key, minlength=grid).reshape(n_groups, n_domains, n_agencies_all)
-    score_sum = np.bincount(agency_key, weights=score[scored], minlength=grid).reshape(n_scored.shape)
+    p.n_scored = np.bincount(agency_key, minlength=grid).reshape(n_groups, n_domains, n_agencies_all)
+    score_sum = np.bincount(agency_key, weights=score[scored], minlength=grid).reshape(p.n_scored.shape)
     del agency_key
-    agency_mean = _divide(score_sum, n_scored)
-    in_group = np.bincount(respondent_group * n_agencies_all + respondent_agency,
-                           minlength=n_groups * n_agencies_all).reshape(n_groups, n_agencies_all)
-    present = in_group > 0
+    p.agency_mean = _divide(score_sum, p.n_scored)
+    p.in_group = np.bincount(respondent_group * n_agencies_all + respondent_agency,
+                             minlength=n_groups * n_agencies_all).reshape(n_groups, n_agencies_all)
+    p.present = p.in_group > 0
 
-    # -- partnerships ----------------------------------------------------------------------------------
-    n_gd = n_scored.sum(axis=2)
-    has_agency = n_scored > 0
-    n_agencies = has_agency.sum(axis=2)
-    balanced = _divide(np.where(has_agency, agency_mean, 0.0).sum(axis=2), n_agencies)
-    respondent_mean = _divide(score_sum.sum(axis=2), n_gd)
+    # -- partnerships
+    p.n_gd = p.n_scored.sum(axis=2)
+    has_agency = p.n_scored > 0
+    p.n_agencies = has_agency.sum(axis=2)
+    p.balanced = _divide(np.where(has_agency, p.agency_mean, 0.0).sum(axis=2), p.n_agencies)
+    p.respondent_mean = _divide(score_sum.sum(axis=2), p.n_gd)
     scored_key = gd_key[scored]
     scored_score = score[scored]
-    deviation = scored_score - respondent_mean.reshape(-1)[scored_key]
+    deviation = scored_score - p.respondent_mean.reshape(-1)[scored_key]
     squares = np.bincount(scored_key, weights=deviation * deviation, minlength=n_groups * n_domains)
-    sd = np.where(n_gd >= 2, np.sqrt(_divide(squares.reshape(n_gd.shape), n_gd - 1.0)), np.nan)
-    median = _medians(score, scored, respondent_group, n_gd, scored_key, scored_score)
+    p.sd = np.where(p.n_gd >= 2, np.sqrt(_divide(squares.reshape(p.n_gd.shape), p.n_gd - 1.0)), np.nan)
+    p.median = _medians(score, scored, respondent_group, p.n_gd, scored_key, scored_score)
     del scored_key, scored_score, deviation
-    dk_total = np.bincount(gd_key.reshape(-1), weights=n_dk.reshape(-1), minlength=n_groups * n_domains)
-    slots = np.bincount(gd_key.reshape(-1), weights=n_applicable.reshape(-1), minlength=n_groups * n_domains)
-    dk_rate = _divide(dk_total, slots).reshape(n_gd.shape)
-    highest = np.where(has_agency, agency_mean, -np.inf).max(axis=2)
-    lowest = np.where(has_agency, agency_mean, np.inf).min(axis=2)
-    agency_gap = np.where(n_agencies >= 2, highest - lowest, np.nan)
+    dk_total = np.bincount(gd_key.reshape(-1), weights=r.n_dk.reshape(-1), minlength=n_groups * n_domains)
+    slots = np.bincount(gd_key.reshape(-1), weights=r.n_applicable.reshape(-1), minlength=n_groups * n_domains)
+    p.dk_rate = _divide(dk_total, slots).reshape(p.n_gd.shape)
+    highest = np.where(has_agency, p.agency_mean, -np.inf).max(axis=2)
+    lowest = np.where(has_agency, p.agency_mean, np.inf).min(axis=2)
+    p.agency_gap = np.where(p.n_agencies >= 2, highest - lowest, np.nan)
     with np.errstate(invalid="ignore"):
-        split = (agency_gap >= split_threshold - TOLERANCE) | (sd >= split_threshold - TOLERANCE)
+        p.split = (p.agency_gap >= split_threshold - TOLERANCE) | (p.sd >= split_threshold - TOLERANCE)
+    return p
 
-    # -- suppression (flags only: no value changes) ------------------------------------------------------
-    agency_reason, row_small, any_hidden, mean_hidden = agency_suppression(
-        n_scored, np.arange(n_agencies_all), min_group_size)
 
-    # -- overall ---------------------------------------------------------------------------------------
-    has_domain = ~np.isnan(balanced)
+def _overall(p: SimpleNamespace, layout: _Layout) -> None:
+    """The overall score per group: the domain-weighted mean of the scored domains."""
+    has_domain = ~np.isnan(p.balanced)
     overall_weight = np.where(has_domain, layout.domain_weight, 0.0).sum(axis=1)
-    overall = _divide(np.where(has_domain, balanced * layout.domain_weight, 0.0).sum(axis=1), overall_weight)
-    n_domains_scored = has_domain.sum(axis=1)
-    overall_hidden = (row_small & has_domain).any(axis=1)
+    p.overall = _divide(np.where(has_domain, p.balanced * layout.domain_weight, 0.0).sum(axis=1), overall_weight)
+    p.n_domains_scored = has_domain.sum(axis=1)
+    p.overall_hidden = (p.row_small & has_domain).any(axis=1)
 
-    # -- items -----------------------------------------------------------------------------------------
-    level_counts = item_counts[:, :, 3:]
-    item_answered = level_counts.sum(axis=2)
-    item_na = item_counts[:, :, 2]
-    item_dk = item_counts[:, :, 1]
-    item_mean = _divide((level_counts * layout.scale_values).sum(axis=2).astype(float), item_answered)
-    asked_in_group = in_group @ layout.item_asked.astype(np.int64)  # respondents asked each item
-    item_dk_rate = _divide(item_dk.astype(float), (asked_in_group - item_na).astype(float))
-    item_small = (item_answered >= 1) & (item_answered < min_group_size)
-    item_domain_hidden = (any_hidden | row_small)[:, layout.item_domain]
-    item_reason = np.where(item_small, SMALL_GROUP,
-                           np.where(item_domain_hidden & (item_answered >= 1), COMPLEMENTARY, NONE)).astype(np.int8)
 
-    # -- frames: every grid is already in output order (sorted keys), so columns are reshapes ----------
-    def carried(group_index: np.ndarray, as_categorical: bool = False) -> dict:
-        make = _categorical if as_categorical else _labels_at
-        return {column: make(groups[column], group_index) for column in CARRIED_COLUMNS}
+def _item_figures(layout: _Layout, item_counts: np.ndarray, p: SimpleNamespace, min_group_size: int) -> SimpleNamespace:
+    """Items: answer counts per level, mean, NA, DK and their suppression per (group, item)."""
+    i = SimpleNamespace()
+    i.level_counts = item_counts[:, :, 3:]
+    i.answered = i.level_counts.sum(axis=2)
+    i.na = item_counts[:, :, 2]
+    i.dk = item_counts[:, :, 1]
+    i.mean = _divide((i.level_counts * layout.scale_values).sum(axis=2).astype(float), i.answered)
+    asked_in_group = p.in_group @ layout.item_asked.astype(np.int64)  # respondents asked each item
+    i.dk_rate = _divide(i.dk.astype(float), (asked_in_group - i.na).astype(float))
+    item_small = (i.answered >= 1) & (i.answered < min_group_size)
+    item_domain_hidden = (p.any_hidden | p.row_small)[:, layout.item_domain]
+    i.reason = np.where(item_small, SMALL_GROUP,
+                        np.where(item_domain_hidden & (i.answered >= 1), COMPLEMENTARY, NONE)).astype(np.int8)
+    return i
 
-    def flat(grid: np.ndarray) -> np.ndarray:
-        return grid.reshape(-1)
 
-    # respondents (millions of rows: labels are categoricals with sorted categories)
+# -- frames: every grid is already in output order (sorted keys), so columns are reshapes ----------------
+
+
+def _carried(groups: pd.DataFrame, group_index: np.ndarray, as_categorical: bool = False) -> dict:
+    make = _categorical if as_categorical else _labels_at
+    return {column: make(groups[column], group_index) for column in CARRIED_COLUMNS}
+
+
+def _flat(grid: np.ndarray) -> np.ndarray:
+    return grid.reshape(-1)
+
+
+def _respondents_frame(encoded: EncodedAnswers, layout: _Layout, r: SimpleNamespace, respondent_group: np.ndarray,
+                       respondent_agency: np.ndarray) -> pd.DataFrame:
+    """Respondents (millions of rows: labels are categoricals with sorted categories)."""
+    groups, n_domains, n_respondents = encoded.groups, len(layout.domain_ids), len(respondent_group)
     r_index = np.repeat(np.arange(n_respondents), n_domains)
     d_index = np.tile(np.arange(n_domains, dtype=_code_type(n_domains)), n_respondents)
     r_group = respondent_group[r_index]
-    respondents = pd.DataFrame({
+    return pd.DataFrame({
         "partnership": _categorical(groups["partnership"], r_group),
         "round": _categorical(groups["round"], r_group),
         "respondent": _categorical(encoded.respondents["respondent"], r_index),
         "agency": _from_codes(respondent_agency.astype(np.int8)[r_index], layout.agency_ids),
         "domain": _from_codes(d_index, layout.domain_ids),
-        "score": flat(score),
-        "coverage": flat(coverage),
-        "n_answered": flat(n_answered).astype(np.int64),
-        "n_na": flat(n_na).astype(np.int64),
-        "n_dk": flat(n_dk).astype(np.int64),
-        "status": _from_codes(flat(status), STATUSES),
-        **carried(r_group, as_categorical=True),
+        "score": _flat(r.score),
+        "coverage": _flat(r.coverage),
+        "n_answered": _flat(r.n_answered).astype(np.int64),
+        "n_na": _flat(r.n_na).astype(np.int64),
+        "n_dk": _flat(r.n_dk).astype(np.int64),
+        "status": _from_codes(_flat(r.status), STATUSES),
+        **_carried(groups, r_group, as_categorical=True),
     }, copy=False)
-    del r_index, d_index, r_group
 
-    # agencies: those with respondents in the round and asked at least one item of the domain
-    cell = np.flatnonzero(present[:, None, :] & layout.domain_asked[None, :, :])  # (group, domain, agency)
+
+def _agencies_frame(groups: pd.DataFrame, layout: _Layout, p: SimpleNamespace) -> pd.DataFrame:
+    """Agencies: those with respondents in the round and asked at least one item of the domain."""
+    n_domains, n_agencies_all = len(layout.domain_ids), len(layout.agency_ids)
+    cell = np.flatnonzero(p.present[:, None, :] & layout.domain_asked[None, :, :])  # (group, domain, agency)
     g_a, d_a, a_a = cell // (n_domains * n_agencies_all), (cell // n_agencies_all) % n_domains, cell % n_agencies_all
-    agencies = pd.DataFrame({
+    return pd.DataFrame({
         "partnership": _labels_at(groups["partnership"], g_a),
         "round": _labels_at(groups["round"], g_a),
         "domain": _labels_at(layout.domain_ids, d_a),
         "agency": _labels_at(layout.agency_ids, a_a),
-        "score": agency_mean.reshape(-1)[cell],
-        "n_respondents": n_scored.reshape(-1)[cell].astype(np.int64),
-        **_flags(agency_reason.reshape(-1)[cell], ("", "all", "score")),
-        **carried(g_a),
+        "score": p.agency_mean.reshape(-1)[cell],
+        "n_respondents": p.n_scored.reshape(-1)[cell].astype(np.int64),
+        **_flags(p.agency_reason.reshape(-1)[cell], ("", "all", "score")),
+        **_carried(groups, g_a),
     }, copy=False)
-    del cell, g_a, d_a, a_a
 
-    # partnerships: every partnership, round and domain
+
+def _partnerships_frame(q: Questionnaire, groups: pd.DataFrame, layout: _Layout, p: SimpleNamespace) -> pd.DataFrame:
+    """Partnerships: every partnership, round and domain."""
+    n_groups, n_domains = len(groups), len(layout.domain_ids)
     g_p = np.repeat(np.arange(n_groups), n_domains)
     d_p = np.tile(np.arange(n_domains), n_groups)
-    level, level_label = _levels(q, flat(balanced))
+    level, level_label = _levels(q, _flat(p.balanced))
     # reason and figures: 0 none, 1 small group (all), 2 agreement figures, 3 agreement + respondent mean
-    kind = np.where(flat(row_small), 1, np.where(flat(any_hidden), np.where(flat(mean_hidden), 3, 2), 0))
-    partnerships = pd.DataFrame({
+    kind = np.where(_flat(p.row_small), 1, np.where(_flat(p.any_hidden), np.where(_flat(p.mean_hidden), 3, 2), 0))
+    return pd.DataFrame({
         "partnership": _labels_at(groups["partnership"], g_p),
         "round": _labels_at(groups["round"], g_p),
         "domain": _labels_at(layout.domain_ids, d_p),
-        "score": flat(balanced),
+        "score": _flat(p.balanced),
         "level": level,
         "level_label": level_label,
-        "respondent_mean": flat(respondent_mean),
-        "median": flat(median),
-        "sd": flat(sd),
-        "n_respondents": flat(n_gd).astype(np.int64),
-        "n_agencies": flat(n_agencies).astype(np.int64),
-        "dk_rate": flat(dk_rate),
-        "agency_gap": flat(agency_gap),
-        "split": flat(split),
+        "respondent_mean": _flat(p.respondent_mean),
+        "median": _flat(p.median),
+        "sd": _flat(p.sd),
+        "n_respondents": _flat(p.n_gd).astype(np.int64),
+        "n_agencies": _flat(p.n_agencies).astype(np.int64),
+        "dk_rate": _flat(p.dk_rate),
+        "agency_gap": _flat(p.agency_gap),
+        "split": _flat(p.split),
         **_flags(np.array([NONE, SMALL_GROUP, COMPLEMENTARY, COMPLEMENTARY], dtype=np.int8)[kind],
                  ("", "all", "agreement", "agreement_and_mean"), kind),
-        **carried(g_p),
+        **_carried(groups, g_p),
     }, copy=False)
 
-    # overall
-    g_o = np.arange(n_groups)
-    level_o, label_o = _levels(q, overall)
-    overall_frame = pd.DataFrame({
+
+def _overall_frame(q: Questionnaire, groups: pd.DataFrame, p: SimpleNamespace) -> pd.DataFrame:
+    g_o = np.arange(len(groups))
+    level_o, label_o = _levels(q, p.overall)
+    return pd.DataFrame({
         "partnership": _labels_at(groups["partnership"], g_o),
         "round": _labels_at(groups["round"], g_o),
-        "score": overall,
+        "score": p.overall,
         "level": level_o,
         "level_label": label_o,
-        "n_domains_scored": n_domains_scored.astype(np.int64),
-        **_flags(np.where(overall_hidden, COMPLEMENTARY, NONE), ("", "", "score")),
-        **carried(g_o),
+        "n_domains_scored": p.n_domains_scored.astype(np.int64),
+        **_flags(np.where(p.overall_hidden, COMPLEMENTARY, NONE), ("", "", "score")),
+        **_carried(groups, g_o),
     }, copy=False)
 
-    # items (labels are categoricals: one row per partnership, round and item)
+
+def _items_frame(q: Questionnaire, groups: pd.DataFrame, layout: _Layout, i: SimpleNamespace) -> pd.DataFrame:
+    """Items (labels are categoricals: one row per partnership, round and item)."""
+    n_groups, n_items, n_domains = len(groups), len(layout.item_ids), len(layout.domain_ids)
     g_i = np.repeat(np.arange(n_groups), n_items)
     i_i = np.tile(np.arange(n_items, dtype=_code_type(n_items)), n_groups)
     count_columns = [f"count_{value}" for value in q.scale.values]
-    item_frame = pd.DataFrame({
+    return pd.DataFrame({
         "partnership": _categorical(groups["partnership"], g_i),
         "round": _categorical(groups["round"], g_i),
         "item": _from_codes(i_i, layout.item_ids),
         "domain": _from_codes(layout.item_domain.astype(_code_type(n_domains))[i_i], layout.domain_ids),
-        "mean": flat(item_mean),
-        "n_answered": flat(item_answered).astype(np.int64),
-        "n_na": flat(item_na).astype(np.int64),
-        "n_dk": flat(item_dk).astype(np.int64),
-        "dk_rate": flat(item_dk_rate),
-        **{column: np.ascontiguousarray(level_counts[:, :, position]).reshape(-1).astype(np.int64)
+        "mean": _flat(i.mean),
+        "n_answered": _flat(i.answered).astype(np.int64),
+        "n_na": _flat(i.na).astype(np.int64),
+        "n_dk": _flat(i.dk).astype(np.int64),
+        "dk_rate": _flat(i.dk_rate),
+        **{column: np.ascontiguousarray(i.level_counts[:, :, position]).reshape(-1).astype(np.int64)
            for position, column in enumerate(count_columns)},
-        **_flags(flat(item_reason), ("", "all", "score")),
-        **carried(g_i, as_categorical=True),
+        **_flags(_flat(i.reason), ("", "all", "score")),
+        **_carried(groups, g_i, as_categorical=True),
     }, copy=False)
-
-    return Scores(respondents=respondents, agencies=agencies, partnerships=partnerships,
-                  overall=overall_frame, items=item_frame)
 
 
 def score_responses(
