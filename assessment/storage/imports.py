@@ -176,13 +176,36 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     StateError
         When the round is closed.
     """
-    from assessment.scoring import encode_answers, read_answers_bytes
-    from assessment.storage.rounds import round_info, round_questionnaire
-
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     round_row = get_round(session, round_key)
     _refuse_closed(round_row)
+    frame, name, counts = _read_responses(source)
+    text = {c: frame[c].astype(str).str.strip() for c in frame.columns}
+    problems = _round_problems(session, round_row, round_key, frame, text, name, counts)
+    if problems:
+        raise _refused(name, problems, counts, len(frame))
+
+    # The round may have closed while the file was checked: lock it and look again (see the module's notes).
+    round_row = get_round(session, round_key, for_share=True)
+    _refuse_closed(round_row)
+    checkpoints.reached("import.checked", session, round=round_key)
+    now = utcnow()
+    n_people, total, n_missing = _store_responses(session, round_row, frame, text, now, progress, chunk_size)
+    round_row.updated_at = now
+    session.flush()
+    partnership_key = session.scalar(select(PartnershipRow.key).where(PartnershipRow.id == round_row.partnership_id))
+    audit(session, actor, "import", "round", round_key, file=Path(name).name, rows=len(frame),
+          respondents=n_people, answers=total, partnership=partnership_key)
+    return ImportReport(round_key, len(frame), n_people, total, n_missing)
+
+
+def _read_responses(source: str | Path | bytes | IO[bytes]) -> tuple[pd.DataFrame, str, dict[str, int]]:
+    """Read the file and check what needs no round: the header, then NUL and control characters and text
+    over the limits (the same on every engine, before anything else). Returns the frame, the file's name
+    and the problem counts so far."""
+    from assessment.scoring import read_answers_bytes
+
     data, name = _read_bytes(source)
     try:  # not a CSV, empty, NUL bytes, not UTF-8, an unclosed quote, ragged rows, no answer rows
         frame = read_answers_bytes(data, source=name)
@@ -196,15 +219,21 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
                         for c in frame.columns if c not in IMPORT_COLUMNS]
     if header_problems:
         raise ValidationFailed(header_problems, f"{name} does not have the answers header; nothing was imported")
-    # NUL and control characters, text over the limits: the same on every engine, before anything else
-    counts: dict[str, int] = {}
     text_problems_found, counts = text_problems(frame, source=name)
     if text_problems_found:
         raise _refused(name, text_problems_found, counts, len(frame))
+    return frame, name, counts
+
+
+def _round_problems(session: Session, round_row, round_key: str, frame: pd.DataFrame, text: dict, name: str,
+                    counts: dict[str, int]) -> list[Problem]:
+    """Every problem of the rows against this round (its partnership, key, period and respondents) and
+    against its questionnaire (:func:`encode_answers`); ``counts`` is updated."""
+    from assessment.scoring import encode_answers
+    from assessment.storage.rounds import round_info, round_questionnaire
 
     info = round_info(session, round_key)
     questionnaire = round_questionnaire(session, round_key)
-    text = {c: frame[c].astype(str).str.strip() for c in frame.columns}
     problems: list[Problem] = []
     partnership = text["partnership"].to_numpy(dtype=object)
     problems += _row_problems((partnership != info.partnership) & (partnership != ""), "partnership", name,
@@ -236,14 +265,13 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
         problems += list(exc.problems)
         for code, count in exc.counts.items():
             counts[code] = counts.get(code, 0) + count
-    if problems:
-        raise _refused(name, problems, counts, len(frame))
+    return problems
 
-    # The round may have closed while the file was checked: lock it and look again (see the module's notes).
-    round_row = get_round(session, round_key, for_share=True)
-    _refuse_closed(round_row)
-    checkpoints.reached("import.checked", session, round=round_key)
-    now = utcnow()
+
+def _store_responses(session: Session, round_row, frame: pd.DataFrame, text: dict, now, progress: Progress | None,
+                     chunk_size: int) -> tuple[int, int, int]:
+    """Write the respondents (submitted now) and their answers. Returns (respondents, answers stored,
+    rows not stored: neither a value nor a comment)."""
     value = text["value"]
     upper = value.str.upper()
     value = value.where(~upper.isin([NOT_APPLICABLE, DONT_KNOW]), upper)
@@ -263,9 +291,4 @@ def import_responses(session: Session, round_key: str, source: str | Path | byte
     total = _write_answers(session, now, respondent_ids,
                            *(series.to_numpy(dtype=object)[keep] for series in (text["item"], value, comment)),
                            progress=progress, chunk_size=chunk_size)
-    round_row.updated_at = now
-    session.flush()
-    partnership_key = session.scalar(select(PartnershipRow.key).where(PartnershipRow.id == round_row.partnership_id))
-    audit(session, actor, "import", "round", round_key, file=Path(name).name, rows=len(frame),
-          respondents=len(people), answers=total, partnership=partnership_key)
-    return ImportReport(round_key, len(frame), len(people), total, int((~keep).sum()))
+    return len(people), total, int((~keep).sum())

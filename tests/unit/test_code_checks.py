@@ -75,8 +75,6 @@ LONG_FUNCTIONS_ALLOWED = {
     "assessment/trends.py:domain_trends",
     # an Alembic migration is a frozen record of the schema at one revision: never edited after landing
     "assessment/storage/migrations/versions/0001_initial_schema.py:upgrade",
-    # the import transaction: not yet split (out of time)
-    "assessment/storage/imports.py:import_responses",
     # peer comparison: not yet split (out of time)
     "assessment/peers.py:compare_with_peers",
     # the indicator catalogue's content checks: a flat list of independent checks; not yet split (out of time)
