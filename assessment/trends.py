@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -226,6 +227,67 @@ def domain_trends(
         raise ValueError(f"respondent scores frame lacks column(s) {', '.join(missing)}")
     if min_respondents < 1:
         raise ValueError(f"min_respondents must be at least 1, not {min_respondents}")
+    frame = _trend_frame(respondent_scores, partnership)
+    rounds = _rounds(frame, latest_only)
+    # Positions of each partnership/round/domain's scored respondents: one groupby, then plain numpy.
+    scored_rows = frame[frame["scored"]]
+    cells = _Cells(
+        values=scored_rows["score"].to_numpy(float),
+        codes=scored_rows["code"].to_numpy(),
+        rows=scored_rows.groupby(["partnership", "round", "domain"], sort=False).indices,
+        seen_domains={key: list(dict.fromkeys(part))
+                      for key, part in frame.groupby(["partnership", "round"], sort=False)["domain"]},
+    )
+    rule = _TrendRule(questionnaires, resamples, seed, min_respondents, confidence)
+    rows: list[dict] = []
+    for partnership_id, its_rounds in rounds.groupby("partnership", sort=True):
+        rows += _partnership_rows(partnership_id, its_rounds, cells, rule)
+    out = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
+    out = out.astype({"n_respondents": int, "comparable_with_previous": "boolean", "score": float,
+                      "ci_low": float, "ci_high": float, "change": float, "change_low": float,
+                      "change_high": float})
+    return blank_small_rounds(out, min_group_size)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The scored respondents' scores and agency codes, and the positions of each (partnership, round,
+    domain)'s; the domains seen in the data per (partnership, round)."""
+
+    values: np.ndarray
+    codes: np.ndarray
+    rows: dict
+    seen_domains: dict
+
+    def at(self, partnership: str, round_: str, domain: str) -> tuple[np.ndarray, np.ndarray]:
+        where = self.rows.get((partnership, round_, domain), np.empty(0, dtype=np.int64))
+        return self.values[where], self.codes[where]
+
+
+@dataclass(frozen=True)
+class _TrendRule:
+    questionnaires: Questionnaires | None
+    resamples: int
+    seed: int
+    min_respondents: int
+    confidence: float
+
+
+def _rounds(frame: pd.DataFrame, latest_only: bool) -> pd.DataFrame:
+    """Each partnership's rounds in period order (only the latest two with ``latest_only``)."""
+    rounds = (
+        frame[["partnership", "round", "period", "questionnaire", "version"]]
+        .drop_duplicates(["partnership", "round"])
+        .sort_values(["partnership", "period", "round"], kind="stable")
+    )
+    if latest_only:
+        rounds = rounds.groupby("partnership", sort=False).tail(2)
+    return rounds
+
+
+def _trend_frame(respondent_scores: pd.DataFrame, partnership: str | None) -> pd.DataFrame:
+    """The columns trends need, as text and floats: one partnership's rows (or all), a period per row (the
+    round value when empty), whether the row is scored, and the agency's code."""
     if partnership is not None:
         # Select first, convert after: one partnership is a small slice of a national frame.
         names = respondent_scores["partnership"]
@@ -252,72 +314,61 @@ def domain_trends(
         scored &= respondent_scores["status"].astype(str).eq("scored").to_numpy()
     frame["scored"] = scored
     frame["code"] = _agency_codes(frame["agency"])
+    return frame
 
-    rounds = (
-        frame[["partnership", "round", "period", "questionnaire", "version"]]
-        .drop_duplicates(["partnership", "round"])
-        .sort_values(["partnership", "period", "round"], kind="stable")
-    )
-    if latest_only:
-        rounds = rounds.groupby("partnership", sort=False).tail(2)
-    # Positions of each partnership/round/domain's scored respondents: one groupby, then plain numpy.
-    scored_rows = frame[frame["scored"]]
-    values_all = scored_rows["score"].to_numpy(float)
-    codes_all = scored_rows["code"].to_numpy()
-    cells = scored_rows.groupby(["partnership", "round", "domain"], sort=False).indices
-    seen_domains = {key: list(dict.fromkeys(part))
-                    for key, part in frame.groupby(["partnership", "round"], sort=False)["domain"]}
-    no_rows = np.empty(0, dtype=np.int64)
 
+def _partnership_rows(partnership_id: str, its_rounds: pd.DataFrame, cells: _Cells, rule: _TrendRule) -> list[dict]:
+    """One partnership's rows, round by round (in period order), each domain's change from the round before."""
     rows: list[dict] = []
-    for partnership_id, its_rounds in rounds.groupby("partnership", sort=True):
-        previous: dict | None = None  # the previous round: key and per-domain (score, n, distribution)
-        for record in its_rounds.itertuples(index=False):
-            key = (record.questionnaire, record.version)
-            domains = _round_domains(questionnaires, key, seen_domains[(partnership_id, record.round)])
-            current: dict[str, tuple[float, int, np.ndarray]] = {}
-            for domain in domains:
-                where = cells.get((partnership_id, record.round, domain), no_rows)
-                values, codes = values_all[where], codes_all[where]
-                n = int(values.size)
-                score = _balanced(values, codes)
-                if n >= min_respondents:
-                    dist = _bootstrap(values, codes, resamples, _stream(seed, partnership_id, record.round, domain))
-                else:
-                    dist = np.empty(0)
-                current[domain] = (score, n, dist)
-                ci_low, ci_high = percentile_interval(dist, confidence)
-                row = {
-                    "partnership": partnership_id, "round": record.round, "period": record.period,
-                    "questionnaire": record.questionnaire, "version": record.version, "domain": domain,
-                    "score": score, "ci_low": ci_low, "ci_high": ci_high, "n_respondents": n,
-                    "comparable_with_previous": pd.NA, "break_reason": "",
-                    "change": np.nan, "change_low": np.nan, "change_high": np.nan, "verdict": "",
-                }
-                if previous is not None:
-                    comparable, reason = _comparability(previous["key"], key, domain, questionnaires)
-                    before = previous["domains"].get(domain)
-                    if before is None and comparable:
-                        comparable, reason = False, "domain not scored in the previous round"
-                    row["comparable_with_previous"] = comparable
-                    row["break_reason"] = reason
-                    if comparable:
-                        old_score, old_n, old_dist = before
-                        enough = n >= min_respondents and old_n >= min_respondents
-                        row["change"] = score - old_score
-                        if enough:
-                            row["change_low"], row["change_high"] = percentile_interval(dist - old_dist, confidence)
-                        row["verdict"] = change_verdict(row["change_low"], row["change_high"],
-                                                        enough_respondents=enough)
-                    else:
-                        row["verdict"] = change_verdict(np.nan, np.nan, comparable=False)
-                rows.append(row)
-            previous = {"key": key, "domains": current}
-    out = pd.DataFrame(rows, columns=list(TREND_COLUMNS))
-    out = out.astype({"n_respondents": int, "comparable_with_previous": "boolean", "score": float,
-                      "ci_low": float, "ci_high": float, "change": float, "change_low": float,
-                      "change_high": float})
-    return blank_small_rounds(out, min_group_size)
+    previous: dict | None = None  # the previous round: key and per-domain (score, n, distribution)
+    for record in its_rounds.itertuples(index=False):
+        key = (record.questionnaire, record.version)
+        domains = _round_domains(rule.questionnaires, key, cells.seen_domains[(partnership_id, record.round)])
+        current: dict[str, tuple[float, int, np.ndarray]] = {}
+        for domain in domains:
+            values, codes = cells.at(partnership_id, record.round, domain)
+            n = int(values.size)
+            score = _balanced(values, codes)
+            if n >= rule.min_respondents:
+                dist = _bootstrap(values, codes, rule.resamples, _stream(rule.seed, partnership_id, record.round, domain))
+            else:
+                dist = np.empty(0)
+            current[domain] = (score, n, dist)
+            ci_low, ci_high = percentile_interval(dist, rule.confidence)
+            row = {
+                "partnership": partnership_id, "round": record.round, "period": record.period,
+                "questionnaire": record.questionnaire, "version": record.version, "domain": domain,
+                "score": score, "ci_low": ci_low, "ci_high": ci_high, "n_respondents": n,
+                "comparable_with_previous": pd.NA, "break_reason": "",
+                "change": np.nan, "change_low": np.nan, "change_high": np.nan, "verdict": "",
+            }
+            if previous is not None:
+                _add_change(row, previous, key, current[domain], rule)
+            rows.append(row)
+        previous = {"key": key, "domains": current}
+    return rows
+
+
+def _add_change(row: dict, previous: dict, key: tuple[str, str], now: tuple[float, int, np.ndarray],
+                rule: _TrendRule) -> None:
+    """The change from the previous round into ``row``: comparability, change, its interval and verdict."""
+    domain = row["domain"]
+    score, n, dist = now
+    comparable, reason = _comparability(previous["key"], key, domain, rule.questionnaires)
+    before = previous["domains"].get(domain)
+    if before is None and comparable:
+        comparable, reason = False, "domain not scored in the previous round"
+    row["comparable_with_previous"] = comparable
+    row["break_reason"] = reason
+    if comparable:
+        old_score, old_n, old_dist = before
+        enough = n >= rule.min_respondents and old_n >= rule.min_respondents
+        row["change"] = score - old_score
+        if enough:
+            row["change_low"], row["change_high"] = percentile_interval(dist - old_dist, rule.confidence)
+        row["verdict"] = change_verdict(row["change_low"], row["change_high"], enough_respondents=enough)
+    else:
+        row["verdict"] = change_verdict(np.nan, np.nan, comparable=False)
 
 
 def _round_domains(questionnaires: Questionnaires | None, key: tuple[str, str], seen: list[str]) -> list[str]:
