@@ -283,7 +283,7 @@ def test_lived_experience_is_a_domain_of_its_own(q):
 
 def test_training_covers_health_staff_and_specialists_are_not_sent_by_default(q):
     training = q.item("workforce.training")
-    assert "health" in training.text and "A&E" in training.descriptors[4]
+    assert "health" in training.text and "A&E" in training.descriptors[3]
     for where, text in _descriptor_texts(q):
         assert not re.search(r"specialist\w* .*by default", text), where
 
@@ -375,3 +375,23 @@ def test_the_second_re_review_routing_and_balance_fixes(q):
     assert "decide alone" not in q.item("purpose.attendance_threshold").descriptors[1]
     for agency in ("police", "mental_health_trust"):
         assert sum(agency in item.answered_by for item in q.items) <= 45, agency
+
+
+def test_the_third_re_review_wording_fixes_are_made(q):
+    assert "or the area's written pathway" not in q.item("crisis_response.co_response").descriptors[5]
+    over_24h = q.item("detention.over_24h")
+    assert "no power to hold" in over_24h.descriptors[4]
+    assert "bed escalation route" in over_24h.descriptors[3]
+    assert "bed escalation route" not in over_24h.descriptors[4]
+    assert "best placed to help" in q.item("prevention.repeat_detention_review").descriptors[4]
+    assert "health-led plan" not in q.item("prevention.repeat_detention_review").descriptors[4]
+    assert "referral log" in q.item("crisis_response.children").descriptors[4]
+    assert "sign-off" in q.item("triage.call_assessment").descriptors[4]
+    advice = q.item("triage.clinical_advice")
+    assert "every quarter" in advice.descriptors[4] and "not sought or not followed" in advice.descriptors[5]
+    assert "joint clinical desk" not in q.item("triage.ambulance_link").descriptors[5].split("(")[0]
+    assert "pam-stockholm" not in q.item("triage.ambulance_link").sources
+    custody = q.item("justice.custody_mha_assessment")
+    assert custody.sources[0] == "cjji-2021" and "eight in ten" in custody.descriptors[4]
+    assert "polfed-2017" not in q.item("places_of_safety.handover_time").sources
+    assert {"mht-2015", "ccc-site-2016"} <= set(q.bibliography)
