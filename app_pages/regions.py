@@ -60,4 +60,4 @@ for row in practices.head(12).itertuples():
     who = row.partnership_name or "A partnership that asked not to be named"
     with st.container(border=True):
         st.text(row.comment)  # respondents' words, shown as plain text
-        st.caption(f"{widgets.plain(who)} · score {row.score:.2f} (top quartile from {row.q3:.2f})")
+        st.caption(f"{widgets.plain(who)} · in the top quartile (scores from {row.q3:.2f})")

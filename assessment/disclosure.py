@@ -17,6 +17,9 @@ docs/benchmarking.md, "What is shown"):
   ``min_peers_spread`` and the minimum and maximum ``min_peers_extremes``; and whatever the settings, a set
   of figures that would pin down every contributing score (or every score but one, which an insider who
   knows their own could then complete) is cut back (range first, then quartiles, then the median).
+* **A promising practice** shows only that its partnership is in the top quartile of its group, with the
+  threshold (:data:`PRACTICE_FIGURES`), never the partnership's exact score: beside a region's Q1, median
+  and Q3 an exact score is one more equation, and two such scores with 5 partnerships give four of five.
 
 This module imports only the vocabulary, so scoring, peers, trends, charts, storage and the
 app all use it.
@@ -36,6 +39,7 @@ __all__ = [
     "FLAG_COLUMNS",
     "HIDDEN_FIGURES",
     "PEER_FIGURES",
+    "PRACTICE_FIGURES",
     "DisclosureRule",
     "blank_small_rounds",
     "blank_suppressed",
@@ -252,6 +256,20 @@ def peer_figures(values, rule: DisclosureRule = DisclosureRule()) -> dict[str, f
         computed = np.percentile(values, [_PERCENT[f] for f in shown])
         out.update({f: float(v) for f, v in zip(shown, computed, strict=True)})
     return out
+
+
+# -- promising practices ---------------------------------------------------------------------------------
+
+#: The figures a promising-practice row may show: the group's top-quartile threshold (itself a peer
+#: figure, drawn only where :func:`shown_peer_figures` allows a Q3), never the partnership's own score,
+#: named or not. Why: a region of 5 partnerships shows Q1, median and Q3, exactly the 2nd to 4th scores;
+#: the 4th and 5th are the top quartile, so their exact scores beside a practice would make four of five
+#: known, and the lowest partnership, knowing its own, would have all five. An exact score is an equation
+#: in every group the partnership belongs to (its region, its nation, each peer group), and the groups
+#: overlap, so no per-group check could clear it; "at or above the top quartile" is an inequality and pins
+#: nothing. A maturity-level band is left out too (a band beside a quartile can narrow a score to a
+#: sliver). A partnership that wants its score seen by peers is named to them in the peer comparison.
+PRACTICE_FIGURES = ("q3",)
 
 
 # -- a partnership's rounds over time --------------------------------------------------------------------

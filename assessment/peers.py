@@ -26,6 +26,7 @@ from scipy import stats
 
 from assessment.disclosure import (
     PEER_FIGURES,
+    PRACTICE_FIGURES,
     DisclosureRule,
     peer_figures,
     score_hidden,
@@ -57,7 +58,7 @@ COMPARISON_COLUMNS = (
     "percentile_rank", "gap_to_median", "gap_to_top_quartile", "suppressed", "n_excluded", "excluded_reasons",
 )
 REGION_COLUMNS = ("scope", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
-PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", "score", "q3", "comment")
+PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", *PRACTICE_FIGURES, "comment")
 
 
 REASON_NO_CLOSED_ROUND = "no closed round in period"
@@ -575,7 +576,7 @@ def promising_practices(
         The disclosure rule's thresholds: a top quartile (Q3) is drawn only where
         :func:`assessment.disclosure.shown_peer_figures` allows a Q3 for the scored partnerships of the
         period and domain (at least ``min_peers_spread``, default 5), since it is shown beside a
-        practice's score (from 3 partnerships, Q3 and one score give another score away).
+        practice (from 3 partnerships, Q3 and one score give another score away).
 
     Returns
     -------
@@ -583,7 +584,8 @@ def promising_practices(
         Columns :data:`PRACTICE_COLUMNS`, ordered by domain, period, then as the comments came (never by
         score). ``partnership`` and ``round`` are empty unless the partnership agreed to be named.
         ``q3`` is the linear 75th percentile of the group's scores in that period, questionnaire version
-        and domain.
+        and domain; a listed practice's partnership scores at or above it. Its exact score is never
+        returned, named or not (:data:`assessment.disclosure.PRACTICE_FIGURES` says why).
     """
     _require(comments, ("partnership", "round", "domain", "comment"), "comments")
     frame = _score_frame(scores)

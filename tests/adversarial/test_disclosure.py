@@ -92,6 +92,41 @@ def test_the_recovery_attack_fails_with_five_partnerships():
     assert np.isnan(peer_figures(values)["min"]) and np.isnan(peer_figures(values)["max"])
 
 
+def practice_attack(values: list[float], named: bool) -> set[float]:
+    """The scores of a region of ``values`` that its table and its promising practices give away (every
+    number either shows, and the ``a = 2·q1 − median`` recovery), as figures rounded to 6 places."""
+    names = [f"P{i}" for i in range(len(values))]
+    scores = pd.DataFrame({"partnership": names, "round": "2026-H1", "domain": "triage", "score": values})
+    places = pd.DataFrame({"partnership": names, "nation": "England", "region": "South West",
+                           "share_practice": True, "named_to_peers": named})
+    region = peers.compare_regions(scores, places)
+    region = region[region["scope"] == "region"].iloc[0]
+    comments = pd.DataFrame({"partnership": names, "round": "2026-H1", "domain": "triage",
+                             "comment": [f"evidence {i}" for i in range(len(values))]})
+    practices = peers.promising_practices(comments, scores, places)
+    assert len(practices) >= 2  # the top quartile is listed: the attack has something to read
+    shown = [float(v) for v in region[["q1", "median", "q3"]].dropna()]
+    shown += [float(v) for column in practices.select_dtypes("number") for v in practices[column].dropna()]
+    if not pd.isna(region["q1"]):
+        shown += [2 * region["q1"] - region["median"], 2 * region["q3"] - region["median"]]
+    return {round(v, 6) for v in shown} & {round(v, 6) for v in values}
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_promising_practices_with_the_region_figures_leave_two_of_five_scores_unknown(named):
+    # 5 partnerships, all sharing practice: Q1, median and Q3 are the 2nd to 4th scores, and the 4th and
+    # 5th are the top quartile, listed as practices. Before the fix the practices carried the exact scores
+    # 3.3 and 4.4, so 4 of 5 were known and the lowest partnership, knowing its own, had all five.
+    values = [1.2, 2.1, 2.6, 3.3, 4.4]
+    known = practice_attack(values, named)
+    assert known == {2.1, 2.6, 3.3}
+    assert len(values) - len(known) >= 2  # even an insider who knows their own cannot complete the rest
+    # and with 10: nothing beyond what the region table already shows
+    values = [round(v, 3) for v in np.linspace(1.1, 4.7, 10)]
+    assert len(values) - len(practice_attack(values, named)) >= 2
+    assert "score" not in peers.PRACTICE_COLUMNS
+
+
 def test_min_and_max_need_ten_partnerships():
     assert shown_peer_figures(9) == ("median", "q1", "q3")
     assert shown_peer_figures(10) == ("median", "q1", "q3", "min", "max")
