@@ -329,3 +329,13 @@ def test_manage_saves_opt_in_flags_and_peer_groups(app, demo_database):
         after = services.list_partnerships(session).set_index("partnership").loc[before["partnership"]]
     assert bool(after["share_practice"]) is not bool(before["share_practice"])
     assert after["groups"] == "coastal;metropolitan"
+
+
+def test_promising_practices_show_the_top_quartile_never_a_score(app):
+    # issue 11 defect 2: an exact score beside a practice, with the region's quartiles, gave scores away
+    app.run()
+    app.switch_page("app_pages/regions.py").run()
+    assert_no_exception(app)
+    listed = [c.value for c in app.caption if "top quartile" in c.value]
+    assert listed  # the demo lists practices: the check below has something to read
+    assert not any("score " in caption for caption in listed), listed
