@@ -329,19 +329,53 @@ def compare_with_peers(
     _require(scores, _SCORE_COLUMNS, "scores")
     partnership, round_ = str(partnership), str(round)
     frame = _score_frame(_rows_of_period(scores, partnership, round_))
-    own = frame[(frame["partnership"] == partnership) & (frame["round"] == round_)]
-    if own.empty:
-        raise ValueError(f"no scores for partnership '{partnership}' in round '{round_}'")
+    own, own_scores = _own_round(frame, partnership, round_)
     members = peer_group_members(partnerships, partnership, peer_group)
     period = own["period"].iloc[0]
     has_versions = bool(own["has_versions"].iloc[0])
     own_key = (own["questionnaire"].iloc[0], own["version"].iloc[0])
 
-    candidates = frame[frame["partnership"].isin(members) & (frame["period"] == period) & frame["closed"]]
-    candidates = _latest_per_partnership(candidates)
+    candidates, n_peer_rounds, n_without_round = _peer_rounds(frame, members, period)
+    candidates, n_not_comparable = _comparable_peers(candidates, own_key, has_versions, questionnaires)
+    domains = _domain_order(own, questionnaires.get(own_key) if (questionnaires and has_versions) else None)
+    by_domain = dict(tuple(candidates.groupby("domain", sort=False)))
+    rows = []
+    for domain in domains:
+        counts = {REASON_NO_CLOSED_ROUND: n_without_round, REASON_NOT_COMPARABLE: n_not_comparable(domain)}
+        figures = _domain_comparison(by_domain.get(domain, candidates.iloc[0:0]), float(own_scores.get(domain, np.nan)),
+                                     n_peer_rounds, counts, rule)
+        rows.append({"partnership": partnership, "round": round_, "peer_group": peer_group, "domain": domain,
+                     **figures})
+    out = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
+    return out.astype({"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
+
+
+def _own_round(frame: pd.DataFrame, partnership: str, round_: str) -> tuple[pd.DataFrame, pd.Series]:
+    """The partnership's rows in the round, and its score per domain: shown only where it is not hidden (a
+    round of too few respondents)."""
+    own = frame[(frame["partnership"] == partnership) & (frame["round"] == round_)]
+    if own.empty:
+        raise ValueError(f"no scores for partnership '{partnership}' in round '{round_}'")
+    own_scores = own.drop_duplicates("domain").set_index("domain")
+    return own, own_scores["score"].where(~own_scores["suppressed"])
+
+
+def _peer_rounds(frame: pd.DataFrame, members, period) -> tuple[pd.DataFrame, int, int]:
+    """The peers' closed rounds of the period (the latest per partnership), how many peers have one, and
+    how many have none."""
+    candidates = _latest_per_partnership(
+        frame[frame["partnership"].isin(members) & (frame["period"] == period) & frame["closed"]])
     n_peer_rounds = candidates["partnership"].nunique()
-    n_without_round = len(members) - n_peer_rounds
-    # Comparability is decided once per distinct version (a handful), never per peer.
+    return candidates, n_peer_rounds, len(members) - n_peer_rounds
+
+
+def _comparable_peers(candidates: pd.DataFrame, own_key: tuple, has_versions: bool,
+                      questionnaires: Questionnaires | None):
+    """Drop each peer row whose version is not comparable with the partnership's for its domain.
+
+    Comparability is decided once per distinct version (a handful), never per peer. Returns the rows kept
+    and a function giving, per domain, how many peers were dropped as not comparable.
+    """
     version_counts = (candidates.drop_duplicates("partnership").groupby(["questionnaire", "version"]).size()
                       if has_versions else pd.Series(dtype=int))
     verdicts = {key: _comparable_domains(own_key, key, questionnaires) for key in version_counts.index}
@@ -350,7 +384,6 @@ def compare_with_peers(
         return int(sum(n for key, n in version_counts.items()
                        if verdicts[key] is not None and not verdicts[key].get(domain, False)))
 
-    domains = _domain_order(own, questionnaires.get(own_key) if (questionnaires and has_versions) else None)
     if has_versions:
         present = candidates["domain"].unique()
         table = pd.Series(
@@ -358,29 +391,24 @@ def compare_with_peers(
              for (q, v), verdict in verdicts.items() for d in present}, dtype=bool)
         keys = pd.MultiIndex.from_arrays([candidates["questionnaire"], candidates["version"], candidates["domain"]])
         candidates = candidates[table.reindex(keys).fillna(False).to_numpy(dtype=bool)]
-    by_domain = dict(tuple(candidates.groupby("domain", sort=False)))
-    # the partnership's own score is shown only where it is not hidden (a round of too few respondents)
-    own_scores = own.drop_duplicates("domain").set_index("domain")
-    own_scores = own_scores["score"].where(~own_scores["suppressed"])
-    rows = []
-    for domain in domains:
-        own_value = float(own_scores.get(domain, np.nan))
-        counts = {REASON_NO_CLOSED_ROUND: n_without_round, REASON_NOT_COMPARABLE: n_not_comparable(domain)}
-        usable = by_domain.get(domain, candidates.iloc[0:0])
-        scored = usable[usable["score"].notna()]
-        counts[REASON_NO_SCORE] = n_peer_rounds - counts[REASON_NOT_COMPARABLE] - len(scored)
-        values = scored.loc[~scored["suppressed"], "score"].to_numpy(dtype=float)
-        counts[REASON_SUPPRESSED] = len(scored) - len(values)
-        statistics = _peer_statistics(values, own_value, rule)
-        rows.append({
-            "partnership": partnership, "round": round_, "peer_group": peer_group, "domain": domain,
-            "score": own_value, "n_peers": len(values), **statistics,
-            "suppressed": bool(np.isnan(statistics["median"])),
-            "n_excluded": sum(counts.values()),
-            "excluded_reasons": _describe_exclusions(counts),
-        })
-    out = pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS))
-    return out.astype({"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
+    return candidates, n_not_comparable
+
+
+def _domain_comparison(usable: pd.DataFrame, own_value: float, n_peer_rounds: int, counts: dict[str, int],
+                       rule: DisclosureRule) -> dict:
+    """One domain's figures from its comparable peer rows; ``counts`` (peers excluded, per reason) gains
+    those with no score and those whose score is hidden."""
+    scored = usable[usable["score"].notna()]
+    counts[REASON_NO_SCORE] = n_peer_rounds - counts[REASON_NOT_COMPARABLE] - len(scored)
+    values = scored.loc[~scored["suppressed"], "score"].to_numpy(dtype=float)
+    counts[REASON_SUPPRESSED] = len(scored) - len(values)
+    statistics = _peer_statistics(values, own_value, rule)
+    return {
+        "score": own_value, "n_peers": len(values), **statistics,
+        "suppressed": bool(np.isnan(statistics["median"])),
+        "n_excluded": sum(counts.values()),
+        "excluded_reasons": _describe_exclusions(counts),
+    }
 
 
 def _rule(min_peers: int, min_peers_spread: int, min_peers_extremes: int) -> DisclosureRule:

@@ -238,13 +238,7 @@ def _content_problems(cat: Catalogue, lines, file: str, path: Path | None, quest
         if ind.reported_by is not None and not ind.reported_by:
             add(ErrorCode.INVALID_VALUE, (*loc, "reported_by"),
                 detail="reported_by is empty: leave it out (the owning agency reports) or name the agencies")
-        named: set[str] = set()
-        for ai, agency in enumerate(ind.reported_by or ()):
-            if agency not in AGENCIES:
-                add(ErrorCode.UNKNOWN_AGENCY, (*loc, "reported_by", ai), agency=agency, allowed=", ".join(AGENCIES))
-            elif agency in named:
-                add(ErrorCode.DUPLICATE_AGENCY, (*loc, "reported_by", ai), field="reported_by", agency=agency)
-            named.add(agency)
+        _reported_by_problems(add, ind, loc)
         if ind.source.key not in cat.bibliography:
             add(ErrorCode.UNKNOWN_SOURCE, (*loc, "source", "key"), key=ind.source.key)
         if domain_ids is not None:
@@ -265,22 +259,7 @@ def _content_problems(cat: Catalogue, lines, file: str, path: Path | None, quest
         if ind.computed_from is None:
             add(ErrorCode.COMPUTED_FROM_MISSING, (*loc, "definition", "unit"), unit=unit, needs=COMPUTED_UNITS[unit])
             continue
-        for part in ("numerator", "denominator"):
-            ref = getattr(ind.computed_from, part)
-            where = (*loc, "computed_from", part)
-            wanted = _wanted_inputs(unit, part)
-            if ref == ind.id:
-                add(ErrorCode.COMPUTED_FROM_KIND, where, id=ref, kind="this indicator itself", unit=unit, allowed=wanted)
-            elif ref in units:
-                if not _input_fits(unit, part, units[ref]):
-                    add(ErrorCode.COMPUTED_FROM_KIND, where, id=ref, kind=f"an indicator in {units[ref]}",
-                        unit=unit, allowed=wanted)
-            elif ref in denominators:
-                if not (unit == "per_100000" and part == "denominator"):
-                    add(ErrorCode.COMPUTED_FROM_KIND, where, id=ref, kind="a reference denominator", unit=unit,
-                        allowed=wanted)
-            else:
-                add(ErrorCode.UNKNOWN_INDICATOR, where, id=ref)
+        _computed_from_problems(add, ind, loc, units, denominators)
 
     if path is not None:
         expected = f"{cat.id}/{cat.version}.yaml"
@@ -289,6 +268,39 @@ def _content_problems(cat: Catalogue, lines, file: str, path: Path | None, quest
         elif path.parent.name != cat.id:
             add(ErrorCode.FILENAME_MISMATCH, ("id",), expected=expected)
     return problems
+
+
+def _reported_by_problems(add, ind, loc: tuple) -> None:
+    """Each agency in ``reported_by`` is known and named once."""
+    named: set[str] = set()
+    for ai, agency in enumerate(ind.reported_by or ()):
+        if agency not in AGENCIES:
+            add(ErrorCode.UNKNOWN_AGENCY, (*loc, "reported_by", ai), agency=agency, allowed=", ".join(AGENCIES))
+        elif agency in named:
+            add(ErrorCode.DUPLICATE_AGENCY, (*loc, "reported_by", ai), field="reported_by", agency=agency)
+        named.add(agency)
+
+
+def _computed_from_problems(add, ind, loc: tuple, units: dict[str, str], denominators: dict[str, str]) -> None:
+    """A computed indicator's numerator and denominator name an indicator (or reference denominator) of a
+    kind its unit can be computed from, never itself."""
+    unit = ind.definition.unit
+    for part in ("numerator", "denominator"):
+        ref = getattr(ind.computed_from, part)
+        where = (*loc, "computed_from", part)
+        wanted = _wanted_inputs(unit, part)
+        if ref == ind.id:
+            add(ErrorCode.COMPUTED_FROM_KIND, where, id=ref, kind="this indicator itself", unit=unit, allowed=wanted)
+        elif ref in units:
+            if not _input_fits(unit, part, units[ref]):
+                add(ErrorCode.COMPUTED_FROM_KIND, where, id=ref, kind=f"an indicator in {units[ref]}",
+                    unit=unit, allowed=wanted)
+        elif ref in denominators:
+            if not (unit == "per_100000" and part == "denominator"):
+                add(ErrorCode.COMPUTED_FROM_KIND, where, id=ref, kind="a reference denominator", unit=unit,
+                    allowed=wanted)
+        else:
+            add(ErrorCode.UNKNOWN_INDICATOR, where, id=ref)
 
 
 def _wanted_inputs(unit: str, part: str) -> str:

@@ -73,10 +73,6 @@ LONG_FUNCTIONS_ALLOWED = {
     "assessment/demo.py:generate_demo",
     # an Alembic migration is a frozen record of the schema at one revision: never edited after landing
     "assessment/storage/migrations/versions/0001_initial_schema.py:upgrade",
-    # peer comparison: not yet split (out of time)
-    "assessment/peers.py:compare_with_peers",
-    # the indicator catalogue's content checks: a flat list of independent checks; not yet split (out of time)
-    "assessment/indicators/catalogue.py:_content_problems",
 }
 
 
