@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -157,39 +158,14 @@ def _questionnaire_pair(questionnaires: Sequence[Questionnaire]) -> tuple[Questi
     return ordered[0], (ordered[-1] if len(ordered) > 1 else None)
 
 
-def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame, *, partnerships: int = 40,
-                  seed: int = DEMO_SEED, open_rounds: int = 4) -> DemoData:
-    """Generate the synthetic demo dataset (pure and deterministic for a given ``seed``).
-
-    Parameters
-    ----------
-    questionnaires : sequence of Questionnaire
-        One or two versions of the same questionnaire. Rounds in 2025 use the oldest; about 60% of the
-        2026-H1 rounds use the newest, so trends show comparability breaks and both versions appear.
-    forces : DataFrame
-        The reference forces (``key, name, nation, region``), e.g. ``assessment.storage.reference.forces()``.
-    partnerships : int
-        How many partnerships (one per force area; at most the number of territorial forces).
-    seed : int
-        Seed of the ``numpy.random.Generator``.
-    open_rounds : int
-        How many partnerships keep their latest round (2026-H1) open, part-answered, with invitations
-        (at most as many as have a 2026-H1 round).
-    """
-    if partnerships < 1:
-        raise ValueError("partnerships must be at least 1")
-    if open_rounds < 0:
-        raise ValueError("open_rounds must be 0 or more")
-    rng = np.random.default_rng(seed)
-    old, new = _questionnaire_pair(questionnaires)
-
-    # -- partnerships ------------------------------------------------------------------------------
+def _demo_partnerships(forces: pd.DataFrame, partnerships: int, rng: np.random.Generator) -> pd.DataFrame:
+    """The partnerships: one per chosen force area, with peer groups and sharing choices."""
     chosen = _choose_forces(forces, partnerships, rng)
     n_p = len(chosen)
     rcrp = rng.random(n_p) < 0.3
     groups = np.where(chosen["key"].isin(_METROPOLITAN), "metropolitan", "county")
     groups = np.where(rcrp, np.char.add(groups.astype(str), ";rcrp-early-adopters"), groups)
-    parts = pd.DataFrame({
+    return pd.DataFrame({
         "partnership": chosen["key"].astype(str),
         "name": chosen["name"].map(demo_partnership_name),
         "force": chosen["key"].astype(str),
@@ -200,7 +176,98 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         "named_to_peers": rng.random(n_p) < 0.5,
     })
 
-    # -- rounds: 2 or 3 per partnership, ending in 2025-H2 or 2026-H1 ------------------------------------
+
+def _latent_effects(old: Questionnaire, new: Questionnaire | None, parts: pd.DataFrame, agencies: np.ndarray,
+                    rng: np.random.Generator) -> SimpleNamespace:
+    """The effects on the latent score: per domain, partnership (and its region), partnership x domain,
+    agency; each partnership's trend; split domains."""
+    e = SimpleNamespace()
+    n_p = len(parts)
+    e.domain_ids = list(dict.fromkeys([d.id for d in old.domains] + ([d.id for d in new.domains] if new else [])))
+    n_d = len(e.domain_ids)
+    e.domain_effect = rng.normal(0.0, 0.3, size=n_d)
+    weak_nationally = rng.choice(n_d, size=min(2, n_d), replace=False)
+    e.domain_effect[weak_nationally] -= 0.5
+    p_effect = rng.normal(0.0, 0.4, size=n_p)
+    regions = sorted(parts["region"].unique())
+    region_effect = dict(zip(regions, rng.normal(0.0, 0.2, size=len(regions)), strict=True))
+    e.p_effect = p_effect + parts["region"].map(region_effect).to_numpy()
+    e.pd_effect = rng.normal(0.0, 0.25, size=(n_p, n_d))
+    has_weak, has_strong = rng.random(n_p) < 0.6, rng.random(n_p) < 0.5
+    weak_d, strong_d = rng.integers(0, n_d, size=n_p), rng.integers(0, n_d, size=n_p)
+    e.pd_effect[np.flatnonzero(has_weak), weak_d[has_weak]] -= 1.0
+    e.pd_effect[np.flatnonzero(has_strong), strong_d[has_strong]] += 0.9
+    e.trend = rng.normal(0.12, 0.15, size=n_p)  # most partnerships improve a little each round
+    # Split domains: in a quarter of partnerships police rate one domain higher and the trust lower.
+    e.split_p = rng.random(n_p) < 0.25
+    e.split_d = rng.integers(0, n_d, size=n_p)
+    e.agency_effect = np.array([_AGENCY_EFFECT[a] for a in agencies])
+    e.agency_dk = np.array([_AGENCY_DK[a] for a in agencies])
+    return e
+
+
+def _answer_block(q: Questionnaire, resp: np.ndarray, rounds: pd.DataFrame, respondents: SimpleNamespace,
+                  e: SimpleNamespace, rng: np.random.Generator) -> pd.DataFrame:
+    """The answers of the respondents ``resp`` (all on version ``q``), vectorised: one row per item asked."""
+    items = q.items
+    item_domain = np.array([e.domain_ids.index(q.domain_of(item.id)) for item in items])
+    item_effect = rng.normal(0.0, 0.25, size=len(items))
+    item_na = rng.choice([0.0, 0.01, 0.06], size=len(items), p=[0.5, 0.35, 0.15])
+    # Routing (answered_by): a respondent answers only the items asked of their agency.
+    agencies = respondents.agencies
+    asked = np.array([[item.asked_of(agency) for item in items] for agency in agencies])
+    r = np.repeat(resp, len(items))
+    i = np.tile(np.arange(len(items)), len(resp))
+    rnd = respondents.round[r]
+    p = respondents.p_of_round[rnd]
+    d = item_domain[i]
+    a = respondents.agency[r]
+    split = e.split_p[p] & (e.split_d[p] == d)
+    latent = (3.0 + e.p_effect[p] + e.domain_effect[d] + e.pd_effect[p, d] + e.agency_effect[a]
+              + np.where(split & (a == 0), 0.7, 0.0) + np.where(split & (a == 1), -0.7, 0.0)
+              + e.trend[p] * respondents.period_index[rnd] + respondents.effect[r] + item_effect[i]
+              + rng.normal(0.0, 0.45, size=len(r)))
+    level = np.clip(np.rint(latent), 1, 5).astype(int)
+    u = rng.random(len(r))
+    na = u < item_na[i]
+    dk = ~na & (u < item_na[i] + e.agency_dk[a])
+    missing = ~na & ~dk & (u > 0.975)
+    value = np.where(na, "NA", np.where(dk, "DK", level.astype(str)))
+    with_comment = (~na & ~dk & (level >= 4)) & (rng.random(len(r)) < 0.02)
+    comment = np.where(with_comment, np.asarray(_EVIDENCE)[rng.integers(0, len(_EVIDENCE), size=len(r))], "")
+    keep = ~missing & asked[a, i]
+    return pd.DataFrame({
+        "partnership": rounds["partnership"].to_numpy()[rnd[keep]],
+        "round": rounds["round"].to_numpy()[rnd[keep]],
+        "respondent": respondents.ids[r[keep]],
+        "agency": agencies[a[keep]],
+        "item": np.asarray([item.id for item in items])[i[keep]],
+        "value": value[keep],
+        "comment": comment[keep],
+        "questionnaire": q.id,
+        "version": q.version,
+        "period": rounds["period"].to_numpy()[rnd[keep]],
+    })
+
+
+def _open_invitations(rounds: pd.DataFrame, round_of_resp: np.ndarray, agencies: np.ndarray,
+                      agency_idx: np.ndarray, opened: np.ndarray) -> pd.DataFrame:
+    """Invitations for the open rounds: more links than answers so far."""
+    open_resp = pd.DataFrame({"round": rounds["round"].to_numpy()[round_of_resp], "agency": agencies[agency_idx]})
+    open_resp = open_resp[np.asarray(opened)[round_of_resp]]
+    invitations = open_resp.groupby(["round", "agency"], sort=False).size().rename("answered").reset_index()
+    invitations["count"] = (invitations["answered"] * 1.6).round().astype(int) + 1
+    return invitations[["round", "agency", "count"]]
+
+
+def _demo_rounds(parts: pd.DataFrame, old: Questionnaire, new: Questionnaire | None, open_rounds: int,
+                 rng: np.random.Generator):
+    """The rounds (2 or 3 per partnership, ending in 2025-H2 or 2026-H1) and respondents per round and agency.
+
+    Returns the rounds frame, each round's partnership and period position, which rounds are open, the
+    respondent counts (round x agency) and the agencies.
+    """
+    n_p = len(parts)
     n_rounds = rng.choice([2, 3], size=n_p, p=[0.4, 0.6])
     ends_early = (n_rounds == 2) & (rng.random(n_p) < 0.3)
     first = np.where(n_rounds == 3, 0, np.where(ends_early, 0, 1))
@@ -234,6 +301,43 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         "respondents": n_resp,
     })
 
+    return rounds, p_of_round, period_index, opened, counts, agencies
+
+
+def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame, *, partnerships: int = 40,
+                  seed: int = DEMO_SEED, open_rounds: int = 4) -> DemoData:
+    """Generate the synthetic demo dataset (pure and deterministic for a given ``seed``).
+
+    Parameters
+    ----------
+    questionnaires : sequence of Questionnaire
+        One or two versions of the same questionnaire. Rounds in 2025 use the oldest; about 60% of the
+        2026-H1 rounds use the newest, so trends show comparability breaks and both versions appear.
+    forces : DataFrame
+        The reference forces (``key, name, nation, region``), e.g. ``assessment.storage.reference.forces()``.
+    partnerships : int
+        How many partnerships (one per force area; at most the number of territorial forces).
+    seed : int
+        Seed of the ``numpy.random.Generator``.
+    open_rounds : int
+        How many partnerships keep their latest round (2026-H1) open, part-answered, with invitations
+        (at most as many as have a 2026-H1 round).
+    """
+    if partnerships < 1:
+        raise ValueError("partnerships must be at least 1")
+    if open_rounds < 0:
+        raise ValueError("open_rounds must be 0 or more")
+    rng = np.random.default_rng(seed)
+    old, new = _questionnaire_pair(questionnaires)
+
+    # -- partnerships ------------------------------------------------------------------------------
+    parts = _demo_partnerships(forces, partnerships, rng)
+
+    # -- rounds: 2 or 3 per partnership, ending in 2025-H2 or 2026-H1 ------------------------------------
+    rounds, p_of_round, period_index, opened, counts, agencies = _demo_rounds(parts, old, new, open_rounds, rng)
+    n_r, n_a = counts.shape
+    n_resp = counts.sum(axis=1)
+
     # -- respondents ---------------------------------------------------------------------------------
     round_of_resp = np.repeat(np.arange(n_r), n_resp)
     agency_idx = np.repeat(np.tile(np.arange(n_a), n_r), counts.ravel())
@@ -241,29 +345,12 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
     number = np.arange(len(round_of_resp)) - np.repeat(start, n_resp) + 1
     respondent_ids = (rounds["round"].to_numpy()[round_of_resp].astype(object) + "-r"
                       + pd.Series(number).map("{:03d}".format).to_numpy().astype(object))
-    resp_effect = rng.normal(0.0, 0.25, size=len(round_of_resp))
+    respondents = SimpleNamespace(round=round_of_resp, agency=agency_idx, ids=respondent_ids,
+                                  effect=rng.normal(0.0, 0.25, size=len(round_of_resp)),
+                                  p_of_round=p_of_round, period_index=period_index, agencies=agencies)
 
     # -- effects on the latent score ---------------------------------------------------------------------
-    domain_ids = list(dict.fromkeys([d.id for d in old.domains] + ([d.id for d in new.domains] if new else [])))
-    n_d = len(domain_ids)
-    domain_effect = rng.normal(0.0, 0.3, size=n_d)
-    weak_nationally = rng.choice(n_d, size=min(2, n_d), replace=False)
-    domain_effect[weak_nationally] -= 0.5
-    p_effect = rng.normal(0.0, 0.4, size=n_p)
-    regions = sorted(parts["region"].unique())
-    region_effect = dict(zip(regions, rng.normal(0.0, 0.2, size=len(regions)), strict=True))
-    p_effect = p_effect + parts["region"].map(region_effect).to_numpy()
-    pd_effect = rng.normal(0.0, 0.25, size=(n_p, n_d))
-    has_weak, has_strong = rng.random(n_p) < 0.6, rng.random(n_p) < 0.5
-    weak_d, strong_d = rng.integers(0, n_d, size=n_p), rng.integers(0, n_d, size=n_p)
-    pd_effect[np.flatnonzero(has_weak), weak_d[has_weak]] -= 1.0
-    pd_effect[np.flatnonzero(has_strong), strong_d[has_strong]] += 0.9
-    trend = rng.normal(0.12, 0.15, size=n_p)  # most partnerships improve a little each round
-    # Split domains: in a quarter of partnerships police rate one domain higher and the trust lower.
-    split_p = rng.random(n_p) < 0.25
-    split_d = rng.integers(0, n_d, size=n_p)
-    agency_effect = np.array([_AGENCY_EFFECT[a] for a in agencies])
-    agency_dk = np.array([_AGENCY_DK[a] for a in agencies])
+    effects = _latent_effects(old, new, parts, agencies, rng)
 
     # -- answers, one block per questionnaire version (vectorised within each) ---------------------------
     blocks = []
@@ -272,54 +359,13 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
         resp = np.flatnonzero(round_version[round_of_resp] == q.version)
         if len(resp) == 0:
             continue
-        items = q.items
-        item_domain = np.array([domain_ids.index(q.domain_of(item.id)) for item in items])
-        item_effect = rng.normal(0.0, 0.25, size=len(items))
-        item_na = rng.choice([0.0, 0.01, 0.06], size=len(items), p=[0.5, 0.35, 0.15])
-        # Routing (answered_by): a respondent answers only the items asked of their agency.
-        asked = np.array([[item.asked_of(agency) for item in items] for agency in agencies])
-        r = np.repeat(resp, len(items))
-        i = np.tile(np.arange(len(items)), len(resp))
-        rnd = round_of_resp[r]
-        p = p_of_round[rnd]
-        d = item_domain[i]
-        a = agency_idx[r]
-        split = split_p[p] & (split_d[p] == d)
-        latent = (3.0 + p_effect[p] + domain_effect[d] + pd_effect[p, d] + agency_effect[a]
-                  + np.where(split & (a == 0), 0.7, 0.0) + np.where(split & (a == 1), -0.7, 0.0)
-                  + trend[p] * period_index[rnd] + resp_effect[r] + item_effect[i]
-                  + rng.normal(0.0, 0.45, size=len(r)))
-        level = np.clip(np.rint(latent), 1, 5).astype(int)
-        u = rng.random(len(r))
-        na = u < item_na[i]
-        dk = ~na & (u < item_na[i] + agency_dk[a])
-        missing = ~na & ~dk & (u > 0.975)
-        value = np.where(na, "NA", np.where(dk, "DK", level.astype(str)))
-        with_comment = (~na & ~dk & (level >= 4)) & (rng.random(len(r)) < 0.02)
-        comment = np.where(with_comment, np.asarray(_EVIDENCE)[rng.integers(0, len(_EVIDENCE), size=len(r))], "")
-        keep = ~missing & asked[a, i]
-        blocks.append(pd.DataFrame({
-            "partnership": rounds["partnership"].to_numpy()[rnd[keep]],
-            "round": rounds["round"].to_numpy()[rnd[keep]],
-            "respondent": respondent_ids[r[keep]],
-            "agency": agencies[a[keep]],
-            "item": np.asarray([item.id for item in items])[i[keep]],
-            "value": value[keep],
-            "comment": comment[keep],
-            "questionnaire": q.id,
-            "version": q.version,
-            "period": rounds["period"].to_numpy()[rnd[keep]],
-        }))
+        blocks.append(_answer_block(q, resp, rounds, respondents, effects, rng))
     answers = pd.concat(blocks, ignore_index=True).astype({c: "string" for c in (
         "partnership", "round", "respondent", "agency", "item", "value", "comment", "questionnaire", "version",
         "period")})
 
     # -- invitations for the open rounds: more links than answers so far ----------------------------------
-    open_resp = pd.DataFrame({"round": rounds["round"].to_numpy()[round_of_resp], "agency": agencies[agency_idx]})
-    open_resp = open_resp[np.asarray(opened)[round_of_resp]]
-    invitations = open_resp.groupby(["round", "agency"], sort=False).size().rename("answered").reset_index()
-    invitations["count"] = (invitations["answered"] * 1.6).round().astype(int) + 1
-    invitations = invitations[["round", "agency", "count"]]
+    invitations = _open_invitations(rounds, round_of_resp, agencies, agency_idx, opened)
     return DemoData(parts, rounds, answers, invitations)
 
 
