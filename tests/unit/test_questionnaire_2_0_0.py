@@ -409,3 +409,4 @@ def test_the_third_re_review_wording_fixes_are_made(q):
     assert custody.sources[0] == "cjji-2021" and "eight in ten" in custody.descriptors[4]
     assert "polfed-2017" not in q.item("places_of_safety.handover_time").sources
     assert {"mht-2015", "ccc-site-2016"} <= set(q.bibliography)
+    assert "pat-2003" not in q.item("governance.risk_register").sources
