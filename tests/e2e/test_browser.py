@@ -79,6 +79,14 @@ def running_app(tmp_path_factory):
                                            base_url=settings.base_url)[0]
     engine.dispose()
 
+    with serve_app(folder, env) as url:
+        yield url, link.rsplit("invite=", 1)[1]
+
+
+@contextlib.contextmanager
+def serve_app(folder: Path, env: dict):
+    """`streamlit run` on a free loopback port with ``env``; yields its URL, stops it afterwards (its log is
+    copied to test-artifacts/ when it did not stop cleanly)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = (folder / "streamlit.log").open("w")
@@ -89,7 +97,7 @@ def running_app(tmp_path_factory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(url, process)
-        yield url, link.rsplit("invite=", 1)[1]
+        yield url
     finally:
         process.terminate()
         try:
@@ -98,6 +106,7 @@ def running_app(tmp_path_factory):
             process.kill()
         log.close()
         if process.returncode not in (0, -15, None):
+            ARTIFACTS.mkdir(exist_ok=True)
             shutil.copy(folder / "streamlit.log", ARTIFACTS / "streamlit.log")
 
 

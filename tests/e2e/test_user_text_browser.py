@@ -4,19 +4,15 @@ fetches no image, on the pages and on the respondent's invite page (Chromium aga
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found by pytest by name)
     ARTIFACTS,
     CHROMIUM,
-    ROOT,
     browser,
-    free_port,
     screenshot,
-    wait_healthy,
+    serve_app,
     wait_until_idle,
 )
 
@@ -56,24 +52,8 @@ def evil_app(tmp_path_factory):
         link = services.create_invitations(session, open_round, "police", 1, actor="e2e",
                                            base_url=settings.base_url)[0]
     engine.dispose()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (folder / "streamlit.log").open("w")
-    process = subprocess.Popen(  # noqa: S603 - fixed arguments
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(url, process)
+    with serve_app(folder, env) as url:
         yield url, link.rsplit("invite=", 1)[1]
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 LINKS_AND_IMAGES_JS = """() => ({
