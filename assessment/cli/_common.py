@@ -152,3 +152,18 @@ def make_engine_from_settings(settings):
         raise SettingsError(f"ASSESSMENT_DATABASE_URL is not a database address this product can use "
                             f"({_one_line(str(exc))}); e.g. sqlite:///data/assessment.db or "
                             "postgresql+psycopg://user@host:5432/db") from exc
+
+
+def validate_each(paths, validate, describe) -> None:
+    """The ``validate`` commands: ``validate(path)`` gives a result with ``ok``, ``problems`` and the model;
+    ``describe(result)`` is the line printed for a valid file. Every problem of every file is listed at the
+    end, with exit 1."""
+    problems: list[Problem] = []
+    for path in paths:
+        result = validate(path)
+        if result.ok:
+            click.echo(f"ok  {path}: {describe(result)}")
+        else:
+            problems.extend(result.problems)
+    if problems:
+        fail_with(problems, f"{len(problems)} problem(s) found:")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from assessment.cli._common import fail_with
+from assessment.cli._common import fail_with, validate_each
 from assessment.errors import ValidationFailed
 from assessment.indicators.catalogue import Catalogue, catalogue_rows, get_catalogue, validate_catalogue_file
 
@@ -43,17 +43,12 @@ def catalogue(catalogue_id: str, version: str | None, fmt: str) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
     """Validate catalogue files; print a summary per valid file, or every problem and exit 1."""
-    problems = []
-    for path in paths:
-        result = validate_catalogue_file(path)
-        if result.ok and result.catalogue is not None:
-            cat = result.catalogue
-            click.echo(f"ok  {path}: {cat.id} {cat.version}, {len(cat.indicators)} indicators, "
-                       f"questionnaire {cat.questionnaire.id} {cat.questionnaire.version}")
-        else:
-            problems.extend(result.problems)
-    if problems:
-        fail_with(problems, f"{len(problems)} problem(s) found:")
+    def describe(result) -> str:
+        cat = result.catalogue
+        return (f"{cat.id} {cat.version}, {len(cat.indicators)} indicators, "
+                f"questionnaire {cat.questionnaire.id} {cat.questionnaire.version}")
+
+    validate_each(paths, validate_catalogue_file, describe)
 
 
 @indicators.command()

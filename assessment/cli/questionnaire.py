@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from assessment.cli._common import fail_with
+from assessment.cli._common import fail_with, validate_each
 from assessment.errors import ValidationFailed
 from assessment.questionnaire import (
     build_crosswalk,
@@ -31,17 +31,11 @@ def questionnaire() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
     """Validate files; print a summary per valid file, or every problem and exit 1."""
-    problems = []
-    for path in paths:
-        result = validate_file(path)
-        if result.ok and result.questionnaire is not None:
-            q = result.questionnaire
-            click.echo(f"ok  {path}: {q.id} {q.version}, {len(q.domains)} domains, {len(q.items)} items, "
-                       f"sha256 {content_hash(q)[:12]}")
-        else:
-            problems.extend(result.problems)
-    if problems:
-        fail_with(problems, f"{len(problems)} problem(s) found:")
+    def describe(result) -> str:
+        q = result.questionnaire
+        return f"{q.id} {q.version}, {len(q.domains)} domains, {len(q.items)} items, sha256 {content_hash(q)[:12]}"
+
+    validate_each(paths, validate_file, describe)
 
 
 @questionnaire.command(name="list")

@@ -28,8 +28,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed, format_path
-from assessment.questionnaire.loading import get_questionnaire
-from assessment.questionnaire.schema import ID_PATTERN, SEMVER_PATTERN, version_key
+from assessment.questionnaire.loading import get_questionnaire, version_path
+from assessment.questionnaire.schema import ID_PATTERN, SEMVER_PATTERN
 from assessment.questionnaire.validation import _structure_problems, parse_yaml
 from assessment.safe_yaml import file_size_problem, read_limited
 from assessment.settings import REPO_ROOT
@@ -398,17 +398,7 @@ def get_catalogue(catalogue_id: str = "outcome-indicators", version: str | None 
                   directory: str | Path | None = None, questionnaires_dir: str | Path | None = None) -> Catalogue:
     """One version of a catalogue (the newest when ``version`` is None) from the indicators folder."""
     folder = (Path(directory) if directory is not None else default_indicators_dir()) / catalogue_id
-    if version is None:
-        versions = sorted((p.stem for p in folder.glob("*.yaml") if p.stem.count(".") == 2
-                           and p.stem.replace(".", "").isdigit()), key=version_key)
-        if not versions:
-            raise ValidationFailed([Problem.make(ErrorCode.INVALID_VALUE, file=str(folder),
-                                                 detail=f"no versions of indicator catalogue '{catalogue_id}'")])
-        version = versions[-1]
-    path = folder / f"{version}.yaml"
-    if not path.exists():
-        raise ValidationFailed([Problem.make(ErrorCode.INVALID_VALUE, file=str(path),
-                                             detail=f"indicator catalogue {catalogue_id} {version} not found")])
+    path = version_path(folder, version, what=f"indicator catalogue {catalogue_id}")
     return load_catalogue(path, questionnaires_dir)
 
 

@@ -24,6 +24,7 @@ from assessment.questionnaire.validation import validate_file
 from assessment.settings import load_settings
 
 __all__ = [
+    "version_path",
     "QuestionnaireInfo",
     "content_hash",
     "FolderContents",
@@ -145,17 +146,24 @@ def versions_of(questionnaires: Mapping[tuple[str, str], Questionnaire], questio
     return {v: q for (qid, v), q in questionnaires.items() if qid == questionnaire_id}
 
 
-def get_questionnaire(questionnaire_id: str, version: str | None = None, directory: str | Path | None = None) -> Questionnaire:
-    """One version (the newest when ``version`` is None) from the folder."""
-    folder = _directory(directory) / questionnaire_id
+def version_path(folder: Path, version: str | None, *, what: str) -> Path:
+    """The file ``<folder>/<version>.yaml`` of a versioned data file (questionnaire or indicator catalogue);
+    the highest ``MAJOR.MINOR.PATCH`` in the folder when ``version`` is None. ``what`` names it in errors."""
     if version is None:
-        candidates = sorted((p.stem for p in folder.glob("*.yaml") if p.stem.count(".") == 2), key=version_key)
+        candidates = sorted((p.stem for p in folder.glob("*.yaml") if p.stem.count(".") == 2
+                             and p.stem.replace(".", "").isdigit()), key=version_key)
         if not candidates:
             raise ValidationFailed([Problem.make(ErrorCode.INVALID_VALUE, file=str(folder),
-                                                 detail=f"no versions of questionnaire '{questionnaire_id}'")])
+                                                 detail=f"no versions of {what}")])
         version = candidates[-1]
     path = folder / f"{version}.yaml"
     if not path.exists():
         raise ValidationFailed([Problem.make(ErrorCode.INVALID_VALUE, file=str(path),
-                                             detail=f"questionnaire {questionnaire_id} {version} not found")])
+                                             detail=f"{what} {version} not found")])
+    return path
+
+
+def get_questionnaire(questionnaire_id: str, version: str | None = None, directory: str | Path | None = None) -> Questionnaire:
+    """One version (the newest when ``version`` is None) from the folder."""
+    path = version_path(_directory(directory) / questionnaire_id, version, what=f"questionnaire {questionnaire_id}")
     return load_questionnaire(path)
