@@ -16,7 +16,7 @@ import yaml
 
 from assessment.errors import ErrorCode, Problem
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "file_size_problem", "read_limited", "yaml_problems"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "file_size_problem", "read_limited", "read_text", "yaml_problems"]
 
 # The shipped questionnaire is about 75 KB; a file over 1 MB is a mistake or an attack.
 MAX_FILE_BYTES = 1_000_000
@@ -39,6 +39,26 @@ def read_limited(path: str | Path) -> bytes:
     """The file's bytes, never more than ``MAX_FILE_BYTES + 1`` of them (so a huge file is not read)."""
     with open(path, "rb") as handle:
         return handle.read(MAX_FILE_BYTES + 1)
+
+
+def read_text(path: str | Path) -> tuple[str, Problem | None]:
+    """The file's text, or the one problem that stops it being read (missing, unreadable, too large, not UTF-8).
+
+    Questionnaire and indicator catalogue files are read this way, so both report the same problems.
+    """
+    file = str(path)
+    try:
+        too_large = file_size_problem(Path(path).stat().st_size, file)
+        if too_large is not None:
+            return "", too_large
+        return read_limited(path).decode("utf-8"), None
+    except FileNotFoundError:
+        return "", Problem.make(ErrorCode.INVALID_VALUE, file=file, detail="file not found")
+    except OSError as exc:  # a folder named like a file, no permission...: a problem, never a crash
+        return "", Problem.make(ErrorCode.INVALID_VALUE, file=file,
+                                detail=f"the file cannot be read ({exc.strerror or exc})")
+    except UnicodeDecodeError as exc:
+        return "", Problem.make(ErrorCode.ENCODING, file=file, detail=str(exc))
 
 
 def yaml_problems(text: str, file: str = "") -> list[Problem]:

@@ -20,23 +20,28 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 from assessment.vocabulary import parse_yes_no
 
 __all__ = ["SETTINGS", "Setting", "Settings", "SettingsError", "allowed_values", "default_questionnaires_dir",
-           "load_settings"]
+           "load_settings", "shipped_data_dir"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def default_questionnaires_dir() -> Path:
-    """The repository's questionnaires/ in a checkout; the installed package data otherwise."""
-    in_repo = REPO_ROOT / "questionnaires"
+def shipped_data_dir(folder: str, package: str) -> Path:
+    """The repository's ``folder`` in a checkout; the installed package data (``package``) otherwise."""
+    in_repo = REPO_ROOT / folder
     if in_repo.is_dir():
         return in_repo
     # A data-only folder installed as a namespace package: ask the import system where it lives.
     from importlib.util import find_spec
 
-    spec = find_spec("assessment.shipped_questionnaires")
+    spec = find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         return in_repo
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def default_questionnaires_dir() -> Path:
+    """The repository's questionnaires/ in a checkout; the installed package data otherwise."""
+    return shipped_data_dir("questionnaires", "assessment.shipped_questionnaires")
 
 
 #: A yes/no setting, read by the product's one yes/no parser.

@@ -31,8 +31,8 @@ from assessment.errors import ErrorCode, Problem, ValidationFailed, format_path
 from assessment.questionnaire.loading import get_questionnaire, version_path
 from assessment.questionnaire.schema import ID_PATTERN, SEMVER_PATTERN
 from assessment.questionnaire.validation import _structure_problems, parse_yaml
-from assessment.safe_yaml import file_size_problem, read_limited
-from assessment.settings import REPO_ROOT
+from assessment.safe_yaml import read_text
+from assessment.settings import shipped_data_dir
 from assessment.vocabulary import AGENCIES
 
 __all__ = [
@@ -357,33 +357,16 @@ def validate_catalogue_text(text: str, *, file: str = "", path: Path | None = No
 def validate_catalogue_file(path: str | Path, questionnaires_dir: str | Path | None = None) -> CatalogueResult:
     """Validate one catalogue file on disk."""
     path = Path(path)
-    try:
-        raw = read_limited(path)
-    except OSError as exc:
-        return CatalogueResult(str(path), None, (Problem.make(ErrorCode.INVALID_VALUE, file=str(path),
-                                                              detail=f"cannot read the file: {exc}"),))
-    too_large = file_size_problem(len(raw), str(path))
-    if too_large is not None:
-        return CatalogueResult(str(path), None, (too_large,))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return CatalogueResult(str(path), None, (Problem.make(ErrorCode.ENCODING, file=str(path), detail=str(exc)),))
+    text, problem = read_text(path)
+    if problem is not None:
+        return CatalogueResult(str(path), None, (problem,))
     return validate_catalogue_text(text, file=str(path), path=path, questionnaires_dir=questionnaires_dir)
 
 
 # -- loading ---------------------------------------------------------------------------------------
 def default_indicators_dir() -> Path:
     """The repository's indicators/ in a checkout; the installed package data otherwise."""
-    in_repo = REPO_ROOT / "indicators"
-    if in_repo.is_dir():
-        return in_repo
-    from importlib.util import find_spec
-
-    spec = find_spec("assessment.shipped_indicators")
-    if spec is None or not spec.submodule_search_locations:
-        return in_repo
-    return Path(next(iter(spec.submodule_search_locations)))
+    return shipped_data_dir("indicators", "assessment.shipped_indicators")
 
 
 def load_catalogue(path: str | Path, questionnaires_dir: str | Path | None = None) -> Catalogue:

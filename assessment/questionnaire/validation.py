@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from assessment.errors import ErrorCode, Problem, format_path
 from assessment.questionnaire.crosswalk import build_crosswalk
 from assessment.questionnaire.schema import Questionnaire, version_key
-from assessment.safe_yaml import file_size_problem, read_limited, yaml_problems
+from assessment.safe_yaml import read_limited, read_text, yaml_problems
 from assessment.vocabulary import AGENCIES
 
 __all__ = ["ValidationResult", "parse_yaml", "validate_file", "validate_text"]
@@ -398,17 +398,7 @@ def validate_text(text: str, *, file: str = "", path: Path | None = None) -> Val
 def validate_file(path: str | Path) -> ValidationResult:
     """Validate one questionnaire file on disk."""
     path = Path(path)
-    file = str(path)
-    try:
-        too_large = file_size_problem(path.stat().st_size, file)
-        if too_large is not None:
-            return ValidationResult(file, None, (too_large,))
-        text = read_limited(path).decode("utf-8")
-    except FileNotFoundError:
-        return ValidationResult(file, None, (Problem.make(ErrorCode.INVALID_VALUE, file=file, detail="file not found"),))
-    except OSError as exc:  # a folder named like a file, no permission...: a problem, never a crash
-        return ValidationResult(file, None, (Problem.make(ErrorCode.INVALID_VALUE, file=file,
-                                                          detail=f"the file cannot be read ({exc.strerror or exc})"),))
-    except UnicodeDecodeError as exc:
-        return ValidationResult(file, None, (Problem.make(ErrorCode.ENCODING, file=file, detail=str(exc)),))
-    return validate_text(text, file=file, path=path)
+    text, problem = read_text(path)
+    if problem is not None:
+        return ValidationResult(str(path), None, (problem,))
+    return validate_text(text, file=str(path), path=path)
