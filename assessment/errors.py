@@ -120,6 +120,17 @@ class ErrorCode(Enum):
     )
     COMPUTED_FROM_KIND = ("computed-from-kind", "'{id}' is {kind}; a figure in {unit} is computed from {allowed} here")
     REASON_MISSING = ("reason-missing", "denominator '{id}' is not confirmed: say why in `reason`")
+    # -- indicator values (issue 16) --
+    INDICATOR_NOT_IN_CATALOGUE = ("indicator-not-in-catalogue", "indicator '{id}' is not in catalogue {catalogue} {version}")
+    INDICATOR_NOT_ENTERED = (
+        "indicator-not-entered", "'{id}' is a figure in {unit}: it is computed from its counts, never typed in"
+    )
+    AGENCY_NOT_REPORTING = ("agency-not-reporting", "agency '{agency}' does not report '{id}' (reported by: {allowed})")
+    DUPLICATE_INDICATOR_VALUE = (
+        "duplicate-indicator-value", "a second value for the same partnership, period, indicator and agency "
+        "(first at row {first})"
+    )
+    PARTNERSHIP_NOT_FOUND = ("partnership-not-found", "no partnership '{partnership}'{hint}")
 
     def __init__(self, code: str, template: str) -> None:
         self.code = code

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +32,7 @@ __all__ = [
     "AnswerRow",
     "AuditEvent",
     "Base",
+    "IndicatorValueRow",
     "InvitationFailureRow",
     "InvitationRow",
     "OrganisationRow",
@@ -228,6 +230,31 @@ class ScoreFrameRow(Base):
     level: Mapped[str] = mapped_column(String(20), primary_key=True)
     frame: Mapped[str] = mapped_column(Text)
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IndicatorValueRow(Base):
+    """One reported figure of an outcome indicator: a partnership, a period, an indicator and the agency that
+    reported it (police and NHS may both report the same indicator: both are kept).
+
+    Only entered figures are stored (counts, hours, minutes); percentages, rates and ratios are computed
+    from them when read (:mod:`assessment.indicators.figures`). ``catalogue``/``catalogue_version`` name
+    the catalogue the value was checked against; ``note`` is the reporter's own text (e.g. the table it
+    came from).
+    """
+
+    __tablename__ = "indicator_values"
+    __table_args__ = (UniqueConstraint("partnership_id", "period", "indicator", "agency"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    indicator: Mapped[str] = mapped_column(String(120))
+    agency: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    catalogue: Mapped[str] = mapped_column(String(80))
+    catalogue_version: Mapped[str] = mapped_column(String(20))
+    entered_by: Mapped[str] = mapped_column(String(120))
+    entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class AuditEvent(Base):
