@@ -9,6 +9,7 @@ but not its text (an error's text can hold values from the user's files) and no 
 from __future__ import annotations
 
 import csv
+import json
 import sys
 import traceback
 import zipfile
@@ -167,3 +168,16 @@ def validate_each(paths, validate, describe) -> None:
             problems.extend(result.problems)
     if problems:
         fail_with(problems, f"{len(problems)} problem(s) found:")
+
+
+def write_json_schema(model, title: str, out: Path | None) -> None:
+    """The ``schema`` commands: the JSON Schema of a file format's pydantic ``model`` (for editors' YAML
+    support), to ``out`` or stdout."""
+    data = model.model_json_schema(by_alias=True)
+    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    data["title"] = title
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        sys.stdout.write(text + "\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from assessment.cli._common import fail_with, validate_each
+from assessment.cli._common import fail_with, validate_each, write_json_schema
 from assessment.errors import ValidationFailed
 from assessment.indicators.catalogue import Catalogue, catalogue_rows, get_catalogue, validate_catalogue_file
 
@@ -55,11 +55,4 @@ def validate(paths: tuple[Path, ...]) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of the catalogue format (for editors' YAML support)."""
-    data = Catalogue.model_json_schema(by_alias=True)
-    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    data["title"] = "Outcome indicator catalogue version"
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text + "\n")
+    write_json_schema(Catalogue, "Outcome indicator catalogue version", out)

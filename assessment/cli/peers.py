@@ -57,6 +57,11 @@ def _read_csv(path: Path, required: tuple[str, ...], numeric: tuple[str, ...] = 
     return frame
 
 
+def _read_scores(path: Path) -> pd.DataFrame:
+    """A partnership scores CSV (``assessment score --table partnership``): the columns peers and regions need."""
+    return _read_csv(path, ("partnership", "round", "domain", "score"), numeric=("score",))
+
+
 def _questionnaires(frame: pd.DataFrame, directory: Path | None):
     """The questionnaire definitions, loaded only when the scores mix versions (comparability needs them)."""
     if "questionnaire" not in frame or "version" not in frame:
@@ -94,14 +99,17 @@ _min_peers_option = click.option(
 _min_peers_spread_option = click.option(
     "--min-peers-spread", type=click.IntRange(min=1), default=None,
     help="Fewest partnerships for Q1 and Q3 (default: ASSESSMENT_MIN_PEERS_SPREAD, 5).")
+_scores_option = click.option(
+    "--scores", "scores_path", type=_FILE, required=True,
+    help="Partnership scores CSV (output of `assessment score --table partnership`).")
+_out_option = click.option("--out", type=_OUT, default=None, help="Write the CSV here instead of to stdout.")
 _min_peers_extremes_option = click.option(
     "--min-peers-extremes", type=click.IntRange(min=1), default=None,
     help="Fewest partnerships for min and max (default: ASSESSMENT_MIN_PEERS_EXTREMES, 10).")
 
 
 @click.command()
-@click.option("--scores", "scores_path", type=_FILE, required=True,
-              help="Partnership scores CSV (output of `assessment score --table partnership`).")
+@_scores_option
 @click.option("--partnerships", "partnerships_path", type=_FILE, required=True,
               help="CSV with partnership, nation, region, groups (groups separated by ';').")
 @click.option("--partnership", required=True, help="The partnership to compare.")
@@ -114,7 +122,7 @@ _min_peers_extremes_option = click.option(
 @_min_peers_spread_option
 @_min_peers_extremes_option
 @_questionnaires_option
-@click.option("--out", type=_OUT, default=None, help="Write the CSV here instead of to stdout.")
+@_out_option
 def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, groups_path, min_peers,
               min_peers_spread, min_peers_extremes, questionnaires_dir, out) -> None:
     """Compare one partnership's round with its peers: one row per domain.
@@ -123,7 +131,7 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
     column, or else the same `round` value). Domains with fewer than --min-peers peers are suppressed;
     Q1 and Q3 need --min-peers-spread peers, min and max --min-peers-extremes.
     """
-    scores = _read_csv(scores_path, ("partnership", "round", "domain", "score"), numeric=("score",))
+    scores = _read_scores(scores_path)
     partnerships = _read_csv(partnerships_path, ("partnership", "nation", "region"))
     if groups_path is not None:
         try:
@@ -151,8 +159,7 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
 
 
 @click.command()
-@click.option("--scores", "scores_path", type=_FILE, required=True,
-              help="Partnership scores CSV (output of `assessment score --table partnership`).")
+@_scores_option
 @click.option("--partnerships", "partnerships_path", type=_FILE, required=True,
               help="CSV with partnership, nation, region.")
 @click.option("--round", "round_", default=None, help="Use the rows with this round value.")
@@ -160,7 +167,7 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
 @_min_peers_option
 @_min_peers_spread_option
 @_questionnaires_option
-@click.option("--out", type=_OUT, default=None, help="Write the CSV here instead of to stdout.")
+@_out_option
 def regions(scores_path, partnerships_path, round_, period, min_peers, min_peers_spread, questionnaires_dir,
             out) -> None:
     """Domain score medians and quartiles per nation and per region.
@@ -170,7 +177,7 @@ def regions(scores_path, partnerships_path, round_, period, min_peers, min_peers
     """
     if round_ is not None and period is not None:
         raise click.UsageError("give --round or --period, not both")
-    scores = _read_csv(scores_path, ("partnership", "round", "domain", "score"), numeric=("score",))
+    scores = _read_scores(scores_path)
     partnerships = _read_csv(partnerships_path, ("partnership", "nation", "region"))
     try:
         table = compare_regions(scores, partnerships, round=round_, period=period,
@@ -190,7 +197,7 @@ def regions(scores_path, partnerships_path, round_, period, min_peers, min_peers
 @click.option("--resamples", type=click.IntRange(min=1), default=None,
               help="Bootstrap resamples (default: ASSESSMENT_BOOTSTRAP_RESAMPLES, 2000).")
 @click.option("--seed", type=int, default=None, help="Bootstrap seed (default: ASSESSMENT_BOOTSTRAP_SEED).")
-@click.option("--out", type=_OUT, default=None, help="Write the CSV here instead of to stdout.")
+@_out_option
 def trends(responses_path, partnership, questionnaires_dir, resamples, seed, out) -> None:
     """Domain scores round by round with 95% bootstrap intervals, changes and verdicts.
 

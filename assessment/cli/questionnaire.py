@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-from assessment.cli._common import fail_with, validate_each
+from assessment.cli._common import fail_with, validate_each, write_json_schema
 from assessment.errors import ValidationFailed
 from assessment.questionnaire import (
     build_crosswalk,
@@ -126,14 +125,7 @@ def diff(old: Path, new: Path, fmt: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
 def schema(out: Path | None) -> None:
     """Print the JSON Schema of the file format (for editors' YAML support)."""
-    data = Questionnaire.model_json_schema(by_alias=True)
-    data["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    data["title"] = "Police–mental health partnership questionnaire version"
-    text = json.dumps(data, indent=2, ensure_ascii=False)
-    if out:
-        out.write_text(text + "\n", encoding="utf-8")
-    else:
-        sys.stdout.write(text + "\n")
+    write_json_schema(Questionnaire, "Police–mental health partnership questionnaire version", out)
 
 
 @questionnaire.command()

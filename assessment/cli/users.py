@@ -18,6 +18,14 @@ partnership_option = click.option("--partnership", default=None,
                                        "and commissioner only; repeat the grant for a commissioner's portfolio).")
 
 
+def role_arguments(command):
+    """EMAIL ROLE [--partnership] [--actor]: what `user grant` and `user revoke` both take."""
+    for decorate in reversed((click.argument("email"), click.argument("role", type=ROLE_CHOICE),
+                              partnership_option, actor_option)):
+        command = decorate(command)
+    return command
+
+
 @click.group()
 def user() -> None:
     """Staff users and their roles. A user is added by email; the grant binds to their identity provider
@@ -40,32 +48,27 @@ def add(email, name, actor) -> None:
     click.echo(f"added {added.email} (grant a role with `assessment user grant {added.email} ROLE`)")
 
 
-@user.command(name="grant")
-@click.argument("email")
-@click.argument("role", type=ROLE_CHOICE)
-@partnership_option
-@actor_option
-def grant(email, role, partnership, actor) -> None:
-    """Grant ROLE to EMAIL (adds the user when new), e.g. `assessment user grant ann@example.org administrator`."""
-    from assessment.storage.users import grant_role
+def _change_role(change: str, email, role, partnership, actor) -> None:
+    """Run ``storage.users.<change>`` (grant_role or revoke_role) in one transaction; print the roles after."""
+    from assessment.storage import users
 
     with transaction() as session:
-        granted = grant_role(session, email, role, actor=actor, partnership=partnership)
-    click.echo(f"{granted.email} now holds: {_describe(granted.grants)}")
+        changed = getattr(users, change)(session, email, role, actor=actor, partnership=partnership)
+    click.echo(f"{changed.email} now holds: {_describe(changed.grants) or 'no role'}")
+
+
+@user.command(name="grant")
+@role_arguments
+def grant(email, role, partnership, actor) -> None:
+    """Grant ROLE to EMAIL (adds the user when new), e.g. `assessment user grant ann@example.org administrator`."""
+    _change_role("grant_role", email, role, partnership, actor)
 
 
 @user.command(name="revoke")
-@click.argument("email")
-@click.argument("role", type=ROLE_CHOICE)
-@partnership_option
-@actor_option
+@role_arguments
 def revoke(email, role, partnership, actor) -> None:
     """Revoke ROLE (on --partnership) from EMAIL."""
-    from assessment.storage.users import revoke_role
-
-    with transaction() as session:
-        changed = revoke_role(session, email, role, actor=actor, partnership=partnership)
-    click.echo(f"{changed.email} now holds: {_describe(changed.grants) or 'no role'}")
+    _change_role("revoke_role", email, role, partnership, actor)
 
 
 @user.command(name="list")
