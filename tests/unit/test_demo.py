@@ -224,6 +224,6 @@ def test_demo_respondents_answer_only_the_items_asked_of_their_agency():
     assert len(routed) > 0
     asked = [new.item(item).asked_of(agency) for item, agency in zip(routed["item"], routed["agency"], strict=True)]
     assert all(asked)
-    # the police are not asked the ambulance response item, the ambulance service is
-    assert not ((routed["agency"] == "police") & (routed["item"] == "crisis_response.ambulance_response")).any()
-    assert ((routed["agency"] == "ambulance") & (routed["item"] == "crisis_response.ambulance_response")).any()
+    # the mental health trust is not asked conveyance to the place of safety, the ambulance service is
+    assert not ((routed["agency"] == "mental_health_trust") & (routed["item"] == "places_of_safety.conveyance")).any()
+    assert ((routed["agency"] == "ambulance") & (routed["item"] == "places_of_safety.conveyance")).any()
