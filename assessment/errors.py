@@ -132,6 +132,14 @@ class ErrorCode(Enum):
     )
     PARTNERSHIP_NOT_FOUND = ("partnership-not-found", "no partnership '{partnership}'{hint}")
 
+    # -- action plans (issue 14): every problem names the field --
+    FIELD_REQUIRED = ("field-required", "'{field}' is required: {hint}")
+    ACTION_STATUS = ("action-status", "status '{value}' is not one of: {allowed}")
+    TARGET_LEVEL = ("target-level", "target level '{value}' is not a maturity level of {questionnaire} {version} ({allowed})")
+    NOT_A_DATE = ("not-a-date", "'{field}' must be a date written YYYY-MM-DD, not '{value}'")
+    ITEM_NOT_IN_DOMAIN = ("item-not-in-domain", "item '{item}' is not an item of domain '{domain}'")
+    UNKNOWN_ACTION_FIELD = ("unknown-action-field", "'{field}' cannot be changed (changeable: {allowed})")
+
     def __init__(self, code: str, template: str) -> None:
         self.code = code
         self.template = template

@@ -147,6 +147,7 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("list_rounds", "the list of rounds", _RESULTS, "filtered"),
     _p("partnership_scores", "partnership domain scores", _RESULTS, "filtered"),
     _p("portfolio_trends", "the portfolio of partnerships", _RESULTS, "filtered"),
+    _p("action_counts", "the action counts of the portfolio", _RESULTS, "filtered"),
     # -- one partnership ---------------------------------------------------------------------------------------
     _p("update_partnership", "changing partnerships", _ADMIN, "partnership", changes=True),
     _p("set_peer_groups", "changing peer groups", _ADMIN, "partnership", changes=True),
@@ -165,6 +166,9 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("partnership_trends", "this partnership's trends", _RESULTS, "partnership"),
     _p("answer_comments", "this partnership's comments", (ADMINISTRATOR, PARTNERSHIP_LEAD, BOARD_MEMBER),
        "partnership"),
+    _p("list_actions", "this partnership's action plan", _RESULTS, "partnership"),
+    _p("add_action", "adding actions", _LEAD, "partnership", changes=True),
+    _p("update_action", "changing actions", _LEAD, "partnership", changes=True),
     # -- the respondent's own invite link ----------------------------------------------------------------------
     _p("resolve_invitation", "this invite link", _EVERYONE, "invitation"),
     _p("check_invitation", "this invite link", _EVERYONE, "invitation", changes=True),

@@ -24,6 +24,7 @@ from assessment import peers, trends
 from assessment.errors import ValidationFailed
 from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
 from assessment.questionnaire.schema import Questionnaire
+from assessment.storage import actions as action_store
 from assessment.storage import services as storage
 from assessment.storage import users as user_store
 from assessment.storage._common import StorageError, audit
@@ -38,6 +39,10 @@ from assessment.storage.invitations import (
 )
 
 __all__ = [
+    "action_counts",
+    "add_action",
+    "list_actions",
+    "update_action",
     "INVALID_INVITATION_MESSAGE",
     "INVITE_PARAMETER",
     "AccessDenied",
@@ -292,6 +297,15 @@ def portfolio_trends(session: Session, principal: Principal, **options: Any) -> 
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(trends.TREND_COLUMNS))
 
 
+def action_counts(session: Session, principal: Principal, *, today=None, **options: Any) -> pd.DataFrame:
+    """Per partnership the principal may see (a commissioner's portfolio): actions, open, overdue and met
+    at review (options: the trend options, as for ``partnership_trends``)."""
+    allowed = _visible(principal, "action_counts")
+    keys = list(storage.list_partnerships(session)["partnership"])
+    keys = [k for k in keys if allowed is None or k in allowed]
+    return storage.action_counts(session, keys, today=today, **options)
+
+
 # -- one partnership ---------------------------------------------------------------------------------------------
 def update_partnership(session: Session, principal: Principal, key: str, **changes: Any):
     principal.require("update_partnership", key)
@@ -437,6 +451,26 @@ def answer_comments(session: Session, principal: Principal, round_key: str, *, m
     large = set(sizes[sizes >= min_group_size].index)
     frame = frame[frame["agency"].isin(large)].reset_index(drop=True)
     return frame if full_access else frame.drop(columns=["agency"])
+
+
+def list_actions(session: Session, principal: Principal, partnership: str, **options: Any) -> pd.DataFrame:
+    """The partnership's action plan with each action's review at the next round's close
+    (:func:`assessment.storage.actions.list_actions`; options: ``status``, ``today``, ``trends`` and the
+    trend options)."""
+    principal.require("list_actions", partnership)
+    return storage.list_actions(session, partnership, **options)
+
+
+def add_action(session: Session, principal: Principal, partnership: str, **fields: Any):
+    """Add an action to the partnership's plan (fields as :func:`assessment.storage.actions.add_action`)."""
+    principal.require("add_action", partnership)
+    return storage.add_action(session, partnership, actor=principal.name, **fields)
+
+
+def update_action(session: Session, principal: Principal, action: int, **changes: Any):
+    """Change an action of a partnership the principal leads (``EDITABLE_FIELDS`` only)."""
+    principal.require("update_action", action_store.action_partnership(session, action))
+    return storage.update_action(session, action, actor=principal.name, **changes)
 
 
 # -- the respondent's own invite link ----------------------------------------------------------------------------

@@ -9,10 +9,12 @@ format, the scoring engine, storage, charts and the app can all use it.
 from __future__ import annotations
 
 __all__ = [
+    "ACTION_STATUSES",
     "AGENCIES",
     "AGENCY_LABELS",
     "BUILT_IN_PEER_GROUPS",
     "FALSE_WORDS",
+    "OPEN_ACTION_STATUSES",
     "TRUE_WORDS",
     "WIDENING_ORDER",
     "agency_label",
@@ -78,3 +80,9 @@ def parse_yes_no(value: object) -> bool:
     if text in FALSE_WORDS:
         return False
     raise ValueError(f"{value!r} is not yes or no (use one of 1/0, true/false, yes/no, on/off)")
+
+
+#: An action's statuses (action plans, docs/actions.md), in the order an action moves through them; an
+#: action that is planned or in progress is open, and it is overdue when open past its due date.
+ACTION_STATUSES: tuple[str, ...] = ("planned", "in progress", "done", "dropped")
+OPEN_ACTION_STATUSES: tuple[str, ...] = ACTION_STATUSES[:2]

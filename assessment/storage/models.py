@@ -28,7 +28,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from assessment.vocabulary import ACTION_STATUSES
+
 __all__ = [
+    "ActionRow",
     "AnswerRow",
     "AuditEvent",
     "Base",
@@ -297,3 +300,35 @@ class UserGrantRow(Base):
     partnership_id: Mapped[int | None] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
     granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     granted_by: Mapped[str] = mapped_column(String(120))
+
+
+class ActionRow(Base):
+    """One agreed action of a partnership's action plan (docs/actions.md).
+
+    It answers a domain's gap (optionally one item) in the results of ``round_id`` (the closed round it was
+    agreed from: its baseline) and is reviewed against the next closed round's score; the review is
+    computed when read (:mod:`assessment.actions`), never stored. ``what``, ``owner`` and ``notes`` are
+    the lead's own words: plain text everywhere. The action's number (``id``) is its public name, like an
+    issue number: ``assessment actions update 12``.
+    """
+
+    __tablename__ = "actions"
+    __table_args__ = (
+        CheckConstraint(f"status IN {ACTION_STATUSES!r}", name="status"),
+        CheckConstraint("target_level BETWEEN 1 AND 5", name="target_level"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(120))
+    item: Mapped[str | None] = mapped_column(String(120))
+    what: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(200))
+    target_level: Mapped[int] = mapped_column(Integer)
+    due: Mapped[dt.date]
+    status: Mapped[str] = mapped_column(String(20), default="planned")  # one of ACTION_STATUSES
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(120))

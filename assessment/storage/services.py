@@ -5,6 +5,12 @@ audit trail). None of them commits: the caller owns the transaction (``with fact
 so one user action is one commit. They return dataclasses or DataFrames, never ORM rows.
 """
 
+from assessment.storage.actions import (
+    action_counts,
+    add_action,
+    list_actions,
+    update_action,
+)
 from assessment.storage.answers import (
     RespondentContext,
     answer_comments,
@@ -110,6 +116,8 @@ __all__ = [
     "StorageError",
     "TooManyGuesses",
     "UnsignedBackup",
+    "action_counts",
+    "add_action",
     "add_organisation",
     "add_partnership",
     "default_round_version",
@@ -129,6 +137,7 @@ __all__ = [
     "issue_invitations",
     "item_scores",
     "latest_published_version",
+    "list_actions",
     "list_organisations",
     "list_partnerships",
     "list_questionnaire_versions",
@@ -156,5 +165,6 @@ __all__ = [
     "set_peer_groups",
     "start_respondent",
     "submit_respondent",
+    "update_action",
     "update_partnership",
 ]

@@ -93,6 +93,8 @@ def world(db, mini_v1, mini_v2, tmp_path) -> World:
             issued = s.issue_invitations(session, World.open(t), "police", 1, actor=ADMIN,
                                          base_url="http://localhost:8501", max_uses=50)
             tokens[t] = issued[0].token
+            s.add_action(session, t, domain="governance", what="Agree the board's terms of reference",
+                         owner="Police lead", target_level=3, due="2026-09-30", actor=ADMIN)
         grant_role(session, ADMIN, ADMINISTRATOR, actor="test")
         grant_role(session, "lead@example.org", "partnership_lead", partnership="own", actor="test")
         context = service.start_respondent(session, admin, tokens["own"])
@@ -103,6 +105,13 @@ def world(db, mini_v1, mini_v2, tmp_path) -> World:
 
 
 Call = Callable[[Session, Principal, World, str], Any]
+
+
+def _action_of(session: Session, t: str) -> int:
+    from assessment.storage.actions import stored_actions
+
+    return int(stored_actions(session, [t])["action"].iloc[0])
+
 TRENDS = {"resamples": 20, "seed": 1, "min_respondents": 5}
 
 # One call per operation; ``t`` is the partnership acted on ("own" or "other").
@@ -157,6 +166,11 @@ CALLS: dict[str, Call] = {
     "peer_comparison": lambda ss, p, w, t: service.peer_comparison(ss, p, t, w.closed(t), "all"),
     "partnership_trends": lambda ss, p, w, t: service.partnership_trends(ss, p, t, **TRENDS),
     "answer_comments": lambda ss, p, w, t: service.answer_comments(ss, p, w.closed(t)),
+    "list_actions": lambda ss, p, w, t: service.list_actions(ss, p, t, **TRENDS),
+    "add_action": lambda ss, p, w, t: service.add_action(ss, p, t, domain="triage", what="Street triage pilot",
+                                                         owner="ICB", target_level=2, due="2026-12-31"),
+    "update_action": lambda ss, p, w, t: service.update_action(ss, p, _action_of(ss, t), status="done"),
+    "action_counts": lambda ss, p, w, t: service.action_counts(ss, p, **TRENDS),
     "resolve_invitation": lambda ss, p, w, t: service.resolve_invitation(ss, p, w.tokens[t]),
     "check_invitation": lambda ss, p, w, t: service.check_invitation(ss, p, w.tokens[t], browser="matrix",
                                                                      address="127.0.0.1"),
