@@ -1,7 +1,7 @@
 """actions: a partnership's action plan (issue 14)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-27 19:50:00
 
 One row per agreed action: partnership, baseline round, domain, optional item, what, owner, target
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
