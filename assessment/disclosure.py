@@ -17,6 +17,10 @@ docs/benchmarking.md, "What is shown"):
   ``min_peers_spread`` and the minimum and maximum ``min_peers_extremes``; and whatever the settings, a set
   of figures that would pin down every contributing score (or every score but one, which an insider who
   knows their own could then complete) is cut back (range first, then quartiles, then the median).
+* **Counts of an outcome indicator** (section 136 detentions...): a count from 1 to N−1 is shown as
+  "fewer than N" (N is the catalogue's ``fewer_than``); 0 is shown. :func:`small_counts` is the rule and
+  :func:`fewer_than_text` the words; :mod:`assessment.indicators.figures` hides every percent, rate,
+  difference and ratio computed from a hidden count through it.
 * **A promising practice** shows only that its partnership is in the top quartile of its group, with the
   threshold (:data:`PRACTICE_FIGURES`), never the partnership's exact score: beside a region's Q1, median
   and Q3 an exact score is one more equation, and two such scores with 5 partnerships give four of five.
@@ -43,9 +47,11 @@ __all__ = [
     "DisclosureRule",
     "blank_small_rounds",
     "blank_suppressed",
+    "fewer_than_text",
     "peer_figures",
     "score_hidden",
     "shown_peer_figures",
+    "small_counts",
     "with_typed_flags",
     "yes_no_column",
 ]
@@ -256,6 +262,27 @@ def peer_figures(values, rule: DisclosureRule = DisclosureRule()) -> dict[str, f
         computed = np.percentile(values, [_PERCENT[f] for f in shown])
         out.update({f: float(v) for f, v in zip(shown, computed, strict=True)})
     return out
+
+
+# -- counts of outcome indicators ------------------------------------------------------------------------
+
+def small_counts(counts, fewer_than: int) -> np.ndarray:
+    """Which counts are hidden: 1 to ``fewer_than - 1`` (0 is shown: some zeros are the point, e.g. no
+    child taken to a police station). Missing counts (NaN) are not small; they are blank anyway.
+
+    >>> small_counts([0, 1, 4, 5, float("nan")], 5).tolist()
+    [False, True, True, False, False]
+    """
+    if int(fewer_than) != fewer_than or fewer_than < 2:
+        raise ValueError(f"fewer_than must be a whole number of at least 2, got {fewer_than!r}")
+    values = np.asarray(counts, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (values > 0) & (values < fewer_than)
+
+
+def fewer_than_text(n: int) -> str:
+    """What users read in place of a small count."""
+    return f"fewer than {n}"
 
 
 # -- promising practices ---------------------------------------------------------------------------------

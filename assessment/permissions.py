@@ -169,6 +169,16 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("list_actions", "this partnership's action plan", _RESULTS, "partnership"),
     _p("add_action", "adding actions", _LEAD, "partnership", changes=True),
     _p("update_action", "changing actions", _LEAD, "partnership", changes=True),
+    # -- outcome indicators (issue 16) -------------------------------------------------------------------------
+    _p("indicator_catalogue", "the indicator catalogue", _STAFF, "national"),
+    _p("indicator_periods", "the periods with indicator figures", (ADMINISTRATOR, ANALYST), "national"),
+    _p("region_indicator_medians", "indicator medians per region", (ADMINISTRATOR, ANALYST), "national"),
+    _p("indicator_association", "the association of maturity and indicators across partnerships",
+       (ADMINISTRATOR, ANALYST), "national"),
+    _p("indicator_values", "this partnership's entered indicator values", _LEAD, "partnership"),
+    _p("save_indicator_values", "entering indicator values", _LEAD, "partnership", changes=True),
+    _p("import_indicator_values", "importing indicator values", _LEAD, "partnership", changes=True),
+    _p("partnership_indicators", "this partnership's indicator figures", _RESULTS, "partnership"),
     # -- the respondent's own invite link ----------------------------------------------------------------------
     _p("resolve_invitation", "this invite link", _EVERYONE, "invitation"),
     _p("check_invitation", "this invite link", _EVERYONE, "invitation", changes=True),

@@ -13,6 +13,7 @@ the transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,15 @@ __all__ = [
     "export_round",
     "grant_role",
     "import_responses",
+    "import_indicator_values",
+    "indicator_association",
+    "indicator_catalogue",
+    "indicator_periods",
+    "indicator_values",
+    "partnership_indicators",
+    "region_indicator_medians",
+    "save_indicator_values",
+    "PartnershipIndicators",
     "list_organisations",
     "list_partnerships",
     "list_questionnaire_versions",
@@ -471,6 +481,118 @@ def update_action(session: Session, principal: Principal, action: int, **changes
     """Change an action of a partnership the principal leads (``EDITABLE_FIELDS`` only)."""
     principal.require("update_action", action_store.action_partnership(session, action))
     return storage.update_action(session, action, actor=principal.name, **changes)
+
+
+# -- outcome indicators (issue 16) -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PartnershipIndicators:
+    """One partnership's indicator figures as they may be shown, and the police–NHS reconciliation."""
+
+    figures: pd.DataFrame  # assessment.indicators.figures.FIGURE_COLUMNS; hidden counts read "fewer than N"
+    reconciliation: pd.DataFrame  # RECONCILIATION_COLUMNS with the indicator's name
+    notes: tuple[str, ...]  # the "data quality" notes: one per pair that differs by more than the tolerance
+    tolerance: float
+
+
+def indicator_catalogue(session: Session, principal: Principal, version: str | None = None):
+    """The shipped indicator catalogue (the newest version unless one is named)."""
+    from assessment.indicators import get_catalogue
+
+    principal.require("indicator_catalogue")
+    return get_catalogue(version=version)
+
+
+def _catalogue(catalogue):
+    from assessment.indicators import get_catalogue
+
+    return catalogue if catalogue is not None else get_catalogue()
+
+
+def indicator_values(session: Session, principal: Principal, partnership: str) -> pd.DataFrame:
+    """The values entered for a partnership as stored (small counts too: for the people who enter them)."""
+    from assessment.storage.indicators import indicator_values as stored
+
+    principal.require("indicator_values", partnership)
+    return stored(session, [partnership])
+
+
+def save_indicator_values(session: Session, principal: Principal, partnership: str, period: str,
+                          values: pd.DataFrame, *, catalogue=None):
+    """Save the entry table of one partnership and period (a blank value removes a stored one)."""
+    from assessment.storage.indicators import save_indicator_values as save
+
+    principal.require("save_indicator_values", partnership)
+    return save(session, partnership, period, values, actor=principal.name, catalogue=_catalogue(catalogue))
+
+
+def import_indicator_values(session: Session, principal: Principal, partnership: str, source, *, catalogue=None):
+    """Import a CSV of indicator values for one partnership: all or nothing (rows of another are refused)."""
+    from assessment.storage.indicators import import_indicator_values as load
+
+    principal.require("import_indicator_values", partnership)
+    return load(session, source, actor=principal.name, catalogue=_catalogue(catalogue), partnership=partnership)
+
+
+def partnership_indicators(session: Session, principal: Principal, partnership: str, *, tolerance: float,
+                           catalogue=None) -> PartnershipIndicators:
+    """The partnership's figures as they may be shown (counts 1 to N−1 as "fewer than N", figures computed
+    from them hidden), the reconciliation of agencies reporting the same count, and its data quality notes."""
+    from assessment.indicators import tables
+    from assessment.storage.indicators import indicator_values as stored
+
+    principal.require("partnership_indicators", partnership)
+    cat = _catalogue(catalogue)
+    values = stored(session, [partnership])
+    reconciliation = tables.reconciliation_table(cat, values, tolerance=tolerance)
+    return PartnershipIndicators(tables.indicator_figures(cat, values), reconciliation,
+                                 tuple(tables.data_quality_notes(reconciliation, tolerance=tolerance)), tolerance)
+
+
+def indicator_periods(session: Session, principal: Principal) -> pd.DataFrame:
+    """Periods with indicator values and how many partnerships reported in each (newest first)."""
+    from assessment.storage.indicators import indicator_values as stored
+
+    principal.require("indicator_periods")
+    values = stored(session)
+    counts = values.groupby("period")["partnership"].nunique()
+    return (pd.DataFrame({"period": counts.index.astype(str), "partnerships": counts.to_numpy(dtype=int)})
+            .sort_values("period", ascending=False).reset_index(drop=True))
+
+
+def region_indicator_medians(session: Session, principal: Principal, period: str, *, min_peers: int = 3,
+                             min_peers_spread: int = 5, catalogue=None) -> pd.DataFrame:
+    """Indicator medians per nation and region for one period (aggregates only: no partnership is named),
+    under the disclosure rule of scores."""
+    from assessment.disclosure import DisclosureRule
+    from assessment.indicators import tables
+    from assessment.storage.indicators import indicator_values as stored
+
+    principal.require("region_indicator_medians")
+    cat = _catalogue(catalogue)
+    figures = tables.indicator_figures(cat, stored(session, periods=[period]))
+    rule = DisclosureRule(min_peers=min_peers, min_peers_spread=min_peers_spread,
+                          min_peers_extremes=max(DisclosureRule().min_peers_extremes, min_peers_spread))
+    return tables.region_indicator_medians(cat, figures, storage.list_partnerships(session), period=period, rule=rule)
+
+
+def indicator_association(session: Session, principal: Principal, domain: str, indicator: str, period: str, *,
+                          resamples: int = 2000, seed: int = 20260101, catalogue=None):
+    """Spearman's rho (bootstrap interval, n) between a domain's score and an indicator across partnerships,
+    and the scatter points of the partnerships that opted to be named (``name``, ``score``, ``value``; no key,
+    no unnamed point: a force-level figure is public, so an unnamed point could be identified by its value)."""
+    from assessment.indicators import tables
+    from assessment.indicators.association import spearman_association
+    from assessment.storage.indicators import indicator_values as stored
+
+    principal.require("indicator_association")
+    cat = _catalogue(catalogue)
+    figures = tables.indicator_figures(cat, stored(session, periods=[period]))
+    points = tables.association_points(cat, figures, storage.partnership_scores(session),
+                                       storage.list_partnerships(session), domain=domain, indicator=indicator,
+                                       period=period)
+    result = spearman_association(points, score="score", indicator="value", resamples=resamples, seed=seed)
+    named = points[points["named"]][["name", "score", "value"]].reset_index(drop=True)
+    return result, named
 
 
 # -- the respondent's own invite link ----------------------------------------------------------------------------

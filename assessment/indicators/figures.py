@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from assessment.disclosure import fewer_than_text, small_counts
 from assessment.indicators.catalogue import Catalogue
 
 __all__ = [
@@ -48,11 +49,6 @@ RECONCILIATION_COLUMNS = (
 
 SMALL_COUNT = "a count from 1 to {limit} is shown as \"fewer than {n}\""
 FROM_HIDDEN = "computed from a count shown as \"fewer than {n}\""
-
-
-def fewer_than_text(n: int) -> str:
-    """What users read in place of a small count."""
-    return f"fewer than {n}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +90,7 @@ def show_count(count: float | None, fewer_than: int) -> Figure:
         return Figure.blank("no value reported")
     if count < 0 or not float(count).is_integer():
         raise ValueError(f"a count must be a whole number >= 0, got {count!r}")
-    if 0 < count < fewer_than:
+    if small_counts([count], fewer_than)[0]:  # the rule lives in assessment.disclosure
         return Figure.blank(SMALL_COUNT.format(limit=fewer_than - 1, n=fewer_than), hidden=True,
                             shown=fewer_than_text(fewer_than))
     return Figure(float(count), _number_text(count, 0))

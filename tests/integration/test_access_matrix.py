@@ -180,6 +180,17 @@ CALLS: dict[str, Call] = {
     "respondent_answers": lambda ss, p, w, t: service.respondent_answers(ss, p),
     "save_answer": lambda ss, p, w, t: service.save_answer(ss, p, "governance.joint_board", "3"),
     "submit_respondent": lambda ss, p, w, t: service.submit_respondent(ss, p),
+    "indicator_catalogue": lambda ss, p, w, t: service.indicator_catalogue(ss, p),
+    "indicator_periods": lambda ss, p, w, t: service.indicator_periods(ss, p),
+    "region_indicator_medians": lambda ss, p, w, t: service.region_indicator_medians(ss, p, "2026-H1"),
+    "indicator_association": lambda ss, p, w, t: service.indicator_association(ss, p, "governance", "s136-detentions",
+                                                                               "2026-H1", resamples=50),
+    "indicator_values": lambda ss, p, w, t: service.indicator_values(ss, p, t),
+    "save_indicator_values": lambda ss, p, w, t: service.save_indicator_values(
+        ss, p, t, "2026-H1", pd.DataFrame({"indicator": ["s136-detentions"], "agency": ["police"], "value": ["40"]})),
+    "import_indicator_values": lambda ss, p, w, t: service.import_indicator_values(
+        ss, p, t, f"partnership,period,indicator,agency,value\n{t},2026-H1,s136-detentions,police,41\n".encode()),
+    "partnership_indicators": lambda ss, p, w, t: service.partnership_indicators(ss, p, t, tolerance=0.1),
 }
 #: Operations that may be refused by the stored state after passing the access check (not an access question).
 STATE_REFUSALS = {"restore"}
