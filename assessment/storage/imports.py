@@ -64,6 +64,30 @@ def _read_bytes(source: str | Path | bytes | IO[bytes]) -> tuple[bytes, str]:
     return data, getattr(source, "name", "<upload>")
 
 
+def read_csv_upload(source: str | Path | bytes | IO[bytes], *, required, allowed, what: str, outcome: str,
+                    expected=None) -> tuple[pd.DataFrame, str]:
+    """Read an uploaded CSV as text and check its header: every ``required`` column missing and every column
+    not in ``allowed`` (the message lists ``expected``, default ``allowed``), all at once. ``what`` names the
+    header in the refusal ("answers"), ``outcome`` ends it ("nothing was imported"). Returns the frame and
+    the file's name. Answers and indicator values are read this way."""
+    from assessment.scoring import read_answers_bytes
+
+    data, name = _read_bytes(source)
+    try:  # not a CSV, empty, NUL bytes, not UTF-8, an unclosed quote, ragged rows, no data rows
+        frame = read_answers_bytes(data, source=name)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.problems, f"{exc.summary}; {outcome}", counts=exc.counts) from exc
+    listed = ", ".join(expected if expected is not None else allowed)
+    problems = [Problem.make(ErrorCode.MISSING_COLUMN, file=name, path=f"row 1, column {c}", column=c)
+                for c in required if c not in frame.columns]
+    problems += [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row 1, column {c}",
+                              detail=f"unknown column '{c}' (expected: {listed})")
+                 for c in frame.columns if c not in allowed]
+    if problems:
+        raise ValidationFailed(problems, f"{name} does not have the {what} header; {outcome}")
+    return frame, name
+
+
 def _row_problems(mask: np.ndarray, column: str, name: str, detail: Callable[[int], str],
                   counts: dict[str, int]) -> list[Problem]:
     """Problems for the first ``MAX_ROWS_REPORTED`` flagged rows (row 1 is the header); every row counted."""
@@ -204,21 +228,8 @@ def _read_responses(source: str | Path | bytes | IO[bytes]) -> tuple[pd.DataFram
     """Read the file and check what needs no round: the header, then NUL and control characters and text
     over the limits (the same on every engine, before anything else). Returns the frame, the file's name
     and the problem counts so far."""
-    from assessment.scoring import read_answers_bytes
-
-    data, name = _read_bytes(source)
-    try:  # not a CSV, empty, NUL bytes, not UTF-8, an unclosed quote, ragged rows, no answer rows
-        frame = read_answers_bytes(data, source=name)
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.problems, f"{exc.summary}; nothing was imported", counts=exc.counts) from exc
-
-    header_problems = [Problem.make(ErrorCode.MISSING_COLUMN, file=name, path=f"row 1, column {c}", column=c)
-                       for c in REQUIRED_COLUMNS if c not in frame.columns]
-    header_problems += [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row 1, column {c}",
-                                     detail=f"unknown column '{c}' (expected: {', '.join(IMPORT_COLUMNS)})")
-                        for c in frame.columns if c not in IMPORT_COLUMNS]
-    if header_problems:
-        raise ValidationFailed(header_problems, f"{name} does not have the answers header; nothing was imported")
+    frame, name = read_csv_upload(source, required=REQUIRED_COLUMNS, allowed=IMPORT_COLUMNS, what="answers",
+                                  outcome="nothing was imported")
     text_problems_found, counts = text_problems(frame, source=name)
     if text_problems_found:
         raise _refused(name, text_problems_found, counts, len(frame))

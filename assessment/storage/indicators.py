@@ -256,21 +256,11 @@ def import_indicator_values(session: Session, source: str | Path | bytes | IO[by
     ValidationFailed
         With every problem (``path`` "row N, column C", row 1 the header); nothing is written.
     """
-    from assessment.scoring.encoding import read_answers_bytes
-    from assessment.storage.imports import _read_bytes
+    from assessment.storage.imports import read_csv_upload
 
-    data, name = _read_bytes(source)
-    try:
-        frame = read_answers_bytes(data, source=name)
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.problems, f"{exc.summary}; nothing was stored", counts=exc.counts) from exc
-    header = [Problem.make(ErrorCode.MISSING_COLUMN, file=name, path=f"row 1, column {c}", column=c)
-              for c in REQUIRED if c not in frame.columns]
-    header += [Problem.make(ErrorCode.INVALID_VALUE, file=name, path=f"row 1, column {c}",
-                            detail=f"unknown column '{c}' (expected: {', '.join(INDICATOR_IMPORT_COLUMNS)})")
-               for c in frame.columns if c not in INDICATOR_IMPORT_COLUMNS + EXPORT_ONLY_COLUMNS]
-    if header:
-        raise ValidationFailed(header, f"{name} does not have the indicator values header; nothing was stored")
+    frame, name = read_csv_upload(source, required=REQUIRED, allowed=INDICATOR_IMPORT_COLUMNS + EXPORT_ONLY_COLUMNS,
+                                  expected=INDICATOR_IMPORT_COLUMNS, what="indicator values",
+                                  outcome="nothing was stored")
     frame = frame[[c for c in frame.columns if c in INDICATOR_IMPORT_COLUMNS]]
     problems, counts, clean = value_problems(frame, catalogue, _partnership_ids(session), source=name,
                                              only_partnership=partnership)
