@@ -31,10 +31,15 @@ import pandas as pd
 from assessment.trends import NOT_COMPARABLE, PORTFOLIO_FIRST_ROUND
 from assessment.vocabulary import OPEN_ACTION_STATUSES
 
-__all__ = ["ACTION_COUNT_COLUMNS", "REVIEW_COLUMNS", "action_counts", "overdue", "review_actions"]
+__all__ = ["ACTION_COUNT_COLUMNS", "EXPORT_COLUMNS", "REVIEW_COLUMNS", "action_counts", "actions_table", "overdue",
+           "review_actions"]
 
 REVIEW_COLUMNS = ("review_round", "review_period", "review_score", "review_level", "target_met", "verdict")
 ACTION_COUNT_COLUMNS = ("partnership", "actions", "open", "overdue", "met")
+#: The columns of the actions export (CSV, XLSX, JSON), in order; the baseline round is ``round``.
+EXPORT_COLUMNS = ("action", "partnership", "domain", "item", "what", "owner", "target_level", "due", "status",
+                  "overdue", "notes", "round", "period", *REVIEW_COLUMNS, "created_at", "created_by",
+                  "updated_at", "updated_by")
 _ACTION_NEEDS = ("action", "partnership", "round", "period", "domain", "target_level")
 
 
@@ -149,3 +154,18 @@ def action_counts(actions: pd.DataFrame, today: dt.date, partnerships=None) -> p
         counts = counts.reindex(sorted({*map(str, partnerships), *counts.index}), fill_value=0)
     return counts.rename_axis("partnership").reset_index()[list(ACTION_COUNT_COLUMNS)].astype(
         {c: "int64" for c in ACTION_COUNT_COLUMNS[1:]})
+
+
+def actions_table(actions: pd.DataFrame) -> pd.DataFrame:
+    """The actions as exported (columns :data:`EXPORT_COLUMNS`): scores rounded to two decimals and levels
+    as whole numbers for reading (never more precise than the data), dates as dates, the text as written.
+
+    Write it only through :mod:`assessment.tabular` (formula-safe): ``what``, ``owner`` and ``notes`` are
+    the lead's own words and may start with ``=``.
+    """
+    _require(actions, EXPORT_COLUMNS, "actions")
+    out = actions[list(EXPORT_COLUMNS)].reset_index(drop=True).copy()
+    out["review_score"] = pd.to_numeric(out["review_score"], errors="coerce").round(2)
+    out["review_level"] = pd.to_numeric(out["review_level"], errors="coerce").astype("Int64")
+    out["item"] = out["item"].astype(object).where(out["item"].notna(), "")
+    return out

@@ -39,6 +39,7 @@ COMMANDS = {
     "indicators": ("assessment.cli.indicators", "indicators"),
     "user": ("assessment.cli.users", "user"),
     "purge": ("assessment.cli.retention", "purge"),
+    "actions": ("assessment.cli.actions", "actions"),
 }
 
 
