@@ -98,8 +98,10 @@ def pages_for(access: Access) -> dict[str, list]:
 
 
 def is_respondent_visit() -> bool:
-    return (service.INVITE_PARAMETER in st.query_params or TAKE_MARK in st.query_params
-            or "take_token" in st.session_state)
+    """An invite link, a resume key, the respondent's mark, or a respondent earlier in this browser session:
+    a respondent never sees the staff navigation."""
+    return (any(name in st.query_params for name in (service.INVITE_PARAMETER, service.RESUME_PARAMETER, TAKE_MARK))
+            or any(name in st.session_state for name in ("take_token", "take_respondent", "take_done")))
 
 
 def providers() -> dict[str, str]:

@@ -12,29 +12,23 @@ import streamlit as st
 
 from app_pages import _frame as frame
 from app_pages import _resources as resources
+from app_pages import _respondent as respondent
 from app_pages import _widgets as widgets
 from assessment import service
 from assessment.permissions import Principal
 from assessment.questionnaire.schema import ANSWER_LABELS
-from assessment.service import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER
+from assessment.service import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER, RESUME_PARAMETER
 from assessment.vocabulary import agency_label
 
 if INVITE_PARAMETER in st.query_params:
     st.session_state["take_token"] = st.query_params[INVITE_PARAMETER]
-    for key in ("take_respondent", "take_step", "take_done"):
+    for key in ("take_respondent", "take_step", "take_done", "take_resume_key"):
         st.session_state.pop(key, None)
     del st.query_params[INVITE_PARAMETER]  # the token leaves the address bar
+    st.query_params.pop(RESUME_PARAMETER, None)
     st.query_params[frame.TAKE_MARK] = "1"  # no secret: after a refresh the visitor stays on this page
 
 st.title("Take the assessment")
-token = st.session_state.get("take_token")
-if token is None:
-    st.write("Open the invitation link you were sent by your partnership board, or paste it here.")
-    pasted = st.text_input("Invitation link", key="take_link", type="password")
-    if pasted:
-        st.session_state["take_token"] = pasted.rsplit(f"{INVITE_PARAMETER}=", 1)[-1].strip()
-        st.rerun()
-    st.stop()
 
 
 def privacy_notice(min_group_size: int) -> str:
@@ -46,9 +40,64 @@ def privacy_notice(min_group_size: int) -> str:
 
 
 def refuse() -> None:
+    """The one message for a link that does not work, a box to paste it again, and whom to ask."""
     st.error(INVALID_INVITATION_MESSAGE, icon=":material/link_off:")
+    respondent.paste_box("take_link_again")
+    st.caption(respondent.WHOM_TO_ASK)
     st.stop()
 
+
+def browser_id() -> str:
+    return st.session_state.setdefault("take_browser", secrets.token_hex(16))
+
+
+def guarded(check):
+    """Run a throttled look-up of a link; too many wrong ones from this browser or address make it wait."""
+    try:
+        with resources.writing() as session:
+            return check(session)
+    except service.TooManyGuesses as exc:
+        st.error(widgets.plain(exc), icon=":material/hourglass_top:")
+        st.stop()
+
+
+def remember(context, name: str | None = None) -> None:
+    """Keep the respondent in this browser session and put a resume key in the address bar."""
+    me = Principal.for_respondent(context.round, context.respondent)
+    with resources.writing() as session:
+        key = service.issue_resume_key(session, me)
+        name = name or service.respondent_partnership_name(session, me)
+    st.session_state.update(take_respondent=context, take_partnership_name=name, take_resume_key=key,
+                            take_resumed=context.resumed)
+    st.session_state.pop("take_step", None)  # a returning respondent starts where answers are missing
+    st.query_params.pop(frame.TAKE_MARK, None)
+    st.query_params[RESUME_PARAMETER] = key  # a refresh or a new tab comes back to these answers
+
+
+resume_key = st.query_params.get(RESUME_PARAMETER)
+if resume_key and INVITE_PARAMETER not in st.query_params and st.session_state.get("take_resume_key") != resume_key:
+    # a refresh, a new tab or a bookmark: the key opens this respondent's own answers, and nothing else
+    for key in ("take_token", "take_respondent", "take_step", "take_done"):
+        st.session_state.pop(key, None)
+    if st.session_state.get("take_refused") != resume_key:
+        resumed = guarded(lambda session: service.check_resume_key(
+            session, resources.principal(), resume_key, browser=browser_id(), address=st.context.ip_address,
+            limits=service.GuessLimits.from_settings(resources.settings())))
+        if resumed is not None:
+            remember(resumed)
+            st.toast("Welcome back: your saved answers are below.")
+            st.rerun()
+    st.session_state["take_refused"] = resume_key  # counted once, not again on every rerun
+    del st.query_params[RESUME_PARAMETER]
+    st.query_params[frame.TAKE_MARK] = "1"
+    refuse()
+
+token = st.session_state.get("take_token")
+if token is None and "take_respondent" not in st.session_state and not st.session_state.get("take_done"):
+    st.write("Open the invitation link you were sent by your partnership board, or paste it here.")
+    respondent.paste_box("take_link")
+    st.caption(respondent.WHOM_TO_ASK)
+    st.stop()
 
 version = resources.data_version()
 if st.session_state.get("take_done"):
@@ -60,17 +109,14 @@ context = st.session_state.get("take_respondent")
 if context is None:
     if st.session_state.get("take_refused") == token:  # counted once, not again on every rerun
         refuse()
-    try:  # failed guesses are counted per browser session and client address, in the database
-        with resources.writing() as session:
-            invitation = service.check_invitation(
-                session, resources.principal(), token,
-                browser=st.session_state.setdefault("take_browser", secrets.token_hex(16)),
-                address=st.context.ip_address, limits=service.GuessLimits.from_settings(resources.settings()))
-            name = "" if invitation is None else service.invitation_partnership_name(session, resources.principal(),
-                                                                                      token)
-    except service.TooManyGuesses as exc:
-        st.error(widgets.plain(exc), icon=":material/hourglass_top:")
-        st.stop()
+    def check_link(session):  # failed guesses are counted per browser session and client address, in the database
+        found = service.check_invitation(session, resources.principal(), token, browser=browser_id(),
+                                         address=st.context.ip_address,
+                                         limits=service.GuessLimits.from_settings(resources.settings()))
+        return found, "" if found is None else service.invitation_partnership_name(session, resources.principal(),
+                                                                                    token)
+
+    invitation, name = guarded(check_link)
     if invitation is None:
         st.session_state["take_refused"] = token
         refuse()
@@ -88,8 +134,8 @@ if context is None:
             context = service.start_respondent(session, resources.principal(), token)
     except service.InvalidInvitation:
         refuse()
-    st.session_state["take_respondent"] = context
-    st.session_state["take_partnership_name"] = name
+    remember(context, name)
+    st.session_state.pop("take_token", None)
     if context.resumed:
         st.toast("Welcome back: your saved answers are below.")
 
@@ -127,13 +173,18 @@ answered = sum(1 for items in asked.values() for item in items if values.get(ite
 st.progress(answered / total, text=f"{answered} of {total} statements answered · saved as you go")
 if problem := st.session_state.pop("take_problem", None):
     st.error(f"Your last answer could not be saved: {widgets.plain(problem)}")
-step = st.session_state.get("take_step", 0)
+if "take_step" not in st.session_state:  # a returning respondent starts at the first section with a gap
+    resumed = st.session_state.pop("take_resumed", False)
+    st.session_state["take_step"] = (respondent.first_unanswered([[i.id for i in asked[d.id]] for d in domains], values)
+                                     if resumed else 0)
+step = st.session_state["take_step"]
 scale = questionnaire.scale
 options = list(scale.accepted_answers())
 
 if step < len(domains):
     domain = domains[step]
     st.header(f"{step + 1} of {len(domains)}: {widgets.plain(domain.title)}")
+    respondent.open_at_heading(step, f"{step + 1} of {len(domains)}:")
     if domain.description:
         st.caption(widgets.plain(domain.description))
     if scale.instruction:
@@ -177,4 +228,7 @@ if st.button("Submit my answers", key="take_submit", type="primary"):
         st.error(widgets.plain(exc))
         st.stop()
     st.session_state["take_done"] = True
+    st.session_state.pop("take_respondent", None)
+    st.query_params.pop(RESUME_PARAMETER, None)  # the key no longer works: nothing is left to resume
+    st.query_params[frame.TAKE_MARK] = "1"
     st.rerun()

@@ -185,9 +185,12 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("invitation_partnership_name", "this invite link", _EVERYONE, "invitation"),
     _p("start_respondent", "this invite link", _EVERYONE, "invitation", changes=True),
     _p("respondent_questionnaire", "this questionnaire", (RESPONDENT,), "invitation"),
+    _p("respondent_partnership_name", "this partnership's name", (RESPONDENT,), "invitation"),
     _p("respondent_answers", "these answers", (RESPONDENT,), "invitation"),
     _p("save_answer", "these answers", (RESPONDENT,), "invitation", changes=True),
     _p("submit_respondent", "these answers", (RESPONDENT,), "invitation", changes=True),
+    _p("issue_resume_key", "these answers", (RESPONDENT,), "invitation", changes=True),
+    _p("check_resume_key", "this resume link", _EVERYONE, "invitation", changes=True),
 )}
 
 

@@ -26,6 +26,7 @@ from assessment.errors import ValidationFailed
 from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
 from assessment.questionnaire.schema import Questionnaire
 from assessment.storage import actions as action_store
+from assessment.storage import resume as resume_store
 from assessment.storage import services as storage
 from assessment.storage import users as user_store
 from assessment.storage._common import StorageError, audit
@@ -38,6 +39,7 @@ from assessment.storage.invitations import (
     InvalidInvitation,
     TooManyGuesses,
 )
+from assessment.storage.resume import RESUME_PARAMETER
 
 __all__ = [
     "action_counts",
@@ -50,6 +52,10 @@ __all__ = [
     "GuessLimits",
     "TooManyGuesses",
     "check_invitation",
+    "check_resume_key",
+    "issue_resume_key",
+    "respondent_partnership_name",
+    "RESUME_PARAMETER",
     "default_round_version",
     "InvalidInvitation",
     "StorageError",
@@ -617,6 +623,14 @@ def invitation_partnership_name(session: Session, principal: Principal, token: s
     return str(names.get(key, key))
 
 
+def respondent_partnership_name(session: Session, principal: Principal) -> str:
+    """The name of the partnership the respondent is assessing (shown above their questions)."""
+    round_key, _ = _own(principal, "respondent_partnership_name")
+    key = storage.round_info(session, round_key).partnership
+    names = storage.list_partnerships(session).set_index("partnership")["name"]
+    return str(names.get(key, key))
+
+
 def respondent_questionnaire(session: Session, principal: Principal) -> Questionnaire:
     """The questionnaire of the respondent's own round."""
     round_key, _ = _own(principal, "respondent_questionnaire")
@@ -653,3 +667,17 @@ def submit_respondent(session: Session, principal: Principal) -> None:
 
 
 
+
+
+def issue_resume_key(session: Session, principal: Principal) -> str:
+    """A resume key for the respondent's own answers (shown in the address bar; the previous one stops working)."""
+    round_key, respondent = _own(principal, "issue_resume_key")
+    return resume_store.issue_resume_key(session, round_key, respondent)
+
+
+def check_resume_key(session: Session, principal: Principal, key: str, *, browser: str, address: str | None,
+                     limits: GuessLimits | None = None):
+    """The respondent a resume key opens, or ``None`` (a counted failed guess); see
+    :func:`assessment.storage.resume.check_resume_key`."""
+    principal.require("check_resume_key")
+    return resume_store.check_resume_key(session, key, browser=browser, address=address, limits=limits)

@@ -35,6 +35,7 @@ from assessment.storage.models import (
     PartnershipRow,
     QuestionnaireVersionRow,
     RespondentRow,
+    ResumeKeyRow,
     RoundRow,
     utcnow,
 )
@@ -259,6 +260,7 @@ def submit_respondent(session: Session, round_key: str, respondent_key: str, *, 
         if counted != 1:
             raise InvalidInvitation()
     respondent.submitted_at = now
+    session.execute(delete(ResumeKeyRow).where(ResumeKeyRow.respondent_id == respondent.id))  # nothing to resume
     session.flush()
     audit(session, actor, "submit", "respondent", f"{round_key}/{respondent_key}", agency=respondent.agency)
 

@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, func, insert, or_, select, text, update
@@ -50,6 +51,7 @@ __all__ = [
     "InvitationContext",
     "TooManyGuesses",
     "check_invitation",
+    "guarded_guess",
     "create_invitations",
     "hash_token",
     "invitation_link",
@@ -249,12 +251,31 @@ def check_invitation(session: Session, token: str, *, browser: str, address: str
     browser session or the address has ``limits.per_browser`` / ``limits.per_address`` failed guesses
     within ``limits.window``. Needs a write transaction (``factory.begin()``).
     """
+    found = None
+    with guarded_guess(session, browser=browser, address=address, limits=limits) as guess:
+        found = _find(session, token, utcnow())
+        guess.failed = found is None
+    return None if found is None else _context(found)
+
+
+@dataclass
+class Guess:
+    """One look-up of a secret from the address bar (an invite token or a resume key); see :func:`guarded_guess`."""
+
+    failed: bool = True
+
+
+@contextmanager
+def guarded_guess(session: Session, *, browser: str, address: str | None, limits: GuessLimits):
+    """Throttle one look-up of a secret: refuse with :class:`TooManyGuesses` before the look-up once the browser
+    session or the client address has too many failed guesses in the window, and record a failure unless the
+    body sets ``guess.failed = False``. Invite tokens and resume keys share the count (one budget for both)."""
     from assessment.storage.db import holds_write_lock
 
     if not isinstance(browser, str) or not browser:
-        raise ValueError("check_invitation needs the browser session's id")
+        raise ValueError("checking a link needs the browser session's id")
     if not holds_write_lock(session):
-        raise RuntimeError("checking an invitation records failed guesses: open the session with `factory.begin()`")
+        raise RuntimeError("checking a link records failed guesses: open the session with `factory.begin()`")
     now = utcnow()
     since = now - limits.window
     by_browser = _client_digest("browser", browser)
@@ -272,12 +293,11 @@ def check_invitation(session: Session, token: str, *, browser: str, address: str
     ).one()
     if counts[0] >= limits.per_browser or counts[1] >= limits.per_address:
         raise TooManyGuesses(limits.window)
-    found = _find(session, token, now)
-    if found is not None:
-        return _context(found)
-    session.execute(insert(failures).values(at=now, browser=by_browser, address=by_address))
-    session.execute(delete(failures).where(failures.at <= since))
-    return None
+    guess = Guess()
+    yield guess
+    if guess.failed:
+        session.execute(insert(failures).values(at=now, browser=by_browser, address=by_address))
+        session.execute(delete(failures).where(failures.at <= since))
 
 
 def reserve_place(session: Session, token: str) -> InvitationContext:

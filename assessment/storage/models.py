@@ -46,6 +46,7 @@ __all__ = [
     "QuestionnaireVersionRow",
     "ROUND_STATUSES",
     "RespondentRow",
+    "ResumeKeyRow",
     "RoundRow",
     "ScoreFrameRow",
     "UserGrantRow",
@@ -205,6 +206,18 @@ class RespondentRow(Base):
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[dt.datetime | None]
+
+
+class ResumeKeyRow(Base):
+    """A respondent's resume key (it stands in the address bar once the invite token has left it): only its
+    SHA-256 is stored. Valid until the respondent submits or for ``RESUME_IDLE`` without use or answer."""
+
+    __tablename__ = "resume_keys"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    respondent_id: Mapped[int] = mapped_column(ForeignKey("respondents.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class AnswerRow(Base):
