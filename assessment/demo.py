@@ -43,6 +43,7 @@ __all__ = [
     "StartReport",
     "demo_partnership_name",
     "generate_demo",
+    "generate_indicator_values",
     "is_demo_loaded",
     "prepare_database",
     "seed_demo",
@@ -369,6 +370,91 @@ def generate_demo(questionnaires: Sequence[Questionnaire], forces: pd.DataFrame,
     return DemoData(parts, rounds, answers, invitations)
 
 
+# -- outcome indicators (synthetic) -------------------------------------------------------------------------
+#: The note every synthetic indicator value carries (shown in the entry table and in exports).
+SYNTHETIC_NOTE = "synthetic demo data (not a real figure)"
+
+
+def _maturity(scores: pd.DataFrame, keys: np.ndarray, domain: str) -> np.ndarray:
+    """Each partnership's mean stored score of a domain across its rounds (3 where it has none), centred."""
+    rows = scores[(scores["domain"] == domain) & scores["score"].notna()]
+    mean = rows.groupby("partnership")["score"].mean()
+    return pd.Series(keys).map(mean).fillna(3.0).to_numpy(dtype=float) - 3.0
+
+
+def generate_indicator_values(partnerships: Sequence[str], scores: pd.DataFrame, *, periods: Sequence[str] = DEMO_PERIODS,
+                              seed: int = DEMO_SEED) -> pd.DataFrame:
+    """Synthetic indicator values for every partnership and period (the import format; pure and seeded).
+
+    Section 136 detentions per half year are drawn around a partnership's own level (roughly 40 to 700); the
+    places of safety, conveyance and the other counts are shares of them, nudged by the partnership's stored
+    maturity in the linked domain (more mature places of safety: fewer police stations, more ambulances), so
+    the association view has something to show. The mental health trust's count of detentions is 91–100% of
+    the police count, except in about one partnership-period in five where it is 65–85% (a police–NHS
+    mismatch the reconciliation flags). Small counts (fewer than 5) occur, as in real data.
+    """
+    rng = np.random.default_rng(seed + 16)
+    keys = np.repeat(np.asarray(partnerships, dtype=object), len(periods))
+    period = np.tile(np.asarray(periods, dtype=object), len(partnerships))
+    n = len(keys)
+    level = np.repeat(rng.lognormal(np.log(180), 0.6, size=len(partnerships)), len(periods))
+    safety, triage = _maturity(scores, keys, "places_of_safety"), _maturity(scores, keys, "triage")
+    d = np.maximum(np.round(level * rng.lognormal(0, 0.12, size=n)), 8)
+
+    def share(base, slope, maturity, spread, low=0.0, high=1.0):
+        return np.clip(base + slope * maturity + rng.normal(0, spread, size=n), low, high)
+
+    station = np.round(d * share(0.05, -0.04, safety, 0.015, 0.0, 0.2))
+    ed = np.round(d * share(0.2, -0.03, safety, 0.04, 0.05, 0.4))
+    ambulance = np.round(d * share(0.45, 0.12, safety, 0.08, 0.15, 0.85))
+    police_vehicle = np.round((d - ambulance) * 0.95)
+    mismatch = rng.random(n) < 0.2
+    nhs = np.round(d * np.where(mismatch, rng.uniform(0.65, 0.85, n), rng.uniform(0.91, 1.0, n)))
+    people = np.round(d * rng.uniform(0.75, 0.88, n))
+    welfare = np.round(d * rng.uniform(6, 12, n))
+    columns = {
+        ("s136-detentions", "police"): d, ("s136-detentions", "mental_health_trust"): nhs,
+        ("s136-pos-police-station", "police"): station, ("s136-pos-emergency-department", "police"): ed,
+        ("s136-pos-health-based", "police"): np.round((d - station - ed) * rng.uniform(0.93, 0.99, n)),
+        ("s136-conveyed-ambulance", "police"): ambulance, ("s136-conveyed-police-vehicle", "police"): police_vehicle,
+        ("s136-police-vehicle-ambulance-delayed", "police"): np.round(police_vehicle * share(0.5, -0.1, safety, 0.1, 0.1, 0.9)),
+        ("s136-extended-beyond-24-hours", "mental_health_trust"): np.round(nhs * share(0.03, -0.015, safety, 0.01, 0.0, 0.1)),
+        ("s136-handover-median-minutes", "police"): np.round(share(150, -35, safety, 25, 30, 400)),
+        ("s136-people-detained", "police"): people,
+        ("s136-people-detained-twice-or-more", "police"): np.round(people * share(0.12, -0.02, triage, 0.02, 0.03, 0.3)),
+        ("s136-under-18", "police"): np.round(d * rng.uniform(0.03, 0.08, n)),
+        ("s136-under-18-pos-police-station", "police"): (rng.random(n) < 0.1).astype(float),
+        ("officer-hours-waiting", "police"): np.round(d * share(4.5, -1.0, safety, 0.8, 1.0, 12.0), 1),
+        ("rcrp-welfare-calls", "police"): welfare,
+        ("rcrp-calls-deployed", "police"): np.round(welfare * share(0.45, -0.08, triage, 0.06, 0.1, 0.9)),
+    }
+    frames = [pd.DataFrame({"partnership": keys, "period": period, "indicator": indicator, "agency": agency,
+                            "value": values}) for (indicator, agency), values in columns.items()]
+    out = pd.concat(frames, ignore_index=True).assign(note=SYNTHETIC_NOTE)
+    return out.sort_values(["partnership", "period", "indicator", "agency"], kind="stable").reset_index(drop=True)
+
+
+def _seed_indicators(session, questionnaires: Sequence[Questionnaire], partnerships: Sequence[str], seed: int) -> int:
+    """Import the synthetic indicator values as an administrator would (a CSV, all or nothing).
+
+    The catalogue's domains are those of the shipped questionnaire; a demo of other questionnaires (the
+    test ones) gets no indicators.
+    """
+    from assessment.indicators import get_catalogue
+    from assessment.settings import default_questionnaires_dir
+    from assessment.storage.indicators import import_indicator_values
+    from assessment.storage.scores import partnership_scores
+
+    catalogue = get_catalogue(questionnaires_dir=default_questionnaires_dir())
+    if catalogue.questionnaire.id not in {q.id for q in questionnaires}:
+        return 0
+    values = generate_indicator_values(partnerships, partnership_scores(session), seed=seed)
+    values["value"] = values["value"].map("{:g}".format)
+    # Plain CSV, not the formula-safe export writer: data going in, stored as written.
+    csv = values.to_csv(index=False).encode("utf-8")
+    return import_indicator_values(session, csv, actor=DEMO_ACTOR, catalogue=catalogue).rows
+
+
 # -- loading the demo into the database -----------------------------------------------------------------
 def is_demo_loaded(session) -> bool:
     """Whether the synthetic demo data is in the database (the app shows a banner when it is)."""
@@ -425,6 +511,7 @@ def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str
     for row in data.invitations.itertuples():
         services.create_invitations(session, row.round, row.agency, int(row.count), actor=DEMO_ACTOR,
                                     base_url=base_url)
+    _seed_indicators(session, questionnaires, list(data.partnerships["partnership"]), seed)
     return DemoSummary(len(data.partnerships), len(data.rounds), int(data.rounds["respondents"].sum()),
                        len(data.answers), round(time.perf_counter() - started, 2))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -227,3 +228,25 @@ def test_demo_respondents_answer_only_the_items_asked_of_their_agency():
     # the mental health trust is not asked conveyance to the place of safety, the ambulance service is
     assert not ((routed["agency"] == "mental_health_trust") & (routed["item"] == "places_of_safety.conveyance")).any()
     assert ((routed["agency"] == "ambulance") & (routed["item"] == "places_of_safety.conveyance")).any()
+
+
+def test_synthetic_indicator_values_are_labelled_plausible_and_include_police_nhs_mismatches():
+    from assessment.demo import DEMO_PERIODS, SYNTHETIC_NOTE, generate_indicator_values
+    from assessment.indicators import get_catalogue
+    from assessment.indicators.tables import reconciliation_table
+
+    keys = [f"p{i}" for i in range(20)]
+    scores = pd.DataFrame({"partnership": keys, "domain": "places_of_safety", "score": np.linspace(1.5, 4.5, 20)})
+    values = generate_indicator_values(keys, scores)
+    assert values.equals(generate_indicator_values(keys, scores))  # seeded
+    assert set(values["note"]) == {SYNTHETIC_NOTE}
+    assert set(values["period"]) == set(DEMO_PERIODS) and set(values["partnership"]) == set(keys)
+    catalogue = get_catalogue()
+    entered = {i.id for i in catalogue.indicators if not i.computed}
+    assert set(values["indicator"]) <= entered
+    assert (values["value"] >= 0).all()
+    wide = values.pivot_table(index=["partnership", "period"], columns="indicator", values="value", aggfunc="max")
+    parts = ["s136-pos-police-station", "s136-pos-emergency-department", "s136-pos-health-based"]
+    assert (wide[parts].sum(axis=1) <= wide["s136-detentions"]).all()
+    flagged = reconciliation_table(catalogue, values, tolerance=0.10)["flagged"]
+    assert 0.05 < flagged.astype(bool).mean() < 0.5  # some mismatches, not all
