@@ -345,7 +345,8 @@ def list_partnerships(session: Session) -> pd.DataFrame:
                              .join(PeerGroupRow, PeerGroupRow.id == PeerGroupMember.peer_group_id)
                              .order_by(PeerGroupRow.name)).all()
     joined = pd.DataFrame(groups, columns=["id", "group"]).groupby("id")["group"].agg(";".join)
-    frame["groups"] = frame["id"].map(joined).fillna("").astype(str)
+    # No peer group at all gives an all-NaN float column: cast to text before filling (pandas 3 warns otherwise).
+    frame["groups"] = frame["id"].map(joined).astype("string").fillna("").astype(str)
     frame["share_practice"] = frame["share_practice"].astype(bool)
     frame["named_to_peers"] = frame["named_to_peers"].astype(bool)
     return frame[list(PARTNERSHIP_COLUMNS)].reset_index(drop=True)

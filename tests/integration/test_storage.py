@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import warnings
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -100,6 +101,16 @@ def test_partnerships_frame_has_the_columns_peers_read(db):
     assert rows.loc["gwent", "groups"] == ""
     assert (rows.loc["gwent", "nation"], rows.loc["gwent", "region"]) == ("Wales", "Wales")
     assert bool(rows.loc["kent", "share_practice"]) and not bool(rows.loc["kent", "named_to_peers"])
+
+
+def test_partnerships_frame_without_any_peer_group_has_empty_groups_and_no_warning(db):
+    # No group at all used to fill an all-NaN float column with "" (a pandas warning, an error in a later pandas).
+    with db.sessions.begin() as session:
+        s.add_partnership(session, "gwent", "Gwent crisis care partnership", members=["Gwent Police"], actor=ADMIN)
+    with db.sessions() as session, warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = s.list_partnerships(session)
+    assert frame["groups"].tolist() == [""]
 
 
 def test_a_partnership_of_unknown_organisations_is_refused(db):
