@@ -24,7 +24,8 @@ def rounds_section(version: str) -> None:
     with left.form("manage_new_round", clear_on_submit=True):
         st.markdown("**Create a round**")
         partnership = st.selectbox("Partnership", list(names), format_func=names.get, key="manage_round_partnership")
-        period = st.text_input("Period", placeholder="2026-H2", key="manage_round_period")
+        period = st.text_input("Period", placeholder="2026-H2", key="manage_round_period",
+                               help="YYYY, YYYY-H1, YYYY-Q1 or YYYY-YY (a financial year, e.g. 2025-26).")
         versions = resources.questionnaire_versions(version)
         offered = list(zip(versions["questionnaire"], versions["version"], strict=True))
         latest = service.default_round_version(versions)  # the highest published version
@@ -38,6 +39,10 @@ def rounds_section(version: str) -> None:
             except service.StorageError as exc:
                 st.error(widgets.plain(exc))
             else:
+                with resources.reading() as session:
+                    warning = service.period_warning(session, resources.principal(), info.partnership, info.period,
+                                                     window_months=resources.settings().peer_window_months)
+                st.session_state["manage_warning"] = warning and widgets.plain(warning)
                 done(f"Created round {widgets.plain(info.key)} (draft). Open it to send invitations.")
     with right:
         st.markdown("**Open or close a round**")

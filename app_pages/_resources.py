@@ -181,14 +181,16 @@ def peer_comparison(version: str, who: Principal, partnership: str, round_key: s
         config = settings()
         return service.peer_comparison(session, who, partnership, round_key, peer_group,
                                        min_peers=config.min_peers, min_peers_spread=config.min_peers_spread,
-                                       min_peers_extremes=config.min_peers_extremes)
+                                       min_peers_extremes=config.min_peers_extremes,
+                                       window_months=config.peer_window_months)
 
 
 @_cached
 def region_comparison(version: str, who: Principal, period: str) -> pd.DataFrame:
     with reading() as session:
         return service.compare_regions(session, who, period, min_peers=settings().min_peers,
-                                       min_peers_spread=settings().min_peers_spread)
+                                       min_peers_spread=settings().min_peers_spread,
+                                       window_months=settings().peer_window_months)
 
 
 @_cached

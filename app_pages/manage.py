@@ -19,6 +19,8 @@ principal = resources.principal()
 st.title("Manage")
 if message := st.session_state.pop("manage_message", None):
     st.success(message, icon=":material/check_circle:")
+if warning := st.session_state.pop("manage_warning", None):
+    st.warning(warning, icon=":material/warning:")
 
 SECTIONS = [  # (tab, operation the section needs, section)
     ("Questionnaires", "publish_questionnaire", catalogue.questionnaires_section),

@@ -7,8 +7,11 @@ reads a file, the database or the clock (custom peer group files are read by :mo
 
 Rules (PRODUCT.md, "Benchmark rules"; docs/benchmarking.md):
 
-* The peers of a partnership are the *other* partnerships in the chosen peer group with a closed round in the
-  same period, on a questionnaire version comparable for the domain. The partnership itself is never a peer.
+* The peers of a partnership are the *other* partnerships in the chosen peer group, each with its most recent
+  closed round whose period ends within the peer window (default 12 months) ending with the round's own period
+  (:func:`peer_window` over :func:`assessment.periods.in_window`), on a questionnaire version comparable
+  for the domain. The partnership itself is never a peer. ``peer_periods`` says which periods the rounds used
+  came from.
 * Per domain: peer count, median, Q1, Q3 (``numpy.percentile``, linear interpolation), min, max, the
   partnership's percentile rank among its peers (``scipy.stats.percentileofscore(peers, own, kind="mean")``),
   gap to the median (own − median) and gap to the top quartile (own − Q3).
@@ -32,6 +35,7 @@ from assessment.disclosure import (
     score_hidden,
     yes_no_column,
 )
+from assessment.periods import in_window, period_bounds
 from assessment.questionnaire.crosswalk import compare_versions
 from assessment.questionnaire.schema import Questionnaire, version_key
 from assessment.vocabulary import BUILT_IN_PEER_GROUPS, WIDENING_ORDER
@@ -46,7 +50,10 @@ __all__ = [
     "REGION_COLUMNS",
     "compare_regions",
     "compare_with_peers",
+    "describe_peer_periods",
+    "latest_period",
     "peer_group_members",
+    "peer_window",
     "promising_practices",
     "region_matrix",
     "wider_peer_group",
@@ -56,12 +63,15 @@ __all__ = [
 COMPARISON_COLUMNS = (
     "partnership", "round", "peer_group", "domain", "score", "n_peers", "median", "q1", "q3", "min", "max",
     "percentile_rank", "gap_to_median", "gap_to_top_quartile", "suppressed", "n_excluded", "excluded_reasons",
+    "peer_periods",
 )
+#: The peer window's default length in months (ASSESSMENT_PEER_WINDOW_MONTHS).
+DEFAULT_WINDOW_MONTHS = 12
 REGION_COLUMNS = ("scope", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
 PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", *PRACTICE_FIGURES, "comment")
 
 
-REASON_NO_CLOSED_ROUND = "no closed round in period"
+REASON_NO_CLOSED_ROUND = "no closed round in the peer window"
 REASON_NOT_COMPARABLE = "version not comparable"
 REASON_NO_SCORE = "no score"
 REASON_SUPPRESSED = "score suppressed"
@@ -131,6 +141,10 @@ def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
     # Without a period column the round value is the period (the CLI's stateless mode).
     # (and so is it where a period column is present but empty: `assessment score` always writes one).
     out["period"] = _period_or_round(scores, out["round"])
+    bounds = period_bounds(out["period"])
+    # Labels of the grammar in their canonical form (2026-h1 = 2026-H1); free text kept, compared by label.
+    out["period"] = bounds["label"].where(bounds["label"] != "", out["period"]).astype(str)
+    out["end_month"] = bounds["end_month"].to_numpy()
     out["has_versions"] = "questionnaire" in scores and "version" in scores
     out["questionnaire"] = scores["questionnaire"].astype(str) if "questionnaire" in scores else ""
     out["version"] = scores["version"].astype(str) if "version" in scores else ""
@@ -162,13 +176,15 @@ def _round_order(rounds: pd.Series) -> np.ndarray:
 
 
 def _latest_per_partnership(frame: pd.DataFrame) -> pd.DataFrame:
-    """One round per partnership: the latest in the selection (rows of other rounds dropped)."""
+    """One round per partnership: the most recent in the selection (the latest period end, then the latest
+    round value); rows of other rounds dropped."""
     if frame.empty:
         return frame
-    pairs = frame[["partnership", "round"]].drop_duplicates()
+    pairs = frame[["partnership", "round", "end_month"]].drop_duplicates(["partnership", "round"])
     if not pairs["partnership"].duplicated().any():
-        return frame  # the usual case: one round per partnership and period
-    pairs = pairs.assign(_order=_round_order(pairs["round"])).sort_values("_order", kind="stable")
+        return frame  # the usual case: one round per partnership in the window
+    pairs = pairs.assign(_order=_round_order(pairs["round"]))
+    pairs = pairs.sort_values(["end_month", "_order"], kind="stable")
     last = pairs.groupby("partnership")["round"].last()
     return frame[frame["round"] == frame["partnership"].map(last)]
 
@@ -279,6 +295,7 @@ def compare_with_peers(
     questionnaires: Questionnaires | None = None,
     min_peers_spread: int = 5,
     min_peers_extremes: int = 10,
+    window_months: int = DEFAULT_WINDOW_MONTHS,
 ) -> pd.DataFrame:
     """Where a partnership stands among its peers, per domain, in one round.
 
@@ -307,6 +324,8 @@ def compare_with_peers(
         Fewest peers for Q1 and Q3 (default 5), and for min and max (default 10). What is shown follows
         :func:`assessment.disclosure.shown_peer_figures`; a figure not shown is empty, and so is the gap
         or percentile rank measured from it.
+    window_months : int
+        The peer window (default 12 months ending with this round's period; :func:`peer_window`).
 
     Returns
     -------
@@ -321,21 +340,18 @@ def compare_with_peers(
     ``scipy.stats.percentileofscore(x, s, kind="mean")``; ``gap_to_median = s - median``;
     ``gap_to_top_quartile = s - q3``.
 
-    Examples
-    --------
-    Peers 2.1, 2.8, 3, 3, 3.4, 3.9, 4.2 and own 3: median 3.0, q1 2.9, q3 3.65, percentile rank 42.86.
+    Examples: peers 2.1, 2.8, 3, 3, 3.4, 3.9, 4.2 and own 3: median 3.0, q1 2.9, q3 3.65, percentile rank 42.86.
     """
     rule = _rule(min_peers, min_peers_spread, min_peers_extremes)
     _require(scores, _SCORE_COLUMNS, "scores")
     partnership, round_ = str(partnership), str(round)
-    frame = _score_frame(_rows_of_period(scores, partnership, round_))
+    frame = _score_frame(_rows_of_window(scores, partnership, round_, window_months))
     own, own_scores = _own_round(frame, partnership, round_)
     members = peer_group_members(partnerships, partnership, peer_group)
-    period = own["period"].iloc[0]
     has_versions = bool(own["has_versions"].iloc[0])
     own_key = (own["questionnaire"].iloc[0], own["version"].iloc[0])
 
-    candidates, n_peer_rounds, n_without_round = _peer_rounds(frame, members, period)
+    candidates, n_peer_rounds, n_without_round = _peer_rounds(frame, members, own.iloc[0], window_months)
     candidates, n_not_comparable = _comparable_peers(candidates, own_key, has_versions, questionnaires)
     domains = _domain_order(own, questionnaires.get(own_key) if (questionnaires and has_versions) else None)
     by_domain = dict(tuple(candidates.groupby("domain", sort=False)))
@@ -360,11 +376,26 @@ def _own_round(frame: pd.DataFrame, partnership: str, round_: str) -> tuple[pd.D
     return own, own_scores["score"].where(~own_scores["suppressed"])
 
 
-def _peer_rounds(frame: pd.DataFrame, members, period) -> tuple[pd.DataFrame, int, int]:
-    """The peers' closed rounds of the period (the latest per partnership), how many peers have one, and
-    how many have none."""
-    candidates = _latest_per_partnership(
-        frame[frame["partnership"].isin(members) & (frame["period"] == period) & frame["closed"]])
+def peer_window(frame: pd.DataFrame, own_period: str, own_end_month: int, months: int) -> np.ndarray:
+    """The peer window rule: which rows' periods are in the ``months`` months ending with the own period.
+
+    ``frame`` needs ``period`` and ``end_month`` (as made by ``_score_frame``). A period of the grammar
+    (:mod:`assessment.periods`) is in when it ends within the window (the same period included, a later one
+    never); an own period outside the grammar (free text of older files) matches the same label only.
+    The caller keeps, per partnership, the most recent closed round of these rows
+    (``_latest_per_partnership``).
+    """
+    if own_end_month < 0:
+        return (frame["period"] == own_period).to_numpy(dtype=bool)
+    return in_window(frame["end_month"].to_numpy(), int(own_end_month), months)
+
+
+def _peer_rounds(frame: pd.DataFrame, members, own: pd.Series, months: int) -> tuple[pd.DataFrame, int, int]:
+    """The peers' most recent closed rounds in the window, how many peers have one, and how many have none.
+
+    ``own`` is one row of the partnership's round (its ``period`` and ``end_month``)."""
+    window = peer_window(frame, own["period"], own["end_month"], months)
+    candidates = _latest_per_partnership(frame[frame["partnership"].isin(members) & window & frame["closed"]])
     n_peer_rounds = candidates["partnership"].nunique()
     return candidates, n_peer_rounds, len(members) - n_peer_rounds
 
@@ -408,7 +439,21 @@ def _domain_comparison(usable: pd.DataFrame, own_value: float, n_peer_rounds: in
         "suppressed": bool(np.isnan(statistics["median"])),
         "n_excluded": sum(counts.values()),
         "excluded_reasons": _describe_exclusions(counts),
+        "peer_periods": describe_peer_periods(scored.loc[~scored["suppressed"], ["period", "end_month"]]),
     }
+
+
+def describe_peer_periods(used: pd.DataFrame) -> str:
+    """Which periods the peer rounds used came from, latest first: ``2026-H1: 30; 2025-H2: 8``.
+
+    ``used`` has one row per peer round used, with ``period`` and ``end_month``. Peers are never named, so
+    the rounds are told by period and count.
+    """
+    if used.empty:
+        return ""
+    counts = used.groupby(["end_month", "period"], sort=True).size().rename("n").reset_index()
+    counts = counts.sort_values(["end_month", "period"], ascending=[False, True], kind="stable")
+    return "; ".join(f"{period}: {n}" for period, n in zip(counts["period"], counts["n"], strict=True))
 
 
 def _rule(min_peers: int, min_peers_spread: int, min_peers_extremes: int) -> DisclosureRule:
@@ -418,16 +463,19 @@ def _rule(min_peers: int, min_peers_spread: int, min_peers_extremes: int) -> Dis
                           min_peers_extremes=min_peers_extremes)
 
 
-def _rows_of_period(scores: pd.DataFrame, partnership: str, round_: str) -> pd.DataFrame:
-    """The partnership's round and every row of the same period (cheap text comparisons first, so the
-    full conversion runs on one period, not the whole history)."""
+def _rows_of_window(scores: pd.DataFrame, partnership: str, round_: str, months: int) -> pd.DataFrame:
+    """The partnership's round and every row in its peer window (labels parsed once per distinct label, so
+    the full conversion runs on the window, not the whole history)."""
     rounds = scores["round"].astype(str)
-    own = (scores["partnership"].astype(str) == partnership) & (rounds == round_)
-    if "period" not in scores:
-        return scores[rounds == round_]
+    own = ((scores["partnership"].astype(str) == partnership) & (rounds == round_)).to_numpy(dtype=bool)
     periods = _period_or_round(scores, rounds)
-    own_periods = periods[own].unique()
-    return scores[own | periods.isin(own_periods)]
+    bounds = period_bounds(periods)
+    labels = bounds["label"].where(bounds["label"] != "", periods)
+    window_frame = pd.DataFrame({"period": labels.to_numpy(), "end_month": bounds["end_month"].to_numpy()})
+    keep = own.copy()
+    for label, end_month in set(zip(window_frame["period"][own], window_frame["end_month"][own], strict=True)):
+        keep |= peer_window(window_frame, label, end_month, months)
+    return scores[keep]
 
 
 def _domain_order(own: pd.DataFrame, questionnaire: Questionnaire | None) -> list[str]:
@@ -447,6 +495,7 @@ def wider_peer_group(
     peer_group: str,
     min_peers: int = 3,
     questionnaires: Questionnaires | None = None,
+    window_months: int = DEFAULT_WINDOW_MONTHS,
 ) -> str | None:
     """The next wider peer group that is large enough, when the chosen one is too small.
 
@@ -461,7 +510,8 @@ def wider_peer_group(
 
     def large_enough(group: str) -> bool:
         table = compare_with_peers(scores, partnerships, partnership=partnership, round=round,
-                                   peer_group=group, min_peers=min_peers, questionnaires=questionnaires)
+                                   peer_group=group, min_peers=min_peers, questionnaires=questionnaires,
+                                   window_months=window_months)
         return not table["suppressed"].any()
 
     if large_enough(peer_group):
@@ -477,16 +527,27 @@ def wider_peer_group(
 # -- regions ----------------------------------------------------------------------------------------------
 
 
-def _select_period(frame: pd.DataFrame, period: str | None, round: str | None) -> pd.DataFrame:
+def _select_period(frame: pd.DataFrame, period: str | None, round: str | None,
+                   months: int = DEFAULT_WINDOW_MONTHS) -> pd.DataFrame:
+    """The rows of a round, or of the peer window ending with a period (default: the latest period)."""
     if period is not None and round is not None:
         raise ValueError("give a period or a round, not both")
     if round is not None:
         return frame[frame["round"] == str(round)]
+    if frame.empty:
+        return frame
     if period is None:
-        if frame.empty:
-            return frame
-        period = max(frame["period"])  # the latest period, e.g. 2026-H2 after 2026-H1
-    return frame[frame["period"] == str(period)]
+        period = latest_period(frame)
+    bounds = period_bounds(pd.Series([str(period)]))
+    label = bounds["label"].iloc[0] or str(period)
+    return frame[peer_window(frame, label, int(bounds["end_month"].iloc[0]), months)]
+
+
+def latest_period(frame: pd.DataFrame) -> str:
+    """The latest period of a frame with ``period`` and ``end_month``: the latest end (then the latest label);
+    free-text labels only when no label follows the grammar."""
+    order = frame[["end_month", "period"]].drop_duplicates().sort_values(["end_month", "period"], kind="stable")
+    return str(order["period"].iloc[-1])
 
 
 def _comparable_rows(frame: pd.DataFrame, questionnaires: Questionnaires | None) -> pd.DataFrame:
@@ -513,10 +574,13 @@ def compare_regions(
     min_peers: int = 3,
     questionnaires: Questionnaires | None = None,
     min_peers_spread: int = 5,
+    window_months: int = DEFAULT_WINDOW_MONTHS,
 ) -> pd.DataFrame:
     """Domain score distributions per nation and per region, for one period (default: the latest).
 
-    Each partnership counts once (its latest closed round in the period); suppressed and missing scores
+    The same rule as for peers (:func:`peer_window`): each partnership counts once, with its most recent
+    closed round whose period ends within the ``window_months`` months ending with ``period`` (a ``round``
+    selects that round value only); suppressed and missing scores
     are left out; partnerships absent from the Partnerships frame have no region and are left out. When
     several versions of a questionnaire were used, rows of an older version are used for a domain only
     when the crosswalk says that domain is comparable with the newest version.
@@ -532,7 +596,7 @@ def compare_regions(
     rule = _rule(min_peers, min_peers_spread, DisclosureRule().min_peers_extremes)
     frame = _score_frame(scores)
     places = _partnership_frame(partnerships)[["partnership", "nation", "region"]]
-    frame = _select_period(frame[frame["closed"]], period, round)
+    frame = _select_period(frame[frame["closed"]], period, round, window_months)
     frame = _latest_per_partnership(frame)
     frame = frame[frame["score"].notna() & ~frame["suppressed"]]
     frame = _comparable_rows(frame, questionnaires)

@@ -153,6 +153,8 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
     _p("set_peer_groups", "changing peer groups", _ADMIN, "partnership", changes=True),
     _p("round_info", "this partnership's rounds", _RESULTS, "partnership"),
     _p("create_round", "creating rounds", _LEAD, "partnership", changes=True),
+    _p("period_warning", "the warning when a new round's period matches no other partnership", _LEAD,
+       "partnership"),
     _p("open_round", "opening rounds", _LEAD, "partnership", changes=True),
     _p("close_round", "closing rounds", _LEAD, "partnership", changes=True),
     _p("reopen_round", "reopening rounds", _LEAD, "partnership", changes=True),

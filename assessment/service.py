@@ -98,6 +98,7 @@ __all__ = [
     "partnership_scores",
     "partnership_trends",
     "peer_comparison",
+    "period_warning",
     "portfolio_trends",
     "promising_practices",
     "publish_questionnaire",
@@ -246,12 +247,13 @@ def purge_answers(session: Session, principal: Principal, *, older_than_days: in
 
 
 def compare_regions(session: Session, principal: Principal, period: str, *, min_peers: int = 3,
-                    min_peers_spread: int = 5) -> pd.DataFrame:
-    """Region × domain figures of one period (aggregates only: no partnership is named)."""
+                    min_peers_spread: int = 5, window_months: int = 12) -> pd.DataFrame:
+    """Region × domain figures of the peer window ending with a period (aggregates only: no partnership is
+    named)."""
     principal.require("compare_regions")
     return peers.compare_regions(storage.partnership_scores(session), storage.list_partnerships(session),
                                  period=period, min_peers=min_peers, min_peers_spread=min_peers_spread,
-                                 questionnaires=_questionnaires(session))
+                                 questionnaires=_questionnaires(session), window_months=window_months)
 
 
 def region_periods(session: Session, principal: Principal) -> pd.DataFrame:
@@ -344,6 +346,13 @@ def create_round(session: Session, principal: Principal, partnership: str, perio
     return storage.create_round(session, partnership, period, actor=principal.name, **details)
 
 
+def period_warning(session: Session, principal: Principal, partnership: str, period: str, *,
+                   window_months: int = 12) -> str | None:
+    """Said when a round is created in a period no other partnership uses (peers then come from the window)."""
+    principal.require("period_warning", partnership)
+    return storage.period_warning(session, partnership, period, window_months=window_months)
+
+
 def open_round(session: Session, principal: Principal, key: str):
     principal.require("open_round", _round_partnership(session, key))
     return storage.open_round(session, key, actor=principal.name)
@@ -418,7 +427,7 @@ def round_scores(session: Session, principal: Principal, round_key: str) -> dict
 
 def peer_comparison(session: Session, principal: Principal, partnership: str, round_key: str, peer_group: str,
                     *, min_peers: int = 3, min_peers_spread: int = 5,
-                    min_peers_extremes: int = 10) -> tuple[pd.DataFrame, str | None]:
+                    min_peers_extremes: int = 10, window_months: int = 12) -> tuple[pd.DataFrame, str | None]:
     """The partnership's gap table against a peer group (peers as a distribution, never named) and the next
     wider group when this one is too small."""
     principal.require("peer_comparison", partnership)
@@ -427,11 +436,13 @@ def peer_comparison(session: Session, principal: Principal, partnership: str, ro
     scores, places, qs = storage.partnership_scores(session), storage.list_partnerships(session), _questionnaires(session)
     table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
                                      peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
-                                     min_peers_spread=min_peers_spread, min_peers_extremes=min_peers_extremes)
+                                     min_peers_spread=min_peers_spread, min_peers_extremes=min_peers_extremes,
+                                     window_months=window_months)
     wider = None
     if table.empty or table["suppressed"].astype(bool).all():
         wider = peers.wider_peer_group(scores, places, partnership=partnership, round=round_key,
-                                       peer_group=peer_group, min_peers=min_peers, questionnaires=qs)
+                                       peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
+                                       window_months=window_months)
     return table, wider
 
 

@@ -90,6 +90,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Fewest contributing partnerships for a Q1 and Q3 (peer groups, regions, promising practices)."),
     Setting("ASSESSMENT_MIN_PEERS_EXTREMES", "min_peers_extremes", "10",
             "Fewest contributing partnerships for a minimum and maximum."),
+    Setting("ASSESSMENT_PEER_WINDOW_MONTHS", "peer_window_months", "12",
+            "Months, ending with a round's own period, in which each peer's most recent closed round is used."),
     Setting("ASSESSMENT_BOOTSTRAP_RESAMPLES", "bootstrap_resamples", "2000", "Bootstrap resamples for change intervals."),
     Setting("ASSESSMENT_BOOTSTRAP_SEED", "bootstrap_seed", "20260101", "Seed of the bootstrap (results are repeatable)."),
     Setting("ASSESSMENT_MIN_RESPONDENTS_FOR_CHANGE", "min_respondents_for_change", "5",
@@ -132,6 +134,7 @@ class Settings(BaseModel):
     min_peers: int = Field(ge=1)
     min_peers_spread: int = Field(ge=1)
     min_peers_extremes: int = Field(ge=1)
+    peer_window_months: int = Field(ge=1, le=120)
     bootstrap_resamples: int = Field(ge=100)
     bootstrap_seed: int = Field(ge=0)
     min_respondents_for_change: int = Field(ge=2)

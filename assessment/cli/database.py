@@ -184,7 +184,8 @@ def _date(value: str | None) -> dt.date | None:
 
 @round.command(name="create")
 @click.option("--partnership", "partnership_key", required=True)
-@click.option("--period", required=True, help="Period label, e.g. 2026-H1.")
+@click.option("--period", required=True,
+              help="Period: YYYY, YYYY-H1, YYYY-Q1 or YYYY-YY (financial year), e.g. 2026-H1 or 2025-26.")
 @click.option("--questionnaire", required=True, help="Questionnaire id (published with `questionnaire publish`).")
 @click.option("--version", "version", default=None,
               help="Questionnaire version, e.g. 2.0.0 (default: the highest published version).")
@@ -199,8 +200,12 @@ def round_create(partnership_key, period, questionnaire, version, key, opens, cl
     with transaction() as session:
         info = s.create_round(session, partnership_key, period, questionnaire=questionnaire, version=version,
                               key=key, opens_on=_date(opens), closes_on=_date(closes), actor=actor)
+        warning = s.period_warning(session, info.partnership, info.period,
+                                   window_months=load_settings().peer_window_months)
     click.echo(f"created round {info.key}: {info.partnership} {info.period} on {info.questionnaire} "
                f"{info.version} ({info.status})")
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @round.command(name="open")

@@ -106,6 +106,9 @@ _out_option = click.option("--out", type=_OUT, default=None, help="Write the CSV
 _min_peers_extremes_option = click.option(
     "--min-peers-extremes", type=click.IntRange(min=1), default=None,
     help="Fewest partnerships for min and max (default: ASSESSMENT_MIN_PEERS_EXTREMES, 10).")
+_window_option = click.option(
+    "--window-months", type=click.IntRange(min=1, max=120), default=None,
+    help="Peer window in months ending with the round's period (default: ASSESSMENT_PEER_WINDOW_MONTHS, 12).")
 
 
 @click.command()
@@ -122,14 +125,17 @@ _min_peers_extremes_option = click.option(
 @_min_peers_spread_option
 @_min_peers_extremes_option
 @_questionnaires_option
+@_window_option
 @_out_option
 def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, groups_path, min_peers,
-              min_peers_spread, min_peers_extremes, questionnaires_dir, out) -> None:
+              min_peers_spread, min_peers_extremes, questionnaires_dir, window_months, out) -> None:
     """Compare one partnership's round with its peers: one row per domain.
 
-    Peers are the other partnerships of the peer group with a round in the same period (the `period`
-    column, or else the same `round` value). Domains with fewer than --min-peers peers are suppressed;
-    Q1 and Q3 need --min-peers-spread peers, min and max --min-peers-extremes.
+    Peers are the other partnerships of the peer group, each with its most recent round whose period ends
+    within --window-months months ending with this round's period (the `period` column, or else the
+    `round` value; the peer_periods column says which periods were used). Domains with fewer than
+    --min-peers peers are suppressed; Q1 and Q3 need --min-peers-spread peers, min and max
+    --min-peers-extremes.
     """
     scores = _read_scores(scores_path)
     partnerships = _read_csv(partnerships_path, ("partnership", "nation", "region"))
@@ -141,7 +147,8 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
     settings = load_settings()
     min_peers = min_peers or settings.min_peers
     questionnaires = _questionnaires(scores, questionnaires_dir)
-    arguments = dict(partnership=partnership, round=round_, min_peers=min_peers, questionnaires=questionnaires)
+    arguments = dict(partnership=partnership, round=round_, min_peers=min_peers, questionnaires=questionnaires,
+                     window_months=window_months or settings.peer_window_months)
     try:
         table = compare_with_peers(scores, partnerships, peer_group=peer_group, **arguments,
                                    min_peers_spread=min_peers_spread or settings.min_peers_spread,
@@ -163,14 +170,20 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
 @click.option("--partnerships", "partnerships_path", type=_FILE, required=True,
               help="CSV with partnership, nation, region.")
 @click.option("--round", "round_", default=None, help="Use the rows with this round value.")
-@click.option("--period", default=None, help="Use the rounds in this period (default: the latest period).")
+@click.option("--period", default=None,
+              help="Use each partnership's most recent round in the window ending with this period "
+                   "(default: the latest period).")
 @_min_peers_option
 @_min_peers_spread_option
 @_questionnaires_option
+@_window_option
 @_out_option
 def regions(scores_path, partnerships_path, round_, period, min_peers, min_peers_spread, questionnaires_dir,
-            out) -> None:
+            window_months, out) -> None:
     """Domain score medians and quartiles per nation and per region.
+
+    Each partnership counts once: its most recent round whose period ends within --window-months months
+    ending with --period (the same rule as for peers).
 
     Groups of fewer than --min-peers partnerships are suppressed (the count is still shown); Q1 and Q3
     need --min-peers-spread partnerships.
@@ -183,7 +196,8 @@ def regions(scores_path, partnerships_path, round_, period, min_peers, min_peers
         table = compare_regions(scores, partnerships, round=round_, period=period,
                                 min_peers=min_peers or load_settings().min_peers,
                                 min_peers_spread=min_peers_spread or load_settings().min_peers_spread,
-                                questionnaires=_questionnaires(scores, questionnaires_dir))
+                                questionnaires=_questionnaires(scores, questionnaires_dir),
+                                window_months=window_months or load_settings().peer_window_months)
     except ValueError as exc:
         _fail_value(exc)
     _write(table, out)

@@ -27,6 +27,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
+from assessment.periods import PERIOD_FORMS, period_bounds
 from assessment.questionnaire.schema import DONT_KNOW, NOT_APPLICABLE
 from assessment.storage import checkpoints
 from assessment.storage._common import StateError, audit, get_round
@@ -256,7 +257,11 @@ def _round_problems(session: Session, round_row, round_key: str, frame: pd.DataF
                                         f"period '{info.period}')", counts)
     if "period" in text:
         periods = text["period"].to_numpy(dtype=object)
-        problems += _row_problems((periods != info.period) & (periods != ""), "period", name,
+        labels = period_bounds(text["period"])["label"].to_numpy(dtype=object)  # "" outside the grammar
+        problems += _row_problems((labels == "") & (periods != ""), "period", name,
+                                  lambda r: f"period '{_shown(periods[r])}' is not a period: use {PERIOD_FORMS}",
+                                  counts)
+        problems += _row_problems((labels != info.period) & (labels != ""), "period", name,
                                   lambda r: f"period '{_shown(periods[r])}' is not this round's period "
                                             f"'{info.period}'", counts)
     respondents = text["respondent"].to_numpy(dtype=object)

@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from assessment.periods import PeriodError, in_window, parse_period, period_bounds, period_label, window_text
 from assessment.storage import checkpoints
 from assessment.storage._common import (
     Conflict,
@@ -44,6 +45,7 @@ __all__ = [
     "data_version",
     "list_rounds",
     "open_round",
+    "period_warning",
     "reopen_round",
     "round_info",
     "round_questionnaire",
@@ -85,11 +87,16 @@ def create_round(session: Session, partnership: str, period: str, *, questionnai
                  closes_on: dt.date | None = None) -> RoundInfo:
     """Create a draft round of a partnership on a published questionnaire version in a period (``2026-H1``).
 
+    The period follows the grammar of :mod:`assessment.periods` (``2026``, ``2026-H1``, ``2026-Q1``,
+    ``2025-26``) and is stored in its canonical form; anything else is refused naming the value.
+
     The round's key defaults to ``<partnership>-<period>`` in lower case (``kent-2026-h1``); the version to
     the highest published version of the questionnaire.
     """
-    if not period or not period.strip() or len(period) > 20:
-        raise InvalidInput("a round needs a period label such as 2026-H1 (at most 20 characters)")
+    try:
+        period = period_label(period)
+    except PeriodError as exc:
+        raise InvalidInput(f"a round needs a period: {exc}") from None
     if opens_on and closes_on and closes_on < opens_on:
         raise InvalidInput(f"the round closes ({closes_on}) before it opens ({opens_on})")
     prow = get_partnership(session, partnership)
@@ -108,6 +115,25 @@ def create_round(session: Session, partnership: str, period: str, *, questionnai
           version=version, period=period, opens_on=opens_on and opens_on.isoformat(),
           closes_on=closes_on and closes_on.isoformat())
     return _info(session, row)
+
+
+def period_warning(session: Session, partnership: str, period: str, *, window_months: int = 12) -> str | None:
+    """A warning when no other partnership has a round with this period label (None otherwise).
+
+    The round can still be created: its peers then come from other periods in the peer window
+    (:func:`assessment.peers.peer_window`); the warning says how many partnerships have a round there.
+    """
+    own = parse_period(period)
+    rows = session.execute(select(PartnershipRow.key, RoundRow.period).join(
+        PartnershipRow, RoundRow.partnership_id == PartnershipRow.id).where(PartnershipRow.key != partnership)).all()
+    others = pd.DataFrame(rows, columns=["partnership", "period"])
+    bounds = period_bounds(others["period"])
+    if (bounds["label"] == own.label).any():
+        return None
+    near = others.loc[in_window(bounds["end_month"].to_numpy(), own.end_month, window_months), "partnership"]
+    return (f"No other partnership has a round in {own.label}. Its peers will be each other partnership's most "
+            f"recent closed round in {window_text(own.label, window_months)}: {near.nunique()} partnership(s) "
+            "have a round there. To compare like with like, use the period label the others use.")
 
 
 def _transition(session: Session, key: str, actor: str, allowed_from: str, to: str, action: str,

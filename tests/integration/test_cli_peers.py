@@ -18,7 +18,7 @@ SCORES = PEERS / "scores.csv"
 PARTNERSHIPS = PEERS / "partnerships.csv"
 
 BENCHMARK_HEADER = ("partnership,round,peer_group,domain,score,n_peers,median,q1,q3,min,max,percentile_rank,"
-                    "gap_to_median,gap_to_top_quartile,suppressed,n_excluded,excluded_reasons")
+                    "gap_to_median,gap_to_top_quartile,suppressed,n_excluded,excluded_reasons,peer_periods")
 REGIONS_HEADER = "scope,nation,region,domain,partnerships,median,q1,q3,suppressed"
 
 

@@ -157,7 +157,7 @@ def test_peers_without_a_closed_round_in_the_period_are_counted_as_excluded(scor
     table = compare_with_peers(scores, partnerships, partnership="Avon and Somerset", round="2026-H1")
     # British Transport Police has no scores at all; Dorset has no safety score.
     assert list(table["n_excluded"]) == [1, 1, 2]
-    assert row(table, "safety")["excluded_reasons"] == "1 no closed round in period; 1 no score"
+    assert row(table, "safety")["excluded_reasons"] == "1 no closed round in the peer window; 1 no score"
     assert list(table["n_peers"]) == [9, 9, 8]
 
 
@@ -166,7 +166,7 @@ def test_only_closed_rounds_are_peers_when_the_round_status_is_known():
     frame["closed"] = [False, True, True, True, False]  # the partnership's own open round is still compared
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C", "D"]), partnership="Own",
                                round="2026-H1"), "governance")
-    assert r["n_peers"] == 3 and r["excluded_reasons"] == "1 no closed round in period"
+    assert r["n_peers"] == 3 and r["excluded_reasons"] == "1 no closed round in the peer window"
 
 
 def test_a_suppressed_partnership_score_is_not_used_as_a_peer_value():
@@ -204,6 +204,51 @@ def test_peers_are_matched_on_period_not_round_name_when_periods_are_given():
     r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own",
                                round="own-2"), "triage")
     assert r["n_peers"] == 3 and r["median"] == 3.5  # C's 2025-H2 round (1.0) is not a peer value
+
+
+def window_frame() -> pd.DataFrame:
+    """Own (2026-H1) and peers whose most recent rounds fall inside and outside the 12-month window."""
+    return pd.DataFrame({
+        "partnership": ["Own", "A", "B", "B", "C", "D", "E", "F"],
+        "round": ["own", "a-1", "b-1", "b-2", "c-1", "d-1", "e-1", "f-1"],
+        "period": ["2026-H1", "2025-H2", "2025-26", "2026-Q2", "2025-H1", "2026-H2", "2026-h1", "2025"],
+        "domain": "triage", "score": [3.0, 2.0, 9.0, 4.0, 1.0, 8.0, 3.0, 2.5],
+    })
+
+
+def test_peers_are_each_partnerships_most_recent_closed_round_in_the_twelve_month_window():
+    table = compare_with_peers(window_frame(), everyone_in(["Own", *"ABCDEF"]), partnership="Own", round="own")
+    r = row(table, "triage")
+    # A 2025-H2 (2.0), B's most recent: 2026-Q2 (4.0, not its 2025-26 9.0), E 2026-h1 = 2026-H1 (3.0), F 2025
+    # (2.5). C's 2025-H1 ended before the window; D's 2026-H2 is after the round's own period.
+    assert r["n_peers"] == 4 and r["median"] == pytest.approx(np.median([2.0, 4.0, 3.0, 2.5]))
+    assert r["excluded_reasons"] == "2 no closed round in the peer window"
+    assert r["peer_periods"] == "2026-H1: 1; 2026-Q2: 1; 2025: 1; 2025-H2: 1"  # latest end first
+
+
+def test_the_window_is_a_setting():
+    table = compare_with_peers(window_frame(), everyone_in(["Own", *"ABCDEF"]), partnership="Own", round="own",
+                               window_months=6, min_peers=1)
+    r = row(table, "triage")  # 6 months to June 2026: only B (2026-Q2) and E (2026-H1)
+    assert r["n_peers"] == 2 and r["peer_periods"] == "2026-H1: 1; 2026-Q2: 1"
+
+
+def test_a_new_period_label_no_peer_uses_still_finds_the_peers_of_the_window():
+    # The issue's case: a round in 2026-Q2 when everyone else has 2026-H1 or 2025-H2 rounds.
+    frame = pd.concat([one_domain({"Own": 3.0}, round_="2026-Q2"),
+                       one_domain({"A": 2.0, "B": 4.0}, round_="2025-H2"), one_domain({"C": 3.5}, round_="2026-Q1")])
+    r = row(compare_with_peers(frame, everyone_in(["Own", "A", "B", "C"]), partnership="Own", round="2026-Q2"),
+            "governance")
+    assert r["n_peers"] == 3 and not r["suppressed"] and r["peer_periods"] == "2026-Q1: 1; 2025-H2: 2"
+
+
+def test_regions_use_the_same_window_rule():
+    frame = window_frame().assign(closed=True)
+    places = everyone_in(["Own", *"ABCDEF"])
+    table = compare_regions(frame, places, period="2026-H1", min_peers=1)
+    region = table[table["scope"] == "region"].iloc[0]
+    # Own 3.0, A 2.0, B 4.0 (most recent), E 3.0, F 2.5: five partnerships; C and D are outside the window.
+    assert region["partnerships"] == 5 and region["median"] == 3.0
 
 
 def test_an_empty_period_falls_back_to_the_round_value():
