@@ -4,7 +4,7 @@
   round of nine respondents (three police, three mental health trust, three ambulance) answering 1 to 3.
 * ``tiny`` (Durham, North East): its 2026-H1 round has **two respondents** answering 4 and 5, with an
   evidence comment it agreed to share; its 2026-H2 round has nine respondents answering 1 (so Trends has a
-  shown round beside the hidden one); a 2026-H3 round is open (the invite page).
+  shown round beside the hidden one); a 2027-H1 round is open (the invite page).
 * ``lone`` (Cleveland, North East): a 2026-H1 round where the ambulance agency has **one respondent**
   answering 4 and 5, beside three police and three mental health trust respondents answering 1 to 3.
 
@@ -74,7 +74,7 @@ def build(session, questionnaire, *, name_of=lambda key: f"{key.title()} partner
             comment=SECRET_COMMENT)),
         "tiny_shown": _round(session, "tiny", "2026-H2", _rows(
             "tiny", "tiny-2026-h2", [(f"u{n}", agency, [1]) for n, agency in enumerate(AGENCIES3 * 3)])),
-        "tiny_open": _round(session, "tiny", "2026-H3", [], close=False),
+        "tiny_open": _round(session, "tiny", "2027-H1", [], close=False),
         "lone": _round(session, "lone", "2026-H1", [
             *_nine("lone", "lone-2026-h1", 1, 99)[: 6 * len(ITEMS)],
             *_rows("lone", "lone-2026-h1", [("amb-only", "ambulance", [4, 5])])]),
