@@ -21,16 +21,16 @@ domain ids, the file name). Every problem is reported at once with its file, pat
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed, format_path
 from assessment.questionnaire.loading import get_questionnaire, version_path
 from assessment.questionnaire.schema import ID_PATTERN, SEMVER_PATTERN
-from assessment.questionnaire.validation import _structure_problems, parse_yaml
+from assessment.questionnaire.validation import parse_model
 from assessment.safe_yaml import read_text
 from assessment.settings import shipped_data_dir
 from assessment.vocabulary import AGENCIES
@@ -340,15 +340,9 @@ def validate_catalogue_text(text: str, *, file: str = "", path: Path | None = No
     The domains are checked against the linked questionnaire version, read from ``questionnaires_dir``
     (default: the questionnaires folder of the settings).
     """
-    data, lines, problems = parse_yaml(text, file)
-    if problems and (data is None or not isinstance(data, dict)):
+    cat, lines, problems = parse_model(text, Catalogue, file, format_doc="docs/indicators.md")
+    if cat is None:
         return CatalogueResult(file, None, tuple(problems))
-    try:
-        cat = Catalogue.model_validate(data)
-    except ValidationError as exc:
-        structure = [replace(p, message=p.message.replace("docs/questionnaire-format.md", "docs/indicators.md"))
-                     for p in _structure_problems(exc, lines, file)]
-        return CatalogueResult(file, None, tuple(problems + structure))
     folder = Path(questionnaires_dir) if questionnaires_dir is not None else None
     problems += _content_problems(cat, lines, file, path, folder)
     return CatalogueResult(file, None if problems else cat, tuple(problems))

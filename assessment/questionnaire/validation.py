@@ -9,7 +9,7 @@ reused). Cross-reference checks run once the structure is valid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from assessment.questionnaire.schema import Questionnaire, version_key
 from assessment.safe_yaml import read_limited, read_text, yaml_problems
 from assessment.vocabulary import AGENCIES
 
-__all__ = ["ValidationResult", "parse_yaml", "validate_file", "validate_text"]
+__all__ = ["ValidationResult", "parse_model", "parse_yaml", "validate_file", "validate_text"]
 
 Loc = tuple[str | int, ...]
 
@@ -380,15 +380,28 @@ def _is_semver(text: str) -> bool:
 
 
 # -- entry points ----------------------------------------------------------------------------------
-def validate_text(text: str, *, file: str = "", path: Path | None = None) -> ValidationResult:
-    """Validate YAML text; ``path`` (when known) enables the file-name and previous-version checks."""
+def parse_model(text: str, model, file: str = "", *, format_doc: str = "docs/questionnaire-format.md"):
+    """Stages 1 and 2 for a YAML file format (questionnaires, indicator catalogues): parse with line numbers,
+    then build the pydantic ``model``. Returns ``(instance or None, line map, problems)``: ``None`` when
+    either stage failed (the problems say why); the structure messages point to ``format_doc``."""
     data, lines, problems = parse_yaml(text, file)
     if problems and (data is None or not isinstance(data, dict)):
-        return ValidationResult(file, None, tuple(problems))
+        return None, lines, problems
     try:
-        q = Questionnaire.model_validate(data)
+        return model.model_validate(data), lines, problems
     except ValidationError as exc:
-        return ValidationResult(file, None, tuple(problems + _structure_problems(exc, lines, file)))
+        structure = _structure_problems(exc, lines, file)
+        if format_doc != "docs/questionnaire-format.md":
+            structure = [replace(p, message=p.message.replace("docs/questionnaire-format.md", format_doc))
+                         for p in structure]
+        return None, lines, problems + structure
+
+
+def validate_text(text: str, *, file: str = "", path: Path | None = None) -> ValidationResult:
+    """Validate YAML text; ``path`` (when known) enables the file-name and previous-version checks."""
+    q, lines, problems = parse_model(text, Questionnaire, file)
+    if q is None:
+        return ValidationResult(file, None, tuple(problems))
     problems += _content_problems(q, lines, file, path)
     if not problems:
         problems += _history_problems(q, lines, file, path)
