@@ -127,9 +127,12 @@ def _round(series: pd.Series, digits: int = 2) -> pd.Series:
     return pd.to_numeric(series, errors="coerce").astype(float).round(digits)
 
 
-def _finish(chart, title: str, subtitle: str, description: str):
+def _finish(chart, title: str, subtitle: str, description: str, context: str = ""):
+    """Title, subtitle and description; ``context`` (partnership · period · questionnaire · peer group · n)
+    becomes the subtitle's first line, so a chart saved on its own still says what it shows."""
+    lines = [context, subtitle] if context else subtitle
     return chart.properties(
-        title=alt.Title(title, subtitle=subtitle, anchor="start", font=_FONT),
+        title=alt.Title(title, subtitle=lines, anchor="start", font=_FONT),
         description=description,
     ).configure_view(stroke=None)
 
@@ -140,11 +143,13 @@ def _score_axis(field: str, title: str = "Score (1 = Initial … 5 = Leading)") 
 
 # -- results ---------------------------------------------------------------------------------------
 def build_domain_scores_chart(partnership_scores: pd.DataFrame, *, titles: Mapping[str, str] | None = None,
-                              partnership: str = "") -> alt.Chart:
+                              partnership: str = "", context: str = "",
+                              thresholds: Sequence[tuple[float, str]] = ()) -> alt.Chart:
     """Horizontal bars of a partnership's domain scores with their maturity level and n.
 
     ``partnership_scores`` is ``Scores.partnerships`` for one partnership and round (suppressed figures
-    already blanked). Suppressed or unscored domains keep their row with no bar.
+    already blanked). Suppressed or unscored domains keep their row with no bar. ``thresholds`` are the
+    maturity bands' ``(lower_bound, label)``: each is drawn as a dashed vertical line labelled at the top.
     """
     _require(partnership_scores, ("domain", "score", "level_label", "n_respondents"), "build_domain_scores_chart")
     data = _with_titles(partnership_scores, titles)
@@ -169,24 +174,40 @@ def build_domain_scores_chart(partnership_scores: pd.DataFrame, *, titles: Mappi
                  alt.Tooltip("n_respondents:Q", title="Respondents (n)")],
     )
     labels = base.mark_text(align="left", dx=4, font=_FONT).encode(x="label_x:Q", y=y, text="label:N")
+    layers = [bars, labels]
+    cuts = [(float(b), str(label)) for b, label in thresholds if _SCALE_DOMAIN[0] < float(b) <= _SCALE_DOMAIN[1]]
+    if cuts:
+        bands = pd.DataFrame(cuts, columns=["bound", "band"])
+        rule = alt.Chart(bands).mark_rule(color=GREY, strokeDash=[4, 3]).encode(
+            x="bound:Q", tooltip=[alt.Tooltip("band:N", title="Maturity level"),
+                                  alt.Tooltip("bound:Q", title="From score", format=".2f")])
+        text = alt.Chart(bands).mark_text(align="left", baseline="bottom", dx=2, dy=-2, fontSize=9, color="#555555",
+                                          font=_FONT).encode(x="bound:Q", y=alt.value(0), text="band:N")
+        layers = [rule, *layers, text]
     n = int(data["n_respondents"].max()) if len(data) else 0
     return _finish(
-        alt.layer(bars, labels, data=data).properties(width="container", height=alt.Step(26)),
+        alt.layer(*layers, data=data).properties(width="container", height=alt.Step(26)),
         f"{partnership}: domain scores and maturity levels" if partnership else "Domain scores and maturity levels",
-        f"Agency-balanced score per domain; up to n = {n} respondents per domain",
+        f"Agency-balanced score per domain; dashed lines = where each maturity level starts; up to n = {n} "
+        "respondents per domain",
         "Bar chart of the partnership's score in each domain on the 1 to 5 scale, labelled with the score "
-        "and maturity level. Domains with too few respondents are listed without a bar.",
+        "and maturity level, with a dashed line where each maturity level starts. Domains with too few "
+        "respondents are listed without a bar.",
+        context,
     )
 
 
 def build_gap_chart(comparison: pd.DataFrame, *, titles: Mapping[str, str] | None = None,
-                    peer_group_label: str = "all partnerships") -> alt.Chart:
+                    peer_group_label: str = "all partnerships", context: str = "",
+                    sort_by_gap: bool = False) -> alt.Chart:
     """Own score against the peer group's median and interquartile range, per domain (a dumbbell).
 
     ``comparison`` is the frame of :func:`assessment.peers.compare_with_peers`. For each domain the chart
     draws the peers' interquartile range (Q1–Q3) as a band, the peer median as a tick, the partnership's
     own score as a diamond and a line from the median to the own score (the gap). Labels give the gap to
     the median and to the top quartile (own − Q3). Suppressed peer figures are left out of the marks.
+    The diamond itself is coloured by its side of the median; the legend sits above the plot.
+    ``sort_by_gap`` puts the largest gap below the median first (domains without a gap last).
     """
     _require(comparison, ("domain", "score", "median", "q1", "q3", "n_peers", "gap_to_median",
                           "gap_to_top_quartile"), "build_gap_chart")
@@ -210,6 +231,8 @@ def build_gap_chart(comparison: pd.DataFrame, *, titles: Mapping[str, str] | Non
     )
     data = data[["domain_title", "score", "median", "q1", "q3", "n_peers", "gap_to_median",
                  "gap_to_top_quartile", "gap_label", "direction"]]
+    if sort_by_gap:
+        data = data.iloc[np.argsort(data["gap_to_median"].fillna(np.inf).to_numpy(), kind="stable")]
     y = alt.Y("domain_title:N", sort=_order(data["domain_title"]), title=None, axis=alt.Axis(labelLimit=260))
     tooltip = [
         alt.Tooltip("domain_title:N", title="Domain"),
@@ -225,18 +248,16 @@ def build_gap_chart(comparison: pd.DataFrame, *, titles: Mapping[str, str] | Non
     iqr = base.mark_bar(color=OKABE_ITO["sky_blue"], opacity=0.45, height={"band": 0.55}).encode(
         x=_score_axis("q1:Q"), x2="q3:Q", y=y, tooltip=tooltip
     )
-    gap = base.mark_rule(strokeWidth=2.5).encode(
-        x="median:Q", x2="score:Q", y=y,
-        color=alt.Color("direction:N", title="Own score",
-                        scale=alt.Scale(domain=["above median", "below median", "at median"],
-                                        range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"], GREY])),
-        tooltip=tooltip,
-    )
+    direction = alt.Color("direction:N", title="Own score",
+                          scale=alt.Scale(domain=["above median", "below median", "at median"],
+                                          range=[OKABE_ITO["blue"], OKABE_ITO["vermillion"], GREY]),
+                          legend=alt.Legend(orient="top", direction="horizontal"))
+    gap = base.mark_rule(strokeWidth=2.5).encode(x="median:Q", x2="score:Q", y=y, color=direction, tooltip=tooltip)
     median = base.mark_tick(color=OKABE_ITO["black"], thickness=2, size=18).encode(x="median:Q", y=y,
                                                                                    tooltip=tooltip)
-    own = base.mark_point(shape="diamond", filled=True, size=140, color=OKABE_ITO["black"]).encode(
-        x="score:Q", y=y, tooltip=tooltip
-    )
+    # the own score's marker carries the above/below colour itself (with a dark outline for contrast)
+    own = base.mark_point(shape="diamond", filled=True, size=150, stroke=OKABE_ITO["black"], strokeWidth=0.8,
+                          opacity=1).encode(x="score:Q", y=y, color=direction, tooltip=tooltip)
     text = base.mark_text(align="left", baseline="top", dy=9, fontSize=10, color="#333333", font=_FONT).encode(
         x=alt.value(0), y=y, text="gap_label:N"
     )
@@ -244,15 +265,18 @@ def build_gap_chart(comparison: pd.DataFrame, *, titles: Mapping[str, str] | Non
     return _finish(
         alt.layer(iqr, gap, median, own, text, data=data).properties(width="container", height=alt.Step(44)),
         f"Gap to peers: {peer_group_label}",
-        f"Diamond = own score; tick = peer median; band = peer interquartile range; up to n = {n_max} peers",
+        f"Diamond = own score (blue above, vermillion below the median); tick = peer median; band = peer "
+        f"interquartile range; up to n = {n_max} peers",
         "Dumbbell chart per domain: the partnership's own score (diamond) against the peer group's median "
-        "(tick) and interquartile range (shaded band). The line joins the median to the own score, blue when "
-        "above the median and vermillion when below; labels give the gaps to the median and top quartile.",
+        "(tick) and interquartile range (shaded band). The diamond and the line joining it to the median are "
+        "blue when above the median and vermillion when below; labels give the gaps to the median and top "
+        "quartile.",
+        context,
     )
 
 
 def build_agency_chart(agency_scores: pd.DataFrame, *, titles: Mapping[str, str] | None = None,
-                       split_domains: Sequence[str] = ()) -> alt.Chart:
+                       split_domains: Sequence[str] = (), context: str = "") -> alt.Chart:
     """Each agency's mean score per domain (a dot plot), with split domains flagged.
 
     ``agency_scores`` is ``Scores.agencies`` for one partnership and round. Suppressed agency figures
@@ -290,8 +314,10 @@ def build_agency_chart(agency_scores: pd.DataFrame, *, titles: Mapping[str, str]
     )
     dots = base.mark_point(filled=True, size=110, opacity=0.9).encode(
         x="score:Q", y=y,
-        color=alt.Color("agency_name:N", title="Agency", scale=alt.Scale(domain=agencies, range=colours)),
-        shape=alt.Shape("agency_name:N", title="Agency", scale=alt.Scale(domain=agencies, range=shapes)),
+        color=alt.Color("agency_name:N", title="Agency", scale=alt.Scale(domain=agencies, range=colours),
+                        legend=alt.Legend(orient="bottom", columns=3)),
+        shape=alt.Shape("agency_name:N", title="Agency", scale=alt.Scale(domain=agencies, range=shapes),
+                        legend=alt.Legend(orient="bottom", columns=3)),
         tooltip=[alt.Tooltip("domain_title:N", title="Domain"), alt.Tooltip("agency_name:N", title="Agency"),
                  alt.Tooltip("score:Q", title="Agency mean", format=".2f"),
                  alt.Tooltip("n_respondents:Q", title="Respondents (n)")],
@@ -305,10 +331,12 @@ def build_agency_chart(agency_scores: pd.DataFrame, *, titles: Mapping[str, str]
         "Dot plot per domain: one coloured, shaped mark per agency at that agency's mean score; the grey bar "
         "spans the lowest to the highest agency. Domains where agencies differ by one level or more are "
         "marked split. Agencies with too few respondents are not shown.",
+        context,
     )
 
 
-def build_item_distribution_chart(items: pd.DataFrame, *, item_texts: Mapping[str, str] | None = None) -> alt.Chart:
+def build_item_distribution_chart(items: pd.DataFrame, *, item_texts: Mapping[str, str] | None = None,
+                                  context: str = "") -> alt.Chart:
     """Stacked bars of the answer distribution of each item: levels 1–5, Don't know and Not applicable.
 
     ``items`` is ``Scores.items`` (one partnership and round, optionally one domain). Shares are of all
@@ -335,7 +363,8 @@ def build_item_distribution_chart(items: pd.DataFrame, *, item_texts: Mapping[st
         x=alt.X("share:Q", stack="normalize", title="Share of answers", axis=alt.Axis(format="%")),
         y=alt.Y("item_label:N", sort=order, title=None, axis=alt.Axis(labelLimit=420)),
         color=alt.Color("category:N", title="Answer", sort=list(ANSWER_COLOURS),
-                        scale=alt.Scale(domain=list(ANSWER_COLOURS), range=list(ANSWER_COLOURS.values()))),
+                        scale=alt.Scale(domain=list(ANSWER_COLOURS), range=list(ANSWER_COLOURS.values())),
+                        legend=alt.Legend(orient="bottom", direction="horizontal")),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("item_label:N", title="Item"), alt.Tooltip("category:N", title="Answer"),
                  alt.Tooltip("count:Q", title="Answers"), alt.Tooltip("share:Q", title="Share", format=".0%"),
@@ -347,6 +376,7 @@ def build_item_distribution_chart(items: pd.DataFrame, *, item_texts: Mapping[st
         "Levels 1 (Initial) to 5 (Leading), Don't know and Not applicable; n = answers per item",
         "Stacked horizontal bars, one per item, showing the share of answers at each level from 1 to 5, "
         "don't know and not applicable. The number of answers is given after each item.",
+        context,
     )
 
 

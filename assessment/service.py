@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,8 @@ from assessment import peers, trends
 from assessment.errors import ValidationFailed
 from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
 from assessment.questionnaire.schema import Questionnaire
+from assessment.reports import ReportContext, ResultsModel, build_results_model
+from assessment.settings import Settings
 from assessment.storage import actions as action_store
 from assessment.storage import resume as resume_store
 from assessment.storage import services as storage
@@ -40,6 +43,7 @@ from assessment.storage.invitations import (
     TooManyGuesses,
 )
 from assessment.storage.resume import RESUME_PARAMETER
+from assessment.vocabulary import peer_group_label
 
 __all__ = [
     "action_counts",
@@ -71,6 +75,7 @@ __all__ = [
     "answer_comments",
     "audit_log",
     "backup",
+    "board_pack",
     "close_round",
     "compare_regions",
     "create_invitations",
@@ -107,8 +112,10 @@ __all__ = [
     "reopen_round",
     "resolve_invitation",
     "respondent_answers",
+    "printable_questionnaire",
     "respondent_scores",
     "response_counts",
+    "results_model",
     "restore",
     "revoke_role",
     "revoke_round_invitations",
@@ -458,6 +465,67 @@ def partnership_trends(session: Session, principal: Principal, partnership: str,
     """Domain trends with bootstrap intervals (options: ``resamples``, ``seed``, ``min_respondents``)."""
     principal.require("partnership_trends", partnership)
     return _trends(session, partnership, **options)
+
+
+# -- the results model and the board pack (issue 14) ------------------------------------------------------------
+def _round_actions(session: Session, partnership: str) -> pd.DataFrame | None:
+    """The partnership's actions with their review verdicts (none until action plans are stored)."""
+    return None
+
+
+def results_model(session: Session, principal: Principal, round_key: str, peer_group: str = "all", *,
+                  settings: Settings) -> ResultsModel:
+    """The results of a closed round as the Results page and the board pack show them
+    (:func:`assessment.reports.build_results_model`), with the disclosure thresholds of ``settings``."""
+    info = storage.round_info(session, round_key)
+    principal.require("results_model", info.partnership)
+    if info.status != "closed":
+        raise ValueError(f"round '{round_key}' is {info.status}: results exist only for a closed round")
+    places = storage.list_partnerships(session).set_index("partnership")
+    place = places.loc[info.partnership]
+    label = partial(peer_group_label, nation=str(place["nation"] or ""), region=str(place["region"] or ""))
+    scores, qs = storage.partnership_scores(session), _questionnaires(session)
+    peer_table = peers.compare_with_peers(scores, places.reset_index(), partnership=info.partnership,
+                                          round=round_key, peer_group=peer_group, min_peers=settings.min_peers,
+                                          questionnaires=qs, min_peers_spread=settings.min_peers_spread,
+                                          min_peers_extremes=settings.min_peers_extremes)
+    wider = None
+    if peer_table.empty or peer_table["suppressed"].astype(bool).all():
+        wider = peers.wider_peer_group(scores, places.reset_index(), partnership=info.partnership, round=round_key,
+                                       peer_group=peer_group, min_peers=settings.min_peers, questionnaires=qs)
+    context = ReportContext(info.partnership, str(place["name"]), round_key, info.period, info.questionnaire,
+                            info.version, peer_group, label(peer_group))
+    trend_table = _trends(session, info.partnership, resamples=settings.bootstrap_resamples,
+                          seed=settings.bootstrap_seed, min_respondents=settings.min_respondents_for_change,
+                          min_group_size=settings.min_group_size)
+    return build_results_model(
+        context=context, questionnaire=qs[(info.questionnaire, info.version)],
+        domains=storage.partnership_scores(session, [round_key]), agencies=storage.agency_scores(session, [round_key]),
+        items=storage.item_scores(session, [round_key]), overall=storage.overall_scores(session, [round_key]),
+        responses=storage.response_counts(session, round_key), peers=peer_table, trends=trend_table,
+        actions=_round_actions(session, info.partnership), wider_peer_group=wider,
+        wider_peer_group_label=label(wider) if wider else "", min_group_size=settings.min_group_size,
+        min_peers=settings.min_peers)
+
+
+def board_pack(session: Session, principal: Principal, round_key: str, peer_group: str = "all", *,
+               settings: Settings, fmt: str = "html") -> bytes:
+    """The board pack of a closed round: one self-contained HTML file, or a PDF (needs the ``[pdf]`` extra)."""
+    principal.require("board_pack", _round_partnership(session, round_key))
+    model = results_model(session, principal, round_key, peer_group, settings=settings)
+    from assessment.reports import board_pack as pack
+
+    return pack.render(model, fmt)
+
+
+def printable_questionnaire(session: Session, principal: Principal, questionnaire: str, version: str, *,
+                            fmt: str = "html", agency: str | None = None) -> bytes:
+    """A questionnaire version for print (every level descriptor; only ``agency``'s items when given), HTML
+    or PDF."""
+    principal.require("printable_questionnaire")
+    from assessment.reports import printable
+
+    return printable.render(storage.published_questionnaire(session, questionnaire, version), fmt, agency)
 
 
 def answer_comments(session: Session, principal: Principal, round_key: str, *, min_group_size: int = 3,

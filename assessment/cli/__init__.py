@@ -40,6 +40,7 @@ COMMANDS = {
     "user": ("assessment.cli.users", "user"),
     "purge": ("assessment.cli.retention", "purge"),
     "actions": ("assessment.cli.actions", "actions"),
+    "report": ("assessment.cli.report", "report"),
 }
 
 

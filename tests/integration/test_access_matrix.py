@@ -30,6 +30,7 @@ from assessment.permissions import (
     AccessDenied,
     Principal,
 )
+from assessment.settings import load_settings
 from assessment.storage import services as s
 from assessment.storage._common import StorageError
 from assessment.storage.users import grant_role
@@ -113,6 +114,7 @@ def _action_of(session: Session, t: str) -> int:
     return int(stored_actions(session, [t])["action"].iloc[0])
 
 TRENDS = {"resamples": 20, "seed": 1, "min_respondents": 5}
+REPORT_SETTINGS = load_settings({"ASSESSMENT_BOOTSTRAP_RESAMPLES": "100"})
 
 # One call per operation; ``t`` is the partnership acted on ("own" or "other").
 CALLS: dict[str, Call] = {
@@ -166,6 +168,10 @@ CALLS: dict[str, Call] = {
     "round_scores": lambda ss, p, w, t: service.round_scores(ss, p, w.closed(t)),
     "peer_comparison": lambda ss, p, w, t: service.peer_comparison(ss, p, t, w.closed(t), "all"),
     "partnership_trends": lambda ss, p, w, t: service.partnership_trends(ss, p, t, **TRENDS),
+    "results_model": lambda ss, p, w, t: service.results_model(ss, p, w.closed(t), "all", settings=REPORT_SETTINGS),
+    "board_pack": lambda ss, p, w, t: service.board_pack(ss, p, w.closed(t), "all", settings=REPORT_SETTINGS),
+    "printable_questionnaire": lambda ss, p, w, t: service.printable_questionnaire(ss, p, w.mini_v1.id,
+                                                                                   w.mini_v1.version),
     "answer_comments": lambda ss, p, w, t: service.answer_comments(ss, p, w.closed(t)),
     "list_actions": lambda ss, p, w, t: service.list_actions(ss, p, t, **TRENDS),
     "add_action": lambda ss, p, w, t: service.add_action(ss, p, t, domain="triage", what="Street triage pilot",
