@@ -468,9 +468,11 @@ def partnership_trends(session: Session, principal: Principal, partnership: str,
 
 
 # -- the results model and the board pack (issue 14) ------------------------------------------------------------
-def _round_actions(session: Session, partnership: str) -> pd.DataFrame | None:
-    """The partnership's actions with their review verdicts (none until action plans are stored)."""
-    return None
+def _round_actions(session: Session, partnership: str, period: str, trend_table: pd.DataFrame) -> pd.DataFrame:
+    """The partnership's actions agreed up to this round (baseline period no later than the round's), with
+    their review at the next round's close (:func:`assessment.storage.actions.list_actions`)."""
+    actions = storage.list_actions(session, partnership, trends=trend_table)
+    return actions[actions["period"].astype(str) <= period].reset_index(drop=True)
 
 
 def results_model(session: Session, principal: Principal, round_key: str, peer_group: str = "all", *,
@@ -503,7 +505,7 @@ def results_model(session: Session, principal: Principal, round_key: str, peer_g
         domains=storage.partnership_scores(session, [round_key]), agencies=storage.agency_scores(session, [round_key]),
         items=storage.item_scores(session, [round_key]), overall=storage.overall_scores(session, [round_key]),
         responses=storage.response_counts(session, round_key), peers=peer_table, trends=trend_table,
-        actions=_round_actions(session, info.partnership), wider_peer_group=wider,
+        actions=_round_actions(session, info.partnership, info.period, trend_table), wider_peer_group=wider,
         wider_peer_group_label=label(wider) if wider else "", min_group_size=settings.min_group_size,
         min_peers=settings.min_peers)
 

@@ -208,12 +208,24 @@ def _domain(model: ResultsModel, row) -> str:
 </section>"""
 
 
+def _review(action) -> str:
+    """The action's review at the next round's close: when, target met or not, and the change verdict."""
+    met, when = getattr(action, "target_met", None), getattr(action, "review_period", None)
+    parts = ["" if _missing(when) or not when else f"at {when}",
+             {True: "target level met", False: "target level not met"}.get(None if _missing(met) else bool(met), ""),
+             "" if _missing(action.verdict) else str(action.verdict)]
+    shown = [p for p in parts if p]
+    return " · ".join(shown) if shown else "not reviewed yet (reviewed when the next round closes)"
+
+
 def _action_table(actions: pd.DataFrame) -> str:
+    def status(action) -> str:
+        late = getattr(action, "overdue", False)
+        return _e(action.status) + (" (overdue)" if not _missing(late) and bool(late) else "")
+
     return _table(["Domain", "What", "Owner", "Target level", "Due", "Status", "Review"],
-                  [[_e(a.domain_title), _e(a.what), _e(a.owner), _e(a.target_level), _e(a.due), _e(a.status),
-                    _e(" · ".join(str(v) for v in (a.verdict, {True: "target met", False: "target not met"}
-                                                   .get(a.target_met, "")) if v and not _missing(v)))]
-                   for a in actions.itertuples()])
+                  [[_e(a.domain_title), _e(a.what), _e(a.owner), _e(a.target_level), _e(a.due), status(a),
+                    _e(_review(a))] for a in actions.itertuples()])
 
 
 def _appendix(model: ResultsModel) -> str:

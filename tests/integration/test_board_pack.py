@@ -23,6 +23,7 @@ from assessment.settings import load_settings
 
 ADMIN = Principal.administrator("test")
 NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+ACTION_TEXT = "Agree a <b>joint</b> conveyance protocol"
 HOSTILE_NAME = '<script>alert("x")</script> & <img src=http://evil.example/x.png>'
 
 
@@ -47,6 +48,10 @@ def demo(tmp_path_factory):
         closed = rounds[rounds["status"] == "closed"].sort_values("period")
         latest = closed.iloc[-1]
         services.update_partnership(session, latest["partnership"], actor="test", name=HOSTILE_NAME)
+        domain = services.partnership_scores(session, [latest["round"]])["domain"].iloc[0]
+        services.add_action(session, latest["partnership"], domain=domain, what=ACTION_TEXT,
+                            owner="Police & ambulance leads", target_level=4, due="2027-03-31", actor="test",
+                            round=latest["round"])
     yield factory, settings, env, closed
     engine.dispose()
 
@@ -115,6 +120,16 @@ def test_the_html_pack_is_self_contained(demo):
     for forbidden in ("<script", "<link", "<img", "<iframe", "@import", "url(", "src="):
         assert forbidden not in document.lower(), forbidden
     assert document.count("<svg") >= 2  # the charts are inline SVG
+
+
+def test_the_pack_lists_the_partnerships_actions_with_their_review(demo):
+    model = _model(demo, _latest(demo))
+    assert model.actions["what"].tolist() == [ACTION_TEXT]
+    document = _pack(demo, _latest(demo)).decode("utf-8")
+    section = _sections(document)[model.actions["domain_title"].iloc[0].replace("&", "&amp;")]
+    assert "Agree a &lt;b&gt;joint&lt;/b&gt; conveyance protocol" in section
+    assert "Police &amp; ambulance leads" in section
+    assert "not reviewed yet" in section  # no later round has closed
 
 
 def test_user_text_is_escaped(demo):
