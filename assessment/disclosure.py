@@ -49,6 +49,7 @@ __all__ = [
     "blank_suppressed",
     "fewer_than_text",
     "peer_figures",
+    "scope_figures",
     "score_hidden",
     "shown_peer_figures",
     "small_counts",
@@ -262,6 +263,28 @@ def peer_figures(values, rule: DisclosureRule = DisclosureRule()) -> dict[str, f
         computed = np.percentile(values, [_PERCENT[f] for f in shown])
         out.update({f: float(v) for f, v in zip(shown, computed, strict=True)})
     return out
+
+
+def scope_figures(frame: pd.DataFrame, value: str, by: str, rule: DisclosureRule = DisclosureRule()) -> pd.DataFrame:
+    """The shown median, Q1 and Q3 of ``value`` per nation and per region, for each ``by`` (domain, indicator).
+
+    ``frame`` has one row per partnership and ``by`` with ``nation`` and ``region``. Returns columns nation,
+    region, ``by``, partnerships (the count), median, q1, q3 and scope (``nation`` rows first, their region
+    empty); a figure :func:`peer_figures` may not show is NaN. Region comparison of scores and of outcome
+    indicators both read this.
+    """
+    parts = []
+    for scope, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
+        grouped = frame.groupby([*keys, by], sort=True)[value]
+        table = grouped.agg(partnerships="count").reset_index()
+        figures = pd.DataFrame([peer_figures(values.to_numpy(dtype=float), rule) for _, values in grouped],
+                               columns=list(PEER_FIGURES))
+        table[["median", "q1", "q3"]] = figures[["median", "q1", "q3"]].to_numpy(dtype=float).reshape(-1, 3)
+        table["scope"] = scope
+        if scope == "nation":
+            table["region"] = ""
+        parts.append(table)
+    return pd.concat(parts, ignore_index=True)
 
 
 # -- counts of outcome indicators ------------------------------------------------------------------------

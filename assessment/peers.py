@@ -28,10 +28,10 @@ import pandas as pd
 from scipy import stats
 
 from assessment.disclosure import (
-    PEER_FIGURES,
     PRACTICE_FIGURES,
     DisclosureRule,
     peer_figures,
+    scope_figures,
     score_hidden,
     yes_no_column,
 )
@@ -602,18 +602,7 @@ def compare_regions(
     frame = _comparable_rows(frame, questionnaires)
     frame = frame.merge(places, on="partnership", how="inner")
     domain_order = {d: i for i, d in enumerate(dict.fromkeys(frame["domain"]))}
-    parts = []
-    for scope, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
-        grouped = frame.groupby([*keys, "domain"], sort=True)["score"]
-        table = grouped.agg(partnerships="count").reset_index()
-        figures = pd.DataFrame([peer_figures(values.to_numpy(dtype=float), rule) for _, values in grouped],
-                               columns=list(PEER_FIGURES))
-        table[["median", "q1", "q3"]] = figures[["median", "q1", "q3"]].to_numpy(dtype=float).reshape(-1, 3)
-        table["scope"] = scope
-        if scope == "nation":
-            table["region"] = ""
-        parts.append(table)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REGION_COLUMNS))
+    out = scope_figures(frame, "score", "domain", rule)
     out["suppressed"] = out["median"].isna()
     out["_scope"] = out["scope"].map({"nation": 0, "region": 1})
     out["_domain"] = out["domain"].map(domain_order)

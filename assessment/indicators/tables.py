@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from assessment.disclosure import DisclosureRule, peer_figures
+from assessment.disclosure import DisclosureRule, scope_figures
 from assessment.indicators.catalogue import Catalogue
 from assessment.indicators.figures import compute_figures, reconcile
 
@@ -131,18 +131,7 @@ def region_indicator_medians(catalogue: Catalogue, figures: pd.DataFrame, places
     own = own[(own["period"] == period) & own["value"].notna() & ~own["hidden"]]
     own = own.merge(places[["partnership", "nation", "region"]], on="partnership", how="inner")
     names = {i.id: (i.name, i.definition.unit, n) for n, i in enumerate(catalogue.indicators)}
-    parts = []
-    for scope, keys in (("nation", ["nation"]), ("region", ["nation", "region"])):
-        grouped = own.groupby([*keys, "indicator"], sort=True)["value"]
-        table = grouped.agg(partnerships="count").reset_index()
-        shown = pd.DataFrame([peer_figures(v.to_numpy(dtype=float), rule) for _, v in grouped],
-                             columns=["median", "q1", "q3", "min", "max"])
-        table[["median", "q1", "q3"]] = shown[["median", "q1", "q3"]].to_numpy(dtype=float).reshape(-1, 3)
-        table["scope"] = scope
-        if scope == "nation":
-            table["region"] = ""
-        parts.append(table)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(REGION_INDICATOR_COLUMNS))
+    out = scope_figures(own, "value", "indicator", rule)
     out["name"] = out["indicator"].map(lambda i: names[i][0])
     out["unit"] = out["indicator"].map(lambda i: names[i][1])
     out["suppressed"] = out["median"].isna()
