@@ -41,19 +41,20 @@ _PAGES = {
     "home": ("app_pages/home.py", "Home", ":material/home:", "Partnership"),
     "results": ("app_pages/results.py", "Results", ":material/bar_chart:", "Partnership"),
     "trends": ("app_pages/trends.py", "Trends", ":material/trending_up:", "Partnership"),
+    "actions": ("app_pages/actions.py", "Actions", ":material/checklist:", "Partnership"),
     "take": ("app_pages/take_assessment.py", "Take the assessment", ":material/edit_note:", "Partnership"),
     "regions": ("app_pages/regions.py", "Compare regions", ":material/map:", "National view"),
     "portfolio": ("app_pages/portfolio.py", "Portfolio", ":material/grid_view:", "National view"),
     "manage": ("app_pages/manage.py", "Manage", ":material/settings:", "Administration"),
     "sign_in": ("app_pages/sign_in.py", "Sign in", ":material/login:", "Sign in"),
 }
-_ORDER = ("home", "results", "trends", "take", "regions", "portfolio", "manage")
+_ORDER = ("home", "results", "trends", "actions", "take", "regions", "portfolio", "manage")
 _ROLE_PAGES = {
     RESPONDENT: ("take",),
-    ADMINISTRATOR: ("home", "results", "trends", "take", "regions", "portfolio", "manage"),
-    PARTNERSHIP_LEAD: ("home", "results", "trends", "portfolio", "manage"),
-    BOARD_MEMBER: ("home", "results", "trends"),
-    COMMISSIONER: ("home", "results", "trends", "portfolio"),
+    ADMINISTRATOR: ("home", "results", "trends", "actions", "take", "regions", "portfolio", "manage"),
+    PARTNERSHIP_LEAD: ("home", "results", "trends", "actions", "portfolio", "manage"),
+    BOARD_MEMBER: ("home", "results", "trends", "actions"),
+    COMMISSIONER: ("home", "results", "trends", "actions", "portfolio"),
     ANALYST: ("regions",),
 }
 VIEW_AS_KEY = "access_view_as"

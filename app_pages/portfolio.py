@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import _actions as portfolio_actions
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from assessment import charts, trends
@@ -36,3 +37,4 @@ st.caption(" · ".join(f"{verdict}: {count}" for verdict, count in verdicts.item
 st.download_button("Download the portfolio (CSV)", data=to_csv_bytes(table.rename(columns=titles)),
                    file_name="portfolio.csv", mime="text/csv", key="portfolio_download",
                    icon=":material/download:")
+portfolio_actions.portfolio_panel(version)

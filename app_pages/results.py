@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from app_pages import _actions as results_actions
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from assessment import charts
@@ -92,6 +93,8 @@ if not gaps.empty:
                        **{c: st.column_config.NumberColumn(c.upper() if c[0] == "q" else c.capitalize(), format="%.2f")
                           for c in ("score", "median", "q1", "q3")}},
     )
+
+results_actions.add_from_gaps(version, partnership, round_key, gaps, questionnaire)
 
 st.header("How each agency sees the partnership")
 frames = resources.round_frames(version, round_key)

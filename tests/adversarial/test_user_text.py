@@ -24,7 +24,7 @@ from tests.integration.conftest import ADMIN
 ROOT = Path(__file__).resolve().parents[2]
 EVIL = "Lancs [phish](https://evil.example/p) ![b](https://evil.example/b2.png)"
 EVIL_PERIOD = "[p](//evil.example)"
-PAGES = ("home", "results", "trends", "regions", "portfolio", "manage")
+PAGES = ("home", "results", "trends", "actions", "regions", "portfolio", "manage")
 # AppTest element types whose text Streamlit renders as Markdown, and the attributes holding it
 MARKDOWN_VALUES = {"markdown", "caption", "latex", "title", "header", "subheader", "heading", "error", "info",
                    "success", "warning", "exception", "toast", "divider"}
@@ -84,6 +84,9 @@ def evil_app(sqlite_db, mini_v1, tmp_path, monkeypatch):
         s.create_round(session, "lone", EVIL_PERIOD, questionnaire="mini-partnership", version="1.0.0",
                        actor=ADMIN, key="lone-evil")
         s.open_round(session, "lone-evil", actor=ADMIN)
+        for partnership in ("tiny", "lone"):  # an action in the lead's own words (what, owner, notes)
+            s.add_action(session, partnership, domain="governance", what=f"Agree {EVIL}", owner=EVIL[:60],
+                         notes=EVIL, target_level=3, due="2027-01-31", actor=ADMIN)
         token = s.create_invitations(session, "lone-evil", "police", 1, actor=ADMIN,
                                      base_url="http://localhost:8501")[0].rsplit("invite=", 1)[1]
     monkeypatch.setenv("ASSESSMENT_DATABASE_URL", db.engine.url.render_as_string(hide_password=False))

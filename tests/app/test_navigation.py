@@ -16,13 +16,13 @@ def test_the_administrator_menu_has_every_page_with_home_first():
     assert list(menu) == ["Partnership", "National view", "Administration"]
     assert menu["Partnership"][0] == "home"
     assert sorted(key for keys in menu.values() for key in keys) == [
-        "home", "manage", "portfolio", "regions", "results", "take", "trends"]
+        "actions", "home", "manage", "portfolio", "regions", "results", "take", "trends"]
 
 
 @pytest.mark.parametrize(("role", "pages"), [
-    ("partnership_lead", ["home", "results", "trends", "portfolio", "manage"]),
-    ("board_member", ["home", "results", "trends"]),
-    ("commissioner", ["home", "results", "trends", "portfolio"]),
+    ("partnership_lead", ["home", "results", "trends", "actions", "portfolio", "manage"]),
+    ("board_member", ["home", "results", "trends", "actions"]),
+    ("commissioner", ["home", "results", "trends", "actions", "portfolio"]),
     ("analyst", ["regions"]),
 ])
 def test_each_staff_role_sees_its_pages(role, pages):
@@ -31,7 +31,7 @@ def test_each_staff_role_sees_its_pages(role, pages):
 
 def test_several_grants_see_the_union_in_menu_order():
     menu = menu_for(["analyst", "board_member"])
-    assert [key for keys in menu.values() for key in keys] == ["home", "results", "trends", "regions"]
+    assert [key for keys in menu.values() for key in keys] == ["home", "results", "trends", "actions", "regions"]
 
 
 def test_an_unknown_role_is_refused():
