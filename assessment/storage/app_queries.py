@@ -12,13 +12,18 @@ from collections.abc import Iterable
 from sqlalchemy import Engine, exists, select, text
 from sqlalchemy.orm import Session
 
+from assessment.storage.bi_views import drop_statements
 from assessment.storage.models import AuditEvent, Base
 
 __all__ = ["clear_database", "has_changes_by", "holds_real_data"]
 
 
 def clear_database(engine: Engine) -> None:
-    """Drop every table of the schema and Alembic's version table (run ``upgrade`` to start again)."""
+    """Drop the BI views, every table of the schema and Alembic's version table (run ``upgrade`` to start
+    again)."""
+    with engine.begin() as connection:
+        for statement in drop_statements():
+            connection.execute(text(statement))
     Base.metadata.drop_all(engine)
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))

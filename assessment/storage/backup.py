@@ -30,6 +30,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import math
 import re
 import zipfile
 import zlib
@@ -45,6 +46,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Engine,
+    Float,
     Integer,
     String,
     Table,
@@ -92,7 +94,7 @@ MAX_ROW_BYTES = 64 << 20
 #: frames) is limited by ``MAX_ROW_BYTES`` only.
 MAX_TEXT_CHARS = 100_000
 TEXT_COLUMN_LIMITS = {("answers", "comment"): COMMENT_LIMIT}
-GENERATED_TEXT = frozenset({("score_frames", "frame")})
+GENERATED_TEXT: frozenset[tuple[str, str]] = frozenset()  # text columns holding generated JSON (none since the typed score tables)
 #: The range of an INTEGER column on PostgreSQL (SQLite would store more: the two must agree).
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
 
@@ -463,6 +465,10 @@ def _value_check(table: Table, column):
                 return f"{name} is not a whole number"
             low, high = INTEGER_RANGE
             return None if low <= value <= high else f"{name} {value} is outside the integer range"
+        if isinstance(kind, Float):  # stored scores (Double): a finite number; a missing score is null
+            if type(value) not in (int, float) or not math.isfinite(value):
+                return f"{name} is not a finite number"
+            return None
         if isinstance(kind, DateTime | Date):
             if not isinstance(value, str) or len(value) > 40:
                 return f"{name} is not a date or time"

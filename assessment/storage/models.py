@@ -17,8 +17,10 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Double,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -48,7 +50,13 @@ __all__ = [
     "RespondentRow",
     "ResumeKeyRow",
     "RoundRow",
-    "ScoreFrameRow",
+    "AgencyScoreRow",
+    "ItemCountRow",
+    "ItemScoreRow",
+    "OverallScoreRow",
+    "PartnershipScoreRow",
+    "RespondentScoreRow",
+    "ScoreRoundRow",
     "UserGrantRow",
     "UserRow",
     "utcnow",
@@ -231,20 +239,28 @@ class AnswerRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ScoreFrameRow(Base):
-    """The scores of a closed round, one row per score table (respondents, agencies, partnerships, overall, items).
+class _ScoreFlags:
+    """The typed suppression columns of :mod:`assessment.disclosure` (``FLAG_COLUMNS``) on a score table."""
 
-    Each row holds one of the scoring engine's frames for that round as JSON (``columns``, ``dtypes``,
-    ``data``): a generic store that does not have to change when the scoring engine adds a column.
-    Recomputed when a round closes or reopens; read back with the ``*_scores`` functions.
+    suppressed: Mapped[bool] = mapped_column(Boolean)
+    suppression_reason: Mapped[str] = mapped_column(String(20))  # "", small_group, complementary
+    score_hidden: Mapped[bool] = mapped_column(Boolean)
+    hidden: Mapped[str] = mapped_column(String(30))  # a key of disclosure.HIDDEN_FIGURES
+
+
+def _round_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+
+
+class ScoreRoundRow(Base):
+    """A closed round whose scores are stored (the typed ``score_*`` tables), and when they were computed.
+
+    The scores of a round are computed when it closes and removed when it reopens
+    (:mod:`assessment.storage.scores`); every ``score_*`` row belongs to one of these.
     """
 
-    __tablename__ = "score_frames"
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    # The score table's name (``scores.SCORE_TABLES``). The column keeps its first name, ``level``, because
-    # backups carry column names; it has nothing to do with maturity levels.
-    level: Mapped[str] = mapped_column(String(20), primary_key=True)
-    frame: Mapped[str] = mapped_column(Text)
+    __tablename__ = "score_rounds"
+    round_id: Mapped[int] = _round_fk()
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -271,6 +287,96 @@ class IndicatorValueRow(Base):
     catalogue_version: Mapped[str] = mapped_column(String(20))
     entered_by: Mapped[str] = mapped_column(String(120))
     entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RespondentScoreRow(Base):
+    """One respondent's domain score (``Scores.respondents``): respondent-level, never in a BI view."""
+
+    __tablename__ = "score_respondents"
+    round_id: Mapped[int] = _round_fk()
+    respondent: Mapped[str] = mapped_column(String(120), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float | None] = mapped_column(Double)
+    coverage: Mapped[float | None] = mapped_column(Double)
+    n_answered: Mapped[int] = mapped_column(Integer)
+    n_na: Mapped[int] = mapped_column(Integer)
+    n_dk: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # scored, insufficient, not_applicable, not_asked
+    position: Mapped[int] = mapped_column(Integer)  # the row's place in the engine's frame (its order)
+
+
+class AgencyScoreRow(_ScoreFlags, Base):
+    """One agency's domain score in a round (``Scores.agencies``)."""
+
+    __tablename__ = "score_agencies"
+    round_id: Mapped[int] = _round_fk()
+    domain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    agency: Mapped[str] = mapped_column(String(40), primary_key=True)
+    score: Mapped[float | None] = mapped_column(Double)
+    n_respondents: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)  # the row's place in the engine's frame (its order)
+
+
+class PartnershipScoreRow(_ScoreFlags, Base):
+    """A partnership's domain score in a round (``Scores.partnerships``): what peers, regions and trends read."""
+
+    __tablename__ = "score_partnerships"
+    __table_args__ = (Index("ix_score_partnerships_domain", "domain"),)
+    round_id: Mapped[int] = _round_fk()
+    domain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    score: Mapped[float | None] = mapped_column(Double)
+    level: Mapped[int | None] = mapped_column(Integer)
+    level_label: Mapped[str | None] = mapped_column(String(80))
+    respondent_mean: Mapped[float | None] = mapped_column(Double)
+    median: Mapped[float | None] = mapped_column(Double)
+    sd: Mapped[float | None] = mapped_column(Double)
+    n_respondents: Mapped[int] = mapped_column(Integer)
+    n_agencies: Mapped[int] = mapped_column(Integer)
+    dk_rate: Mapped[float | None] = mapped_column(Double)
+    agency_gap: Mapped[float | None] = mapped_column(Double)
+    split: Mapped[bool] = mapped_column(Boolean)
+    position: Mapped[int] = mapped_column(Integer)  # the row's place in the engine's frame (its order)
+
+
+class OverallScoreRow(_ScoreFlags, Base):
+    """A partnership's overall score in a round (``Scores.overall``)."""
+
+    __tablename__ = "score_overall"
+    round_id: Mapped[int] = _round_fk()
+    score: Mapped[float | None] = mapped_column(Double)
+    level: Mapped[int | None] = mapped_column(Integer)
+    level_label: Mapped[str | None] = mapped_column(String(80))
+    n_domains_scored: Mapped[int] = mapped_column(Integer)
+
+
+class ItemScoreRow(_ScoreFlags, Base):
+    """One item's figures in a round (``Scores.items``); its answer counts are in ``score_item_counts``."""
+
+    __tablename__ = "score_items"
+    round_id: Mapped[int] = _round_fk()
+    item: Mapped[str] = mapped_column(String(120), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(120))
+    mean: Mapped[float | None] = mapped_column(Double)
+    n_answered: Mapped[int] = mapped_column(Integer)
+    n_na: Mapped[int] = mapped_column(Integer)
+    n_dk: Mapped[int] = mapped_column(Integer)
+    dk_rate: Mapped[float | None] = mapped_column(Double)
+    position: Mapped[int] = mapped_column(Integer)  # the row's place in the engine's frame (its order)
+
+
+class ItemCountRow(Base):
+    """How many respondents gave each scale value to an item (the ``count_<value>`` columns of ``Scores.items``,
+    one row per value so that any scale fits; ``position`` is the value's place in the scale)."""
+
+    __tablename__ = "score_item_counts"
+    __table_args__ = (ForeignKeyConstraint(["round_id", "item"], ["score_items.round_id", "score_items.item"],
+                                           ondelete="CASCADE"),)
+    round_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item: Mapped[str] = mapped_column(String(120), primary_key=True)
+    value: Mapped[str] = mapped_column(String(8), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
 
 
 class AuditEvent(Base):

@@ -1,34 +1,42 @@
 """The stored scores of closed rounds: computed once when a round closes, read back across rounds.
 
 When a round closes (:func:`assessment.storage.rounds.close_round`), the scoring engine runs over its
-answers and each of its tables (respondents, agencies, partnerships, overall, items) is stored in
-``score_frames`` as JSON, one row per round and table. The ``*_scores`` functions read them back as one
-frame across closed rounds, with questionnaire, version and period on every row. Suppression flags are
-stored as computed (rounds stored before the typed flags are converted on reading): callers blank flagged
-figures with ``assessment.disclosure.blank_suppressed`` before showing them.
+answers and each of its tables is stored as typed rows, one row per round and domain (or item,
+respondent and domain, ...): ``score_respondents``, ``score_agencies``, ``score_partnerships``,
+``score_overall``, ``score_items`` with ``score_item_counts``, and ``score_rounds`` (when). The ``*_scores``
+functions read only the rows asked for (closed rounds; a round list or a partnership) as one frame, with
+questionnaire, version and period on every row, in the column order of the engine's frames. The
+suppression flags are the typed columns of :mod:`assessment.disclosure` (``FLAG_COLUMNS``): callers blank
+flagged figures with ``assessment.disclosure.blank_suppressed`` before showing them. BI tools read the
+views of :mod:`assessment.storage.bi_views` instead, which blank them in SQL.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from assessment.disclosure import with_typed_flags
+from assessment.disclosure import FLAG_COLUMNS
 from assessment.scoring import score_responses
 from assessment.storage.answers import round_answers
 from assessment.storage.catalogue import questionnaire_of_version_id
 from assessment.storage.models import (
+    AgencyScoreRow,
+    ItemCountRow,
+    ItemScoreRow,
+    OverallScoreRow,
     PartnershipRow,
+    PartnershipScoreRow,
     QuestionnaireVersionRow,
+    RespondentScoreRow,
     RoundRow,
-    ScoreFrameRow,
+    ScoreRoundRow,
     utcnow,
 )
 
@@ -47,81 +55,74 @@ __all__ = [
 SCORE_TABLES = ("respondents", "agencies", "partnerships", "overall", "items")
 
 
+@dataclass(frozen=True)
+class _Table:
+    """How one ``Scores`` frame is stored: its model and its columns (in the engine's order) by type."""
+
+    model: type
+    columns: tuple[str, ...]  # after partnership and round, before the carried columns
+    floats: frozenset[str] = frozenset()
+    ints: frozenset[str] = frozenset()
+    nullable_ints: frozenset[str] = frozenset()
+    bools: frozenset[str] = frozenset()
+
+
+_FLAGS = FLAG_COLUMNS
+_FLAG_BOOLS = frozenset({"suppressed", "score_hidden"})
+TABLES: dict[str, _Table] = {
+    "respondents": _Table(RespondentScoreRow, ("respondent", "agency", "domain", "score", "coverage", "n_answered",
+                                               "n_na", "n_dk", "status"),
+                          floats=frozenset({"score", "coverage"}), ints=frozenset({"n_answered", "n_na", "n_dk"})),
+    "agencies": _Table(AgencyScoreRow, ("domain", "agency", "score", "n_respondents", *_FLAGS),
+                       floats=frozenset({"score"}), ints=frozenset({"n_respondents"}), bools=_FLAG_BOOLS),
+    "partnerships": _Table(PartnershipScoreRow, (
+        "domain", "score", "level", "level_label", "respondent_mean", "median", "sd", "n_respondents", "n_agencies",
+        "dk_rate", "agency_gap", "split", *_FLAGS),
+        floats=frozenset({"score", "respondent_mean", "median", "sd", "dk_rate", "agency_gap"}),
+        ints=frozenset({"n_respondents", "n_agencies"}), nullable_ints=frozenset({"level"}),
+        bools=_FLAG_BOOLS | {"split"}),
+    "overall": _Table(OverallScoreRow, ("score", "level", "level_label", "n_domains_scored", *_FLAGS),
+                      floats=frozenset({"score"}), ints=frozenset({"n_domains_scored"}),
+                      nullable_ints=frozenset({"level"}), bools=_FLAG_BOOLS),
+    "items": _Table(ItemScoreRow, ("item", "domain", "mean", "n_answered", "n_na", "n_dk", "dk_rate", *_FLAGS),
+                    floats=frozenset({"mean", "dk_rate"}), ints=frozenset({"n_answered", "n_na", "n_dk"}),
+                    bools=_FLAG_BOOLS),
+}
+_CARRIED = ("questionnaire", "version", "period")
+_COUNT_PREFIX = "count_"
+
+
 # -- storing -------------------------------------------------------------------------------------------------
 
-def _json_value(value):
-    if value is None or value is pd.NA or value is pd.NaT:
+def _plain(value):
+    """A value the database driver takes: None for missing, Python scalars for numpy ones."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, dt.datetime | dt.date | pd.Timestamp):
-        return value.isoformat()
+    if isinstance(value, np.generic):
+        return _plain(value.item())
     return value
 
 
-def _dump_frame(frame: pd.DataFrame) -> str:
-    data = [[_json_value(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return json.dumps({"columns": [str(c) for c in frame.columns],
-                       "dtypes": {str(c): str(t) for c, t in frame.dtypes.items()},
-                       "data": data}, separators=(",", ":"), allow_nan=False)
+def _records(frame: pd.DataFrame, table: _Table, round_id: int) -> list[dict]:
+    """The frame's rows as insert parameters (missing values as None), each with its position."""
+    columns = list(table.columns)
+    part = frame[columns].astype(object)
+    part = part.where(part.notna(), None)
+    ordered = "position" in table.model.__table__.columns
+    return [{"round_id": round_id, **({"position": n} if ordered else {}),
+             **{c: _plain(v) for c, v in zip(columns, row, strict=True)}}
+            for n, row in enumerate(part.itertuples(index=False, name=None))]
 
 
-def _common_dtype(stored: Sequence[str]) -> str:
-    """One dtype for a column stored under several (rounds scored by different versions of the engine)."""
-    kinds = set(stored)
-    if len(kinds) == 1:
-        return stored[0]
-    if kinds <= {"bool", "boolean"}:
-        return "boolean"
-    if all(kind.lower().startswith(("int", "float")) for kind in kinds):
-        return "float64" if any(kind.lower().startswith("float") for kind in kinds) else "Int64"
-    return "object"
-
-
-def _typed(column: pd.Series, dtype: str) -> pd.Series:
-    if dtype in ("bool", "boolean"):
-        return column.astype("boolean" if column.isna().any() else "bool")
-    if dtype.startswith("int") and column.isna().any():
-        return column.astype("Int64")
-    return column.astype(dtype)
-
-
-def _load_frames(blobs: Sequence[str]) -> pd.DataFrame:
-    """One frame from stored JSON frames, each column with its stored dtype.
-
-    A column that cannot take its stored dtype means the stored JSON is damaged: that is an error naming
-    the column, never a silently different type.
-    """
-    if not blobs:
-        return pd.DataFrame()
-    parsed = [json.loads(b) for b in blobs]
-    columns: list[str] = []
-    for p in parsed:
-        columns.extend(c for c in p["columns"] if c not in columns)
-    rows: list[list] = []
-    for p in parsed:
-        if p["columns"] == columns:
-            rows.extend(p["data"])
-        else:
-            index = [p["columns"].index(c) if c in p["columns"] else None for c in columns]
-            rows.extend([[r[i] if i is not None else None for i in index] for r in p["data"]])
-    frame = pd.DataFrame(rows, columns=columns)
-    stored: dict[str, list[str]] = {}
-    for p in parsed:
-        for c, t in p["dtypes"].items():
-            stored.setdefault(c, []).append(t)
-    for column, dtypes in stored.items():
-        dtype = _common_dtype(dtypes)
-        try:
-            frame[column] = _typed(frame[column], dtype)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"stored scores: column {column!r} cannot be read as {dtype} ({exc}); "
-                             "close the round again to recompute its scores") from exc
-    return frame
+def _count_records(items: pd.DataFrame, round_id: int) -> list[dict]:
+    """One row per item and scale value from the ``count_<value>`` columns."""
+    counts = [c for c in items.columns if c.startswith(_COUNT_PREFIX)]
+    if not counts:
+        return []
+    long = items[["item", *counts]].astype({"item": str}).melt(id_vars="item", var_name="column", value_name="count")
+    position = {c: i for i, c in enumerate(counts)}
+    return [{"round_id": round_id, "item": item, "value": column[len(_COUNT_PREFIX):], "position": position[column],
+             "count": int(count)} for item, column, count in long.itertuples(index=False, name=None)]
 
 
 def store_scores(session: Session, row: RoundRow, *, min_coverage: float, split_threshold: float,
@@ -134,40 +135,86 @@ def store_scores(session: Session, row: RoundRow, *, min_coverage: float, split_
     questionnaire = questionnaire_of_version_id(session, row.questionnaire_version_id)
     scores = score_responses(questionnaire, answers.drop(columns=["comment"]), min_coverage=min_coverage,
                              split_threshold=split_threshold, min_group_size=min_group_size)
-    now = utcnow()
-    session.execute(insert(ScoreFrameRow), [
-        {"round_id": row.id, "level": table, "frame": _dump_frame(getattr(scores, table)), "computed_at": now}
-        for table in SCORE_TABLES])
+    session.execute(insert(ScoreRoundRow), [{"round_id": row.id, "computed_at": utcnow()}])
+    for name, table in TABLES.items():
+        records = _records(getattr(scores, name), table, row.id)
+        if records:
+            session.execute(insert(table.model), records)
+    counts = _count_records(scores.items, row.id)
+    if counts:
+        session.execute(insert(ItemCountRow), counts)
 
 
 def withdraw_scores(session: Session, row: RoundRow) -> None:
     """Remove the round's stored scores (a reopened round has no official scores)."""
-    session.execute(delete(ScoreFrameRow).where(ScoreFrameRow.round_id == row.id))
+    for model in (ItemCountRow, *(t.model for t in TABLES.values()), ScoreRoundRow):
+        session.execute(delete(model).where(model.round_id == row.id))
 
 
 # -- reading ------------------------------------------------------------------------------------------------
 
-def _read_scores(session: Session, table: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
-    query = (select(ScoreFrameRow.frame, RoundRow.key, RoundRow.period, QuestionnaireVersionRow.questionnaire,
-                    QuestionnaireVersionRow.version)
-             .join(RoundRow, RoundRow.id == ScoreFrameRow.round_id)
+def _typed_columns(frame: pd.DataFrame, table: _Table) -> pd.DataFrame:
+    for column in table.columns:
+        if column in table.floats:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        elif column in table.ints:
+            frame[column] = frame[column].astype(np.int64)
+        elif column in table.nullable_ints:
+            frame[column] = frame[column].astype("Int64")
+        elif column in table.bools:
+            frame[column] = frame[column].astype(bool)
+        else:
+            frame[column] = frame[column].astype("str")
+    return frame
+
+
+def _with_counts(session: Session, frame: pd.DataFrame, round_ids: Sequence[int]) -> pd.DataFrame:
+    """The items frame with its ``count_<value>`` columns (in scale order) before the flags."""
+    found = session.execute(select(ItemCountRow.round_id, ItemCountRow.item, ItemCountRow.value,
+                                   ItemCountRow.position, ItemCountRow.count)
+                            .where(ItemCountRow.round_id.in_(list(round_ids)))).all()
+    if not found:
+        return frame
+    counts = pd.DataFrame(found, columns=["round_id", "item", "value", "position", "count"])
+    order = counts.groupby("value")["position"].min().sort_values(kind="stable").index
+    wide = counts.pivot_table(index=["round_id", "item"], columns="value", values="count", aggfunc="first")
+    wide = wide.reindex(columns=order)
+    wide.columns = [f"{_COUNT_PREFIX}{v}" for v in wide.columns]
+    keys = pd.MultiIndex.from_arrays([frame["_round_id"], frame["item"]])
+    at = frame.columns.get_loc("suppressed")
+    for column in wide.columns:
+        values = wide[column].reindex(keys).to_numpy()
+        frame.insert(at, column, pd.array(values, dtype="Int64") if np.isnan(values).any()
+                     else values.astype(np.int64))
+        at += 1
+    return frame
+
+
+def _read_scores(session: Session, name: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
+    table = TABLES[name]
+    model = table.model
+    query = (select(model.round_id, PartnershipRow.key, RoundRow.key, QuestionnaireVersionRow.questionnaire,
+                    QuestionnaireVersionRow.version, RoundRow.period, *(getattr(model, c) for c in table.columns))
+             .join(RoundRow, RoundRow.id == model.round_id)
              .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
              .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
-             .where(ScoreFrameRow.level == table, RoundRow.status == "closed")
-             .order_by(PartnershipRow.key, RoundRow.period))
+             .where(RoundRow.status == "closed")
+             .order_by(PartnershipRow.key, RoundRow.period, RoundRow.key,
+                       *([model.position] if "position" in model.__table__.columns else [])))
     if rounds is not None:
-        query = query.where(RoundRow.key.in_(list(rounds)))
+        query = query.where(RoundRow.key.in_([str(r) for r in rounds]))
     if partnership is not None:
         query = query.where(PartnershipRow.key == partnership)
     found = session.execute(query).all()
-    frame = with_typed_flags(_load_frames([r[0] for r in found]))  # rounds stored before the typed flags
-    if frame.empty:
-        return frame
-    meta = pd.DataFrame([r[1:] for r in found], columns=["round", "period", "questionnaire", "version"])
-    meta = meta.set_index("round")
-    for column in ("questionnaire", "version", "period"):
-        frame[column] = frame["round"].map(meta[column]).astype(str)
-    return frame
+    if not found:
+        return pd.DataFrame()
+    raw = pd.DataFrame(found, columns=["_round_id", "partnership", "round", *_CARRIED, *table.columns])
+    frame = _typed_columns(raw[["_round_id", "partnership", "round", *table.columns]].copy(), table)
+    if name == "items":
+        frame = _with_counts(session, frame, frame["_round_id"].unique().tolist())
+    for column in _CARRIED:
+        frame[column] = raw[column].astype(str)
+    return frame.drop(columns="_round_id").reset_index(drop=True)
 
 
 def partnership_scores(session: Session, rounds: Sequence[str] | None = None, *,

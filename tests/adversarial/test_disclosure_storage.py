@@ -1,16 +1,19 @@
 """Issue 18 part 1 on both engines: suppression is stored as typed columns, and rounds stored before them
-(a ``suppressed_figures`` text column) still read back with the same flags and the same blanks."""
+(a ``suppressed_figures`` text column in a JSON score frame) still read back with the same flags and the same
+blanks once the typed-score-tables migration has moved them into the typed score tables (issue 17)."""
 
 from __future__ import annotations
 
 import json
 
 import pandas as pd
-from sqlalchemy import select, update
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from assessment.disclosure import HIDDEN_FIGURES, blank_suppressed
 from assessment.storage import services as s
-from assessment.storage.models import ScoreFrameRow
+from assessment.storage.db import alembic_config, current_revision, head_revision, upgrade
 from tests.integration.conftest import ADMIN, ITEMS
 
 
@@ -81,21 +84,41 @@ def test_the_engine_stores_typed_flags_and_one_map_says_what_they_hide(db, mini_
     assert not domains["score_hidden"].any() and set(domains["hidden"]) == {"agreement_and_mean"}
 
 
+def _before_typed_scores() -> str:
+    """The revision before the migration that made the score tables typed (its number follows main's head)."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    (typed,) = [r for r in scripts.walk_revisions() if r.module.__name__.endswith("_typed_score_tables")]
+    return typed.down_revision
+
+
+def _at_previous_head(db) -> None:
+    previous = _before_typed_scores()
+    with db.engine.connect() as connection:
+        command.downgrade(alembic_config(connection), previous)
+        connection.commit()
+    assert current_revision(db.engine) == previous
+
+
 def test_a_round_stored_before_the_typed_flags_reads_back_the_same(db, mini_v1):
     round_key = closed_kent_round(db, mini_v1, small_agency_csv())
     new = _read_all(db, round_key)
-    with db.sessions.begin() as session:
-        stored = session.execute(select(ScoreFrameRow.round_id, ScoreFrameRow.level, ScoreFrameRow.frame)).all()
+    _at_previous_head(db)  # the scores are JSON frames again, as the revision before stored them
+    with db.engine.begin() as connection:
+        stored = connection.execute(text("SELECT round_id, level, frame FROM score_frames")).all()
+        assert {level for _, level, _ in stored} == {"respondents", "agencies", "partnerships", "overall", "items"}
         for round_id, level, blob in stored:
-            session.execute(update(ScoreFrameRow)
-                            .where(ScoreFrameRow.round_id == round_id, ScoreFrameRow.level == level)
-                            .values(frame=_to_old_format(blob, level)))
-    with db.sessions() as session:
-        raw = session.scalar(select(ScoreFrameRow.frame).where(ScoreFrameRow.level == "partnerships"))
+            connection.execute(text("UPDATE score_frames SET frame = :frame WHERE round_id = :r AND level = :level"),
+                               {"frame": _to_old_format(blob, level), "r": round_id, "level": level})
+        raw = connection.scalar(text("SELECT frame FROM score_frames WHERE level = 'partnerships'"))
     assert "suppressed_figures" in json.loads(raw)["columns"]  # the database really holds the old form
+    upgrade(db.engine)  # the migration moves the frames into the typed tables
+    assert current_revision(db.engine) == head_revision()
+    with db.engine.connect() as connection:
+        assert connection.scalar(text("SELECT count(*) FROM score_partnerships")) == len(new["partnerships"])
+        assert connection.scalar(text("SELECT count(*) FROM score_item_counts")) == len(new["items"]) * 5
     old = _read_all(db, round_key)
     for name in new:
         columns = list(new[name].columns)
-        pd.testing.assert_frame_equal(old[name][columns], new[name], check_dtype=False, obj=name)
-        pd.testing.assert_frame_equal(blank_suppressed(old[name])[columns], blank_suppressed(new[name]),
-                                      check_dtype=False, obj=name)
+        assert list(old[name].columns) == columns, name
+        pd.testing.assert_frame_equal(old[name], new[name], obj=name)
+        pd.testing.assert_frame_equal(blank_suppressed(old[name]), blank_suppressed(new[name]), obj=name)

@@ -328,9 +328,9 @@ CORPUS: list[tuple[str, Callable[[bytes, tuple], bytes], str]] = [
      "peer_groups.jsonl line 1: description is 100,001 characters, longer than the 100,000 it may be"),
     ("oversized-key", lambda d, z: _answers_with(d, lambda r: _set(r, 0, 2, "123456789")),
      "answers.jsonl line 1: value is 9 characters, longer than the 8 it may be"),
-    ("invalid-json-in-score-frame", lambda d, z: Crafted(d).put_rows("score_frames", [
-        [*r[:2], "{not json", r[3]] if i == 0 else r for i, r in enumerate(Crafted(d).rows("score_frames"))]).zip(),
-     "score_frames.jsonl line 1: frame is not valid JSON"),
+    ("text-for-a-stored-score", lambda d, z: Crafted(d).put_rows("score_partnerships", [
+        [*r[:2], "high", *r[3:]] if i == 0 else r for i, r in enumerate(Crafted(d).rows("score_partnerships"))]).zip(),
+     "score_partnerships.jsonl line 1: score is not a finite number"),
     ("planted-invitation", lambda d, z: _plant_invitation(d),
      "the signature does not match ASSESSMENT_BACKUP_KEY: the backup was changed after it was made"),
     ("forged-manifest-without-key", lambda d, z: _answers_with(
@@ -483,7 +483,7 @@ def _check_round_trip(source: Source, target, report) -> None:
 ])
 def test_backup_then_restore_reproduces_every_table(from_kind, to_kind, sources, request, tmp_path):
     source = sources(from_kind)
-    assert all(source.dump[name] for name in ("answers", "score_frames", "invitations", "audit_events",
+    assert all(source.dump[name] for name in ("answers", "score_partnerships", "score_item_counts", "invitations", "audit_events",
                                               "peer_group_members", "questionnaire_versions"))
     path = tmp_path / "backup.zip"
     path.write_bytes(source.data)
