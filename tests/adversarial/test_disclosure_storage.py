@@ -87,7 +87,7 @@ def test_the_engine_stores_typed_flags_and_one_map_says_what_they_hide(db, mini_
 def _before_typed_scores() -> str:
     """The revision before the migration that made the score tables typed (its number follows main's head)."""
     scripts = ScriptDirectory.from_config(alembic_config())
-    (typed,) = [r for r in scripts.walk_revisions() if r.module.__name__.endswith("_typed_score_tables")]
+    (typed,) = [r for r in scripts.walk_revisions() if r.path.endswith("_typed_score_tables.py")]
     return typed.down_revision
 
 
