@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app_pages import _manage_close as close
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from app_pages._manage_catalogue import done
@@ -45,26 +46,7 @@ def rounds_section(version: str) -> None:
                 st.session_state["manage_warning"] = warning and widgets.plain(warning)
                 done(f"Created round {widgets.plain(info.key)} (draft). Open it to send invitations.")
     with right:
-        st.markdown("**Open or close a round**")
-        live = rounds[rounds["status"] != "closed"]
-        if live.empty:
-            st.caption("No draft or open rounds.")
-            return
-        key = st.selectbox("Round", live["round"], key="manage_round_choice")
-        status = live.set_index("round").loc[key, "status"]
-        if status == "draft" and st.button("Open round", key="manage_open_round"):
-            with resources.writing() as session:
-                service.open_round(session, resources.principal(), key)
-            done(f"Round {widgets.plain(key)} is open: invitation links now work.")
-        if status == "open":
-            st.caption("Closing freezes the answers and computes the official scores.")
-            if st.button("Close round", key="manage_close_round", type="primary"):
-                config = resources.settings()
-                with resources.writing() as session:
-                    service.close_round(session, resources.principal(), key, min_coverage=config.min_coverage,
-                                         split_threshold=config.split_threshold,
-                                         min_group_size=config.min_group_size)
-                done(f"Round {widgets.plain(key)} is closed and its scores are computed.")
+        close.round_actions(version, rounds)
 
 
 def _open_round_picker(version: str, key: str) -> str | None:

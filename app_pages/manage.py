@@ -38,6 +38,8 @@ shown = [(tab, section) for tab, operation, section in SECTIONS if principal.may
 if not shown:
     st.info("There is nothing for you to manage.")
     st.stop()
-for tab, (_, section) in zip(st.tabs([tab for tab, _ in shown]), shown, strict=True):
+# Keyed and tracked, so the page stays on the tab where the user acted (after a change and its rerun).
+tabs = st.tabs([tab for tab, _ in shown], key="manage_tab", on_change="rerun")
+for tab, (_, section) in zip(tabs, shown, strict=True):
     with tab:
         section(version)

@@ -158,6 +158,7 @@ PERMISSIONS: dict[str, Permission] = {p.operation: p for p in (
        "partnership"),
     _p("open_round", "opening rounds", _LEAD, "partnership", changes=True),
     _p("close_round", "closing rounds", _LEAD, "partnership", changes=True),
+    _p("close_preview", "what closing a round would give (responses, hidden agencies)", _LEAD, "partnership"),
     _p("reopen_round", "reopening rounds", _LEAD, "partnership", changes=True),
     _p("create_invitations", "invitations", _LEAD, "partnership", changes=True),
     _p("revoke_round_invitations", "revoking invitations", _LEAD, "partnership", changes=True),

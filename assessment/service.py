@@ -102,6 +102,7 @@ __all__ = [
     "open_round",
     "partnership_scores",
     "partnership_trends",
+    "close_preview",
     "peer_comparison",
     "period_warning",
     "portfolio_trends",
@@ -358,6 +359,12 @@ def period_warning(session: Session, principal: Principal, partnership: str, per
     """Said when a round is created in a period no other partnership uses (peers then come from the window)."""
     principal.require("period_warning", partnership)
     return storage.period_warning(session, partnership, period, window_months=window_months)
+
+
+def close_preview(session: Session, principal: Principal, key: str, **options: Any):
+    """What closing the round now would give (responses per agency, unsubmitted, hidden agencies)."""
+    principal.require("close_preview", _round_partnership(session, key))
+    return storage.close_preview(session, key, **options)
 
 
 def open_round(session: Session, principal: Principal, key: str):

@@ -39,7 +39,9 @@ from assessment.storage.scores import store_scores, withdraw_scores
 
 __all__ = [
     "ROUND_STATUSES",
+    "ClosePreview",
     "RoundInfo",
+    "close_preview",
     "close_round",
     "create_round",
     "data_version",
@@ -168,6 +170,38 @@ def close_round(session: Session, key: str, *, actor: str, min_coverage: float =
                  min_group_size=min_group_size)
     checkpoints.reached("round.closing", session, round=key)
     return _info(session, row)
+
+
+@dataclass(frozen=True)
+class ClosePreview:
+    """What closing a round now would give: the responses per agency (``response_counts`` columns), how many
+    respondents started but have not submitted (their answers will not count), and the agencies whose figures
+    will be hidden (``agency, domains``: the domains where the scoring's small-group rule hides them)."""
+
+    counts: pd.DataFrame
+    unsubmitted: int
+    suppressed: pd.DataFrame
+
+
+def close_preview(session: Session, key: str, *, min_coverage: float = 0.5, split_threshold: float = 1.0,
+                  min_group_size: int = 3) -> ClosePreview:
+    """Score the round's submitted answers as a close would (nothing is stored) and say what will be hidden."""
+    from assessment.scoring import score_responses
+    from assessment.storage.answers import response_counts, round_answers
+
+    row = get_round(session, key)
+    counts = response_counts(session, key)
+    unsubmitted = int((counts["started"] - counts["submitted"]).clip(lower=0).sum())
+    suppressed = pd.DataFrame({"agency": pd.Series(dtype=str), "domains": pd.Series(dtype="int64")})
+    answers = round_answers(session, key)
+    if not answers.empty:
+        questionnaire = questionnaire_of_version_id(session, row.questionnaire_version_id)
+        agencies = score_responses(questionnaire, answers.drop(columns=["comment"]), min_coverage=min_coverage,
+                                   split_threshold=split_threshold, min_group_size=min_group_size).agencies
+        hidden = agencies[agencies["suppressed"].astype(bool)]
+        suppressed = (hidden.groupby("agency")["domain"].nunique().rename("domains").reset_index()
+                      .astype({"agency": str, "domains": "int64"}))
+    return ClosePreview(counts, unsubmitted, suppressed)
 
 
 def reopen_round(session: Session, key: str, *, actor: str, reason: str) -> RoundInfo:

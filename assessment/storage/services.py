@@ -74,6 +74,7 @@ from assessment.storage.invitations import (
 from assessment.storage.retention import PurgeReport, purge_answers
 from assessment.storage.rounds import (
     RoundInfo,
+    close_preview,
     close_round,
     create_round,
     data_version,
@@ -128,6 +129,7 @@ __all__ = [
     "check_invitation",
     "close_round",
     "create_invitations",
+    "close_preview",
     "create_round",
     "period_warning",
     "data_version",

@@ -18,3 +18,46 @@ def test_a_round_period_outside_the_grammar_is_refused_and_a_lonely_one_is_warne
     assert_no_exception(app)
     assert any("2026-q2" in s.value.replace("\\", "") for s in app.success)
     assert any(w.value.replace("\\", "").startswith("No other partnership has a round in 2026-Q2") for w in app.warning)
+
+
+def test_close_round_has_nothing_preselected_and_asks_for_confirmation_with_what_closing_gives(
+        app, demo_database):  # noqa: F811
+    from assessment.storage import services
+
+    with demo_database() as session:
+        rounds = services.list_rounds(session)
+    round_key = rounds.loc[rounds["status"] == "open", "round"].iloc[0]
+    app.run()
+    app.switch_page("app_pages/manage.py").run()
+    assert app.selectbox(key="manage_round_choice").value is None  # nothing preselected
+    assert not [b for b in app.button if b.key in ("manage_close_round", "manage_close_confirmed")]
+
+    app.selectbox(key="manage_round_choice").set_value(round_key).run()
+    app.button(key="manage_close_round").click().run()
+    assert_no_exception(app)
+    with demo_database() as session:
+        assert services.round_info(session, round_key).status == "open"  # one click closes nothing
+    with demo_database() as session:
+        preview = services.close_preview(session, round_key)
+    counts = next(d.value for d in app.dataframe if "Links issued" in str(d.proto.columns) or
+                  list(d.value.columns) == ["agency", "invited", "started", "submitted", "response_rate"])
+    assert len(counts) == len(preview.counts)
+    assert next(m for m in app.metric if m.label == "Started but not submitted").value == str(preview.unsubmitted)
+    if preview.suppressed.empty:
+        assert any(c.value == "No agency's figures will be hidden." for c in app.caption)
+    else:
+        from assessment.vocabulary import agency_label
+        warning = next(w.value for w in app.warning if "will be hidden" in w.value)
+        assert all(agency_label(a) in warning.replace("\\", "") for a in preview.suppressed["agency"])
+
+    app.button(key="manage_close_cancel").click().run()
+    with demo_database() as session:
+        assert services.round_info(session, round_key).status == "open"
+    assert not [b for b in app.button if b.key == "manage_close_confirmed"]
+
+    app.button(key="manage_close_round").click().run()
+    app.button(key="manage_close_confirmed").click().run()
+    assert_no_exception(app)
+    with demo_database() as session:
+        assert services.round_info(session, round_key).status == "closed"
+    assert any("is closed" in s.value for s in app.success)

@@ -157,6 +157,7 @@ CALLS: dict[str, Call] = {
     "create_round": lambda ss, p, w, t: service.create_round(ss, p, t, "2027-H2", questionnaire=w.mini_v1.id,
                                                              version=w.mini_v1.version),
     "period_warning": lambda ss, p, w, t: service.period_warning(ss, p, t, "2027-H2"),
+    "close_preview": lambda ss, p, w, t: service.close_preview(ss, p, w.open(t)),
     "open_round": lambda ss, p, w, t: service.open_round(ss, p, w.draft(t)),
     "close_round": lambda ss, p, w, t: service.close_round(ss, p, w.open(t)),
     "reopen_round": lambda ss, p, w, t: service.reopen_round(ss, p, w.closed(t), reason="a late file"),

@@ -78,3 +78,28 @@ def test_the_cli_refuses_a_bad_period_and_warns_about_a_lonely_one(sqlite_db, mi
     assert made.exit_code == 0, made.output
     assert "created round kent-2026-q2: kent 2026-Q2" in made.stdout
     assert "warning: No other partnership has a round in 2026-Q2" in made.stderr
+
+
+def test_close_preview_gives_rates_unsubmitted_and_hidden_agencies_without_closing(db, mini_v1, responses_csv):
+    from assessment.storage.imports import import_responses as load
+
+    with db.sessions.begin() as session:
+        s.publish_questionnaire(session, mini_v1, actor=ADMIN)
+        s.add_partnership(session, "kent", "Kent", members=["kent"], actor=ADMIN)
+        s.create_round(session, "kent", "2026-H1", questionnaire=mini_v1.id, actor=ADMIN)
+        s.open_round(session, "kent-2026-h1", actor=ADMIN)
+        # Ambulance: one respondent only (a1); a2 and a3 are dropped from the file.
+        text = "\n".join(line for line in responses_csv().splitlines() if ",a2," not in line and ",a3," not in line)
+        load(session, "kent-2026-h1", (text + "\n").encode(), actor=ADMIN)
+        links = s.create_invitations(session, "kent-2026-h1", "police", 4, actor=ADMIN, base_url="http://x")
+        s.start_respondent(session, links[0].split("invite=")[1])  # started, never submitted
+    with db.sessions() as session:
+        preview = s.close_preview(session, "kent-2026-h1", min_group_size=3)
+        assert s.round_info(session, "kent-2026-h1").status == "open"
+    police = preview.counts.set_index("agency").loc["police"]
+    assert (police["invited"], police["started"], police["submitted"]) == (4, 1, 0)
+    assert preview.unsubmitted == 1
+    # Ambulance is too small; the scoring's complementary rule then hides the next-smallest agency too (else
+    # the partnership figure and the other agencies' would give ambulance's away).
+    assert list(preview.suppressed["agency"]) == ["ambulance", "mental_health_trust"]
+    assert (preview.suppressed["domains"] >= 1).all()

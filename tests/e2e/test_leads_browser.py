@@ -1,0 +1,94 @@
+"""Partnership leads, the course group and commissioners in a real browser (issue 15).
+
+Chromium (Debian's package) through Playwright against `streamlit run` on a demo database, as the single
+operator (``ASSESSMENT_AUTH=none`` on loopback). Each test does one job with the app alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until_idle
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
+]
+
+
+@pytest.fixture(scope="module")
+def lead_app(tmp_path_factory):
+    """A demo database (12 partnerships, 2 open rounds) served with no sign-in on loopback."""
+    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
+    from assessment.settings import load_settings
+    from assessment.storage.db import make_engine, make_session_factory
+
+    folder = tmp_path_factory.mktemp("e2e-leads")
+    env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none",
+           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500"}
+    env.pop("ASSESSMENT_DATABASE_URL", None)
+    settings = load_settings(env)
+    engine = make_engine(settings.database_url)
+    prepare_database(engine, settings)
+    found, _ = shipped_questionnaires(settings)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_demo(session, found, partnerships=12, open_rounds=2)
+    with serve_app(folder, env) as url:
+        yield url, factory
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    yield page
+    context.close()
+
+
+def selected_tab(page) -> str:
+    return page.get_by_role("tab", selected=True).inner_text().strip()
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).click()
+    wait_until_idle(page)
+    assert selected_tab(page) == name
+
+
+def test_manage_stays_on_the_tab_where_the_lead_acted(lead_app, page):
+    url, _ = lead_app
+    page.goto(f"{url}/manage")
+    wait_until_idle(page)
+    open_tab(page, "Partnerships")
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Add a partnership")
+    form.get_by_label("Name").fill("Thames Valley crisis care partnership")
+    form.get_by_label(re.compile("^Key")).fill("thames-valley-e2e")
+    form.get_by_role("button", name="Add partnership").click()
+    page.get_by_text("Added Thames Valley crisis care partnership").wait_for()
+    wait_until_idle(page)
+    assert selected_tab(page) == "Partnerships"
+
+    open_tab(page, "Rounds")
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Create a round")
+    form.get_by_role("textbox", name="Period").fill("2026-H2")
+    form.get_by_role("button", name="Create round").click()
+    page.get_by_text(re.compile(r"Created round .* \(draft\)")).wait_for()
+    wait_until_idle(page)
+    assert selected_tab(page) == "Rounds"
