@@ -43,19 +43,22 @@ _PAGES = {
     "trends": ("app_pages/trends.py", "Trends", ":material/trending_up:", "Partnership"),
     "actions": ("app_pages/actions.py", "Actions", ":material/checklist:", "Partnership"),
     "take": ("app_pages/take_assessment.py", "Take the assessment", ":material/edit_note:", "Partnership"),
+    "indicators": ("app_pages/indicators.py", "Outcome indicators", ":material/monitoring:", "Partnership"),
+    "outcomes": ("app_pages/outcomes.py", "Maturity and outcomes", ":material/scatter_plot:", "National view"),
     "regions": ("app_pages/regions.py", "Compare regions", ":material/map:", "National view"),
     "portfolio": ("app_pages/portfolio.py", "Portfolio", ":material/grid_view:", "National view"),
     "manage": ("app_pages/manage.py", "Manage", ":material/settings:", "Administration"),
     "sign_in": ("app_pages/sign_in.py", "Sign in", ":material/login:", "Sign in"),
 }
-_ORDER = ("home", "results", "trends", "actions", "take", "regions", "portfolio", "manage")
+_ORDER = ("home", "results", "trends", "actions", "indicators", "take", "regions", "outcomes", "portfolio", "manage")
 _ROLE_PAGES = {
     RESPONDENT: ("take",),
-    ADMINISTRATOR: ("home", "results", "trends", "actions", "take", "regions", "portfolio", "manage"),
-    PARTNERSHIP_LEAD: ("home", "results", "trends", "actions", "portfolio", "manage"),
+    ADMINISTRATOR: ("home", "results", "trends", "actions", "indicators", "take", "regions", "outcomes", "portfolio",
+                    "manage"),
+    PARTNERSHIP_LEAD: ("home", "results", "trends", "actions", "indicators", "portfolio", "manage"),
     BOARD_MEMBER: ("home", "results", "trends", "actions"),
     COMMISSIONER: ("home", "results", "trends", "actions", "portfolio"),
-    ANALYST: ("regions",),
+    ANALYST: ("regions", "outcomes"),
 }
 VIEW_AS_KEY = "access_view_as"
 GATE_KEY = "access_gate"

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import _indicators_beside as indicators_beside
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from assessment import charts
@@ -47,6 +48,8 @@ if len(hidden):
                "partnerships with a comparable closed round in this period.")
 st.download_button("Download the regional figures (CSV)", data=to_csv_bytes(table), file_name=f"regions-{period}.csv",
                    mime="text/csv", key="regions_download", icon=":material/download:")
+
+indicators_beside.region_medians(version, period)
 
 st.header("Promising practices")
 st.write("Evidence written by respondents in partnerships scoring at or above the top quartile of the domain, "

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _actions as results_actions
+from app_pages import _indicators_beside as indicators_beside
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from assessment import charts
@@ -56,6 +57,8 @@ with right:
     for row in priorities.itertuples():
         flag = " — ⚑ split: agencies see this a level or more apart" if row.split else ""
         st.markdown(f"- **{widgets.plain(row.domain_title)}**: {row.score:.2f} ({widgets.plain(row.level_label)}){flag}")
+
+indicators_beside.beside_results(version, partnership, round_key, own, titles)
 
 st.header("Gap to peers")
 place = resources.partnerships(version).set_index("partnership").loc[partnership]

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from app_pages import _indicators_beside as indicators_beside
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from assessment import charts
@@ -51,3 +52,4 @@ st.dataframe(
 )
 st.download_button("Download the trends (CSV)", data=to_csv_bytes(table), file_name=f"{partnership}-trends.csv",
                    mime="text/csv", key="trends_download", icon=":material/download:")
+indicators_beside.beside_trends(version, partnership, titles)

@@ -26,6 +26,7 @@ __all__ = [
     "OKABE_ITO",
     "VERDICT_COLOURS",
     "build_agency_chart",
+    "build_association_chart",
     "build_domain_scores_chart",
     "build_gap_chart",
     "build_item_distribution_chart",
@@ -604,3 +605,25 @@ def strengths_and_priorities(partnership_scores: pd.DataFrame, *, titles: Mappin
     rest = data[~data.index.isin(strengths.index)]
     priorities = rest.sort_values(["score", "_order"], kind="stable").head(n)
     return strengths[columns].reset_index(drop=True), priorities[columns].reset_index(drop=True)
+
+
+def build_association_chart(points: pd.DataFrame, *, score_title: str, value_title: str) -> alt.Chart:
+    """Scatter of a domain score (x) against an indicator figure (y), one labelled point per partnership.
+
+    ``points`` holds only partnerships that agreed to be named (columns ``name``, ``score``, ``value``): the
+    caller leaves the others out, because a force's published figures could identify an unnamed point.
+    The chart shows how the two go together; it is titled as an association, never an effect.
+    """
+    _require(points, ("name", "score", "value"), "build_association_chart")
+    data = points[["name", "score", "value"]].astype({"name": str, "score": float, "value": float})
+    base = alt.Chart(data).encode(
+        x=alt.X("score:Q", title=f"{score_title} (score)", scale=alt.Scale(domain=[1, 5])),
+        y=alt.Y("value:Q", title=value_title),
+        tooltip=[alt.Tooltip("name:N", title="Partnership"), alt.Tooltip("score:Q", title="Score", format=".2f"),
+                 alt.Tooltip("value:Q", title=value_title, format=",.1f")])
+    dots = base.mark_point(filled=True, size=70, color=OKABE_ITO["blue"])
+    labels = base.mark_text(align="left", dx=7, fontSize=11).encode(text="name:N")
+    return (dots + labels).properties(
+        title=alt.TitleParams("How maturity and the indicator go together (association, not effect)",
+                              subtitle="Named partnerships only"),
+        description=f"Scatter of {score_title} score against {value_title}, one point per named partnership.")

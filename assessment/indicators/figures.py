@@ -115,7 +115,9 @@ def percent(numerator: float | None, denominator: float | None, fewer_than: int)
     if den.value == 0:
         return Figure.blank("the denominator is 0")
     if num.value > den.value:
-        raise ValueError(f"the numerator ({num.value:g}) is larger than the denominator ({den.value:g})")
+        # entered figures can disagree (a part larger than its whole): no percent, and say why
+        return Figure.blank(f"the part ({num.value:,.0f}) is larger than the whole ({den.value:,.0f}): check "
+                            "the two figures")
     rest = show_count(den.value - num.value, fewer_than)
     if rest.hidden:
         return Figure.blank(f"the rest of the denominator is shown as \"fewer than {fewer_than}\"", hidden=True)

@@ -31,8 +31,10 @@ __all__ = [
     "DOMAIN_INDICATOR_COLUMNS",
     "REGION_INDICATOR_COLUMNS",
     "association_points",
+    "beside_scores",
     "data_quality_notes",
     "domain_indicators",
+    "indicators_by_period",
     "indicator_figures",
     "owner_figures",
     "reconciliation_table",
@@ -115,6 +117,29 @@ def domain_indicators(catalogue: Catalogue, figures: pd.DataFrame, domains, *, p
     table = table.assign(_d=table["domain"].map(domain_order)).sort_values(
         ["_d", "order", "period", "agency"], kind="stable")
     return table[list(DOMAIN_INDICATOR_COLUMNS)].reset_index(drop=True)
+
+
+def beside_scores(table: pd.DataFrame, scores: pd.DataFrame, titles: dict[str, str]) -> pd.DataFrame:
+    """The :func:`domain_indicators` rows with the domain's title, score and maturity level beside them
+    (``scores`` as shown: a hidden score is already blank). Every domain of ``titles`` with a linked figure
+    gets its rows; the score columns repeat on each row of the domain."""
+    columns = ["domain", "score", "level_label"]
+    shown = scores[[c for c in columns if c in scores.columns]].drop_duplicates("domain")
+    out = table.merge(shown, on="domain", how="left")
+    out.insert(1, "domain_title", out["domain"].map(lambda d: titles.get(d, d)))
+    return out
+
+
+def indicators_by_period(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`domain_indicators` over every period, wide: one row per domain, indicator and agency, one
+    column per period (oldest first) holding the figure as shown ("fewer than 5", "12.5%", blank)."""
+    if table.empty:
+        return pd.DataFrame(columns=["domain", "indicator", "name", "agency"])
+    keys = ["domain", "indicator", "name", "agency"]
+    order = table[keys].drop_duplicates().reset_index(drop=True)
+    wide = table.pivot_table(index=keys, columns="period", values="shown", aggfunc="first", sort=False)
+    wide = wide[sorted(wide.columns)]
+    return order.merge(wide.reset_index(), on=keys, how="left").fillna("")
 
 
 def region_indicator_medians(catalogue: Catalogue, figures: pd.DataFrame, places: pd.DataFrame, *, period: str,

@@ -24,7 +24,7 @@ from tests.integration.conftest import ADMIN
 ROOT = Path(__file__).resolve().parents[2]
 EVIL = "Lancs [phish](https://evil.example/p) ![b](https://evil.example/b2.png)"
 EVIL_PERIOD = "[p](//evil.example)"
-PAGES = ("home", "results", "trends", "actions", "regions", "portfolio", "manage")
+PAGES = ("home", "results", "trends", "actions", "indicators", "regions", "outcomes", "portfolio", "manage")
 # AppTest element types whose text Streamlit renders as Markdown, and the attributes holding it
 MARKDOWN_VALUES = {"markdown", "caption", "latex", "title", "header", "subheader", "heading", "error", "info",
                    "success", "warning", "exception", "toast", "divider"}

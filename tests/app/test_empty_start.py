@@ -32,7 +32,8 @@ def empty_start(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.mark.parametrize("page", ["home", "results", "trends", "regions", "portfolio", "manage", "take_assessment"])
+@pytest.mark.parametrize("page", ["home", "results", "trends", "indicators", "regions", "outcomes", "portfolio", "manage",
+                                  "take_assessment"])
 def test_every_page_renders_on_an_empty_database(empty_start, page):
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()

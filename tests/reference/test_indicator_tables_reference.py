@@ -110,3 +110,11 @@ def test_association_points_name_only_partnerships_that_opted_to_be_named(cat):
     assert list(points["partnership"]) == ["p0", "p1", "p2", "p3"]  # p4's score is hidden
     assert list(points["name"]) == ["", "Partnership 1", "", ""]
     assert list(points["value"]) == [10.0, 20.0, 30.0, 40.0]
+
+
+def test_a_part_larger_than_its_whole_leaves_the_percent_blank_with_the_reason(cat):
+    values = _values([("kent", "2026-H1", "s136-detentions", "police", 77),
+                      ("kent", "2026-H1", "s136-pos-health-based", "police", 81)])
+    row = indicator_figures(cat, values).set_index("indicator").loc["s136-pos-health-based-percent"]
+    assert math.isnan(row["value"]) and not row["hidden"]
+    assert row["reason"] == "the part (81) is larger than the whole (77): check the two figures"

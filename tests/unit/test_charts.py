@@ -282,3 +282,15 @@ def test_builders_accept_categorical_columns_as_stored_frames_hold_them(agency_s
     assert rows(charts.build_item_distribution_chart(items).to_dict())[0]["item_label"].endswith("(n = 4)")
     categorical = agency_scores.astype({"domain": "category", "agency": "category"})
     assert rows(charts.build_agency_chart(categorical, titles=TITLES).to_dict())
+
+
+def test_the_association_chart_draws_named_points_only_and_says_association():
+    from assessment.charts import build_association_chart
+
+    points = pd.DataFrame({"name": ["Kent partnership", "Surrey partnership"], "score": [2.5, 3.5],
+                           "value": [12.0, 4.0]})
+    spec = build_association_chart(points, score_title="Places of safety", value_title="Police station (%)").to_dict()
+    assert spec["title"]["text"] == "How maturity and the indicator go together (association, not effect)"
+    data = next(iter(spec["datasets"].values()))
+    assert [row["name"] for row in data] == ["Kent partnership", "Surrey partnership"]
+    assert {layer["mark"]["type"] for layer in spec["layer"]} == {"point", "text"}
