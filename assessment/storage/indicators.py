@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.indicators.catalogue import Catalogue
+from assessment.periods import PERIOD_FORMS
 from assessment.storage._common import audit
 from assessment.storage.limits import text_problems
 from assessment.storage.models import IndicatorValueRow, PartnershipRow, utcnow
@@ -77,19 +78,11 @@ def _file_place(row: int, column: str) -> str:
 
 
 def _canonical_periods(text: pd.Series) -> pd.Series:
-    """Each period in its canonical form, "" where it is not a period.
+    """Each period in its canonical form (the grammar of rounds, :mod:`assessment.periods`), "" where it is
+    not a period."""
+    from assessment.periods import period_bounds
 
-    The grammar of rounds (YYYY, YYYY-H1/H2, YYYY-Q1..Q4, YYYY-YY a financial year whose second year
-    follows the first). A minimal check until ``assessment.periods`` lands on main; then this calls it.
-    """
-    match = text.str.upper().str.extract(r"^(\d{4})(?:-(H[12]|Q[1-4]|\d{2}))?$")
-    year = pd.to_numeric(match[0], errors="coerce")
-    part = match[1].fillna("")
-    digits = part.str.fullmatch(r"\d{2}")
-    follows = pd.to_numeric(part.where(digits), errors="coerce") == (year + 1) % 100
-    ok = year.notna() & (year >= 1900) & (~digits | follows)
-    label = match[0].fillna("") + np.where(part != "", "-" + part, "")
-    return label.where(ok, "")
+    return period_bounds(text)["label"].astype(str)
 
 
 def value_problems(frame: pd.DataFrame, catalogue: Catalogue, partnerships: Iterable[str], *, source: str = "",
@@ -115,8 +108,7 @@ def value_problems(frame: pd.DataFrame, catalogue: Catalogue, partnerships: Iter
     _partnership_problems(flag, text["partnership"], set(partnerships), only_partnership)
     period = _canonical_periods(text["period"])
     flag(ErrorCode.INVALID_VALUE, (period == "") & (text["period"] != ""), "period",
-         lambda r: {"detail": f"period '{_cut(text['period'].iloc[r])}' is not a period: use YYYY (2026), "
-                              "YYYY-H1 (2026-H1, 2026-H2), YYYY-Q1 (2026-Q1 … 2026-Q4) or YYYY-YY (2025-26)"})
+         lambda r: {"detail": f"period '{_cut(text['period'].iloc[r])}' is not a period: use {PERIOD_FORMS}"})
     _indicator_problems(flag, text["indicator"], text["agency"], catalogue)
     value = _value_problems(flag, text["value"], text["indicator"], catalogue, blank_allowed)
     clean = pd.DataFrame({"partnership": text["partnership"], "period": period, "indicator": text["indicator"],
