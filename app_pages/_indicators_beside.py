@@ -17,8 +17,8 @@ from assessment.indicators import tables
 from assessment.vocabulary import agency_label
 
 _FIGURE_COLUMNS = {"domain_title": "Domain", "score": st.column_config.NumberColumn("Score", format="%.2f"),
-                   "level_label": "Maturity level", "name": "Indicator", "agency_name": "Reported by",
-                   "shown": "Figure", "direction": "Better when", "reason": "Blank or hidden because"}
+                   "level_label": "Maturity level", "name": "Indicator", "shown": "Figure",
+                   "agency_name": "Reported by", "direction": "Better when", "reason": "Blank or hidden because"}
 _DIRECTION = {"lower": "lower", "higher": "higher", "neither": "context only"}
 
 
