@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import _manage_close as close
+from app_pages import _manage_links as link_states
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from app_pages._manage_catalogue import done
@@ -63,7 +64,7 @@ def _open_round_picker(version: str, key: str) -> str | None:
 def invitations_section(version: str) -> None:
     st.subheader("Invitations")
     st.caption("Each link is for one person of one agency and works once (they can stop and resume until "
-               "they submit). Links are shown only now: download them and send each to one person.")
+               "they submit). Links are shown only now: download them and send each to one person. A lost link can be re-issued below.")
     round_key = _open_round_picker(version, "manage_invite_round")
     if round_key is None:
         return
@@ -82,6 +83,7 @@ def invitations_section(version: str) -> None:
         st.download_button("Download the links (CSV)", data=to_csv_bytes(links), mime="text/csv",
                            file_name=f"{links['round'].iloc[0]}-{links['agency'].iloc[0]}-links.csv",
                            key="manage_links_download", icon=":material/download:")
+    link_states.links_panel(round_key, resources.settings().base_url)
     st.markdown("**Withdraw links**")
     agency = st.selectbox("Agency (unused links)", ["every agency", *AGENCIES], key="manage_revoke_agency",
                           format_func=agency_label)

@@ -103,7 +103,10 @@ __all__ = [
     "partnership_scores",
     "partnership_trends",
     "close_preview",
+    "list_links",
     "peer_comparison",
+    "reissue_link",
+    "withdraw_link",
     "period_warning",
     "portfolio_trends",
     "promising_practices",
@@ -365,6 +368,24 @@ def close_preview(session: Session, principal: Principal, key: str, **options: A
     """What closing the round now would give (responses per agency, unsubmitted, hidden agencies)."""
     principal.require("close_preview", _round_partnership(session, key))
     return storage.close_preview(session, key, **options)
+
+
+def list_links(session: Session, principal: Principal, round_key: str) -> pd.DataFrame:
+    """Each invite link of a round with its state (issued, started, submitted, withdrawn); never a token."""
+    principal.require("list_links", _round_partnership(session, round_key))
+    return storage.list_links(session, round_key)
+
+
+def reissue_link(session: Session, principal: Principal, link: int, *, base_url: str, expires_days: int = 30):
+    """A new link in place of a lost one (the old token stops working); its plain link, shown once."""
+    principal.require("reissue_link", _round_partnership(session, storage.link_round(session, link)))
+    return storage.reissue_link(session, link, actor=principal.name, base_url=base_url,
+                                expires_days=expires_days).link
+
+
+def withdraw_link(session: Session, principal: Principal, link: int) -> None:
+    principal.require("withdraw_link", _round_partnership(session, storage.link_round(session, link)))
+    storage.withdraw_link(session, link, actor=principal.name)
 
 
 def open_round(session: Session, principal: Principal, key: str):

@@ -278,15 +278,15 @@ def respondent_answers(session: Session, round_key: str, respondent_key: str) ->
 def response_counts(session: Session, round_key: str) -> pd.DataFrame:
     """Responses per agency against invitations.
 
-    Columns: agency; invited (places on live links: a workshop link counts its maximum uses); started and
+    Columns: agency; invited (places on links issued and not withdrawn: a workshop link counts its maximum
+    uses; a withdrawn link counts only the respondents who submitted through it); started and
     submitted (respondents who came through a link); response_rate (submitted / invited); imported
     (respondents loaded from a file, who had no link).
     """
     round_row = get_round(session, round_key)
-    invited = dict(session.execute(
-        select(InvitationRow.agency, func.sum(InvitationRow.max_uses))
-        .where(InvitationRow.round_id == round_row.id, InvitationRow.revoked.is_(False))
-        .group_by(InvitationRow.agency)).all())
+    from assessment.storage.links import invited_places
+
+    invited = dict(session.execute(invited_places(round_row.id)).all())
     linked = RespondentRow.invitation_id.is_not(None)
     rows = session.execute(
         select(RespondentRow.agency,

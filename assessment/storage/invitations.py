@@ -335,16 +335,19 @@ def _lookup(session: Session, token: str) -> InvitationRow:
 def revoke_invitation(session: Session, token: str, *, actor: str) -> None:
     """Withdraw a link (the holder then gets the uniform refusal)."""
     inv = _lookup(session, token)
-    session.execute(update(InvitationRow).where(InvitationRow.id == inv.id).values(revoked=True))
+    session.execute(update(InvitationRow).where(InvitationRow.id == inv.id).values(revoked=True,
+                                                                                   withdrawn_at=utcnow()))
     audit(session, actor, "revoke", "invitation", str(inv.id))
 
 
 def revoke_round_invitations(session: Session, round_key: str, *, actor: str, agency: str | None = None) -> int:
-    """Withdraw every unused link of a round (optionally one agency's); return how many."""
+    """Withdraw every unused link of a round (optionally one agency's): links nobody has started on; links in
+    use are left to their respondents. Return how many."""
     row = get_round(session, round_key)
-    query = update(InvitationRow).where(InvitationRow.round_id == row.id, InvitationRow.revoked.is_(False))
+    unused = ~exists().where(RespondentRow.invitation_id == InvitationRow.id)
+    query = update(InvitationRow).where(InvitationRow.round_id == row.id, InvitationRow.revoked.is_(False), unused)
     if agency is not None:
         query = query.where(InvitationRow.agency == check_agency(agency))
-    count = session.execute(query.values(revoked=True)).rowcount or 0
+    count = session.execute(query.values(revoked=True, withdrawn_at=utcnow())).rowcount or 0
     audit(session, actor, "revoke-all", "round", round_key, agency=agency, count=count)
     return count

@@ -184,6 +184,9 @@ class InvitationRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(120))
+    # Withdrawn (revoked) when, and the link that replaced it when the lead re-issued a lost link.
+    withdrawn_at: Mapped[dt.datetime | None]
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
 
 
 class InvitationFailureRow(Base):

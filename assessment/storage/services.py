@@ -71,6 +71,7 @@ from assessment.storage.invitations import (
     revoke_invitation,
     revoke_round_invitations,
 )
+from assessment.storage.links import link_round, list_links, reissue_link, withdraw_link
 from assessment.storage.retention import PurgeReport, purge_answers
 from assessment.storage.rounds import (
     RoundInfo,
@@ -131,6 +132,10 @@ __all__ = [
     "create_invitations",
     "close_preview",
     "create_round",
+    "link_round",
+    "list_links",
+    "reissue_link",
+    "withdraw_link",
     "period_warning",
     "data_version",
     "custodian_export",

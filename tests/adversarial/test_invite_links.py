@@ -67,7 +67,7 @@ def check(db, token: str, *, browser: str | None = None, address: str | None = N
 def refused_tokens(db, rounds) -> dict[str, str]:
     """One token per way a link can be refused."""
     never_issued = secrets.token_urlsafe(32)
-    expired, revoked, used, closed = invite(db) + invite(db) + invite(db) + invite(db, CLOSED_ROUND)
+    expired, revoked, used, closed, lost = invite(db) + invite(db) + invite(db) + invite(db, CLOSED_ROUND) + invite(db)
     (full,) = invite(db, max_uses=2)
     for _ in range(2):
         start(db, full)
@@ -78,8 +78,11 @@ def refused_tokens(db, rounds) -> dict[str, str]:
         session.execute(update(InvitationRow).where(InvitationRow.token_hash == hash_token(expired))
                         .values(expires_at=dt.datetime(2020, 1, 1)))
         s.revoke_invitation(session, revoked, actor=ADMIN)
+        lost_link = session.scalar(select(InvitationRow.id).where(InvitationRow.token_hash == hash_token(lost)))
+        s.reissue_link(session, lost_link, actor=ADMIN, base_url="https://x.example")  # the lost token is revoked
         s.close_round(session, CLOSED_ROUND, actor=ADMIN)
-    return {"never issued": never_issued, "expired": expired, "revoked": revoked, "used up (single use)": used,
+    return {"never issued": never_issued, "expired": expired, "revoked": revoked, "replaced by a re-issue": lost,
+            "used up (single use)": used,
             "used up (all places taken)": full, "round closed": closed, "too short": "abc",
             "too long": "x" * 500, "forged": expired[:-4] + ("AAAA" if not expired.endswith("AAAA") else "BBBB")}
 

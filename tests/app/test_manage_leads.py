@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from assessment.storage.invitations import hash_token
+from assessment.storage.models import InvitationRow
 from tests.app.test_pages import app, assert_no_exception, click, demo_database  # noqa: F401 (fixtures)
 
 
@@ -61,3 +67,44 @@ def test_close_round_has_nothing_preselected_and_asks_for_confirmation_with_what
     with demo_database() as session:
         assert services.round_info(session, round_key).status == "closed"
     assert any("is closed" in s.value for s in app.success)
+
+
+def test_the_lead_sees_each_links_state_reissues_a_lost_one_and_withdraws_one(app, demo_database):  # noqa: F811
+    from assessment.storage import services
+
+    app.run()
+    app.switch_page("app_pages/manage.py").run()
+    round_key = app.selectbox(key="manage_invite_round").value
+    app.selectbox(key="manage_invite_agency").set_value("lived_experience")
+    app.number_input(key="manage_invite_count").set_value(2)
+    click(app, "Generate links")
+    assert_no_exception(app)
+    table = next(d.value for d in app.dataframe if {"link", "state", "replaced_by"} <= set(d.value.columns))
+    mine = table[table["agency"] == "Lived experience"].nlargest(2, "link")  # the two just generated
+    assert set(mine["state"]) == {"issued"} and set(table["state"]) <= {"issued", "started", "submitted", "withdrawn"}
+    lost, unused = (int(x) for x in mine["link"])
+
+    app.selectbox(key="manage_link_choice").set_value(lost).run()
+    app.button(key="manage_link_reissue").click().run()
+    assert_no_exception(app)
+    new_link = app.code[0].value
+    assert "?invite=" in new_link
+    with demo_database() as session:
+        links = services.list_links(session, round_key).set_index("link")
+        assert links.loc[lost, "state"] == "withdrawn" and not pd.isna(links.loc[lost, "replaced_by"])
+        old_hash = session.scalar(select(InvitationRow.token_hash).where(InvitationRow.id == lost))
+        (old_token,) = [t for t in (link.split("invite=")[1] for link in app.session_state["manage_links"]["link"])
+                        if hash_token(t) == old_hash]
+        with pytest.raises(services.InvalidInvitation):  # the lost token no longer works
+            services.resolve_invitation(session, old_token)
+        assert services.resolve_invitation(session, new_link.split("invite=")[1]).agency == "lived_experience"
+        before = services.response_counts(session, round_key).set_index("agency").loc["lived_experience", "invited"]
+
+    app.selectbox(key="manage_link_choice").set_value(unused).run()
+    app.button(key="manage_link_withdraw").click().run()
+    assert_no_exception(app)
+    assert any(f"Link {unused} is withdrawn" in s.value for s in app.success)
+    with demo_database() as session:
+        assert services.list_links(session, round_key).set_index("link").loc[unused, "state"] == "withdrawn"
+        after = services.response_counts(session, round_key).set_index("agency").loc["lived_experience", "invited"]
+    assert after == before - 1

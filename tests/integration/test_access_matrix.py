@@ -116,6 +116,11 @@ def _action_of(session: Session, t: str) -> int:
 TRENDS = {"resamples": 20, "seed": 1, "min_respondents": 5}
 REPORT_SETTINGS = load_settings({"ASSESSMENT_BOOTSTRAP_RESAMPLES": "100"})
 
+
+def _live_link(session, world, target) -> int:
+    links = s.list_links(session, world.open(target))
+    return int(links.loc[links["state"] != "withdrawn", "link"].iloc[0])
+
 # One call per operation; ``t`` is the partnership acted on ("own" or "other").
 CALLS: dict[str, Call] = {
     "data_version": lambda ss, p, w, t: service.data_version(ss, p),
@@ -158,6 +163,9 @@ CALLS: dict[str, Call] = {
                                                              version=w.mini_v1.version),
     "period_warning": lambda ss, p, w, t: service.period_warning(ss, p, t, "2027-H2"),
     "close_preview": lambda ss, p, w, t: service.close_preview(ss, p, w.open(t)),
+    "list_links": lambda ss, p, w, t: service.list_links(ss, p, w.open(t)),
+    "reissue_link": lambda ss, p, w, t: service.reissue_link(ss, p, _live_link(ss, w, t), base_url="http://x"),
+    "withdraw_link": lambda ss, p, w, t: service.withdraw_link(ss, p, _live_link(ss, w, t)),
     "open_round": lambda ss, p, w, t: service.open_round(ss, p, w.draft(t)),
     "close_round": lambda ss, p, w, t: service.close_round(ss, p, w.open(t)),
     "reopen_round": lambda ss, p, w, t: service.reopen_round(ss, p, w.closed(t), reason="a late file"),

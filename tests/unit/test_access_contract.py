@@ -36,6 +36,7 @@ STORAGE_ONLY = {
     "agency_scores": "reached through round_scores",
     "item_scores": "reached through round_scores",
     "overall_scores": "reached through round_scores",
+    "link_round": "finds a link's round for the checks of list_links, reissue_link and withdraw_link",
 }
 
 
