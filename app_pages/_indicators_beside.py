@@ -22,10 +22,15 @@ _FIGURE_COLUMNS = {"domain_title": "Domain", "score": st.column_config.NumberCol
 _DIRECTION = {"lower": "lower", "higher": "higher", "neither": "context only"}
 
 
-def data_quality_notes(version: str, partnership: str) -> None:
-    """The "data quality" note: police and NHS figures that differ by more than the tolerance."""
+def data_quality_notes(version: str, partnership: str, period: str | None = None) -> None:
+    """The "data quality" note: police and NHS figures that differ by more than the tolerance (in one period,
+    or in every period)."""
     found = data.partnership_indicators(version, partnership)
-    for note in found.notes:
+    notes = found.notes
+    if period is not None:
+        pairs = found.reconciliation[found.reconciliation["period"] == period]
+        notes = tables.data_quality_notes(pairs, tolerance=found.tolerance)
+    for note in notes:
         st.warning(widgets.plain(note), icon=":material/rule:")
 
 
@@ -46,7 +51,7 @@ def beside_results(version: str, partnership: str, round_key: str, own: pd.DataF
                 + (f" (figures exist for {widgets.plain(', '.join(reported))})." if reported else ".")
                 + " A partnership lead enters them on the Outcome indicators page.")
         return
-    data_quality_notes(version, partnership)
+    data_quality_notes(version, partnership, period)
     shown = tables.beside_scores(linked, own, titles)
     shown = shown.assign(agency_name=shown["agency"].map(agency_label), direction=shown["direction"].map(_DIRECTION))
     st.dataframe(shown[list(_FIGURE_COLUMNS)], hide_index=True, key="results_indicators_table",

@@ -535,7 +535,9 @@ def results_model(session: Session, principal: Principal, round_key: str, peer_g
         responses=storage.response_counts(session, round_key), peers=peer_table, trends=trend_table,
         actions=_round_actions(session, info.partnership, info.period, trend_table), wider_peer_group=wider,
         wider_peer_group_label=label(wider) if wider else "", min_group_size=settings.min_group_size,
-        min_peers=settings.min_peers)
+        min_peers=settings.min_peers,
+        data_quality_notes=_data_quality_notes(session, info.partnership, info.period,
+                                               settings.reconciliation_tolerance))
 
 
 def board_pack(session: Session, principal: Principal, round_key: str, peer_group: str = "all", *,
@@ -618,9 +620,23 @@ def indicator_catalogue(session: Session, principal: Principal, version: str | N
 
 
 def _catalogue(catalogue):
+    """The catalogue given, or the shipped one (its domains are checked against the shipped questionnaire)."""
     from assessment.indicators import get_catalogue
+    from assessment.settings import default_questionnaires_dir
 
-    return catalogue if catalogue is not None else get_catalogue()
+    return catalogue if catalogue is not None else get_catalogue(questionnaires_dir=default_questionnaires_dir())
+
+
+def _data_quality_notes(session: Session, partnership: str, period: str, tolerance: float) -> tuple[str, ...]:
+    """The data quality notes of one partnership and period (none when no indicator values are stored)."""
+    from assessment.indicators import tables
+    from assessment.storage.indicators import indicator_values as stored
+
+    values = stored(session, [partnership], [period])
+    if values.empty:
+        return ()
+    reconciliation = tables.reconciliation_table(_catalogue(None), values, tolerance=tolerance)
+    return tuple(tables.data_quality_notes(reconciliation, tolerance=tolerance))
 
 
 def indicator_values(session: Session, principal: Principal, partnership: str) -> pd.DataFrame:

@@ -228,6 +228,13 @@ def _action_table(actions: pd.DataFrame) -> str:
                     _e(_review(a))] for a in actions.itertuples()])
 
 
+def _data_quality(model: ResultsModel) -> str:
+    """Outcome indicators whose police and NHS figures disagree in the period (nothing when none do)."""
+    if not model.data_quality_notes:
+        return ""
+    return "<h3>Data quality</h3><ul>" + "".join(f"<li>{_e(t)}</li>" for t in model.data_quality_notes) + "</ul>\n"
+
+
 def _appendix(model: ResultsModel) -> str:
     counts = [c for c in model.items.columns if c.startswith("count_")]
     rows = [[_e(i.text), _e(i.answered_by) or "every agency", _score(i.mean), _int(i.n_answered), _int(i.n_dk),
@@ -239,7 +246,7 @@ def _appendix(model: ResultsModel) -> str:
 <h3>Items and response counts</h3>
 {_table(["Item", "Asked of", "Mean", "Answered", "Don't know", "Not applicable", *[c[-1] for c in counts]], rows,
         numeric=tuple(range(2, 6 + len(counts))))}
-<h3>What is not shown, and why</h3><ul>{notes}</ul>
+{_data_quality(model)}<h3>What is not shown, and why</h3><ul>{notes}</ul>
 <h3>How the scores are made</h3>
 <p>Each respondent rates each item asked of their agency on five cumulative levels (1 Initial to 5 Leading);
 "don't know" and "not applicable" are not scored. A respondent's domain score is the weighted mean of their

@@ -139,6 +139,9 @@ class ResultsModel:
     peer_notes: tuple[str, ...]
     wider_peer_group: str | None
     min_group_size: int
+    #: Police and NHS figures of an outcome indicator that differ by more than the tolerance in this period
+    #: (assessment.indicators.tables.data_quality_notes).
+    data_quality_notes: tuple[str, ...] = ()
 
     # -- the frames the chart builders take (the page and the pack draw the same charts) --
     @property
@@ -389,7 +392,7 @@ def build_results_model(*, context: ReportContext, questionnaire: Questionnaire,
                         responses: pd.DataFrame, peers: pd.DataFrame, trends: pd.DataFrame,
                         actions: pd.DataFrame | None = None, wider_peer_group: str | None = None,
                         wider_peer_group_label: str = "", min_group_size: int = 3,
-                        min_peers: int | None = None) -> ResultsModel:
+                        min_peers: int | None = None, data_quality_notes: Sequence[str] = ()) -> ResultsModel:
     """The results of one partnership's closed round as every renderer shows them.
 
     Parameters
@@ -409,6 +412,8 @@ def build_results_model(*, context: ReportContext, questionnaire: Questionnaire,
         :func:`assessment.trends.domain_trends` of the partnership (every round; this round's rows are used).
     actions : DataFrame, optional
         The partnership's actions (:data:`ACTION_COLUMNS`) with their review verdicts.
+    data_quality_notes : sequence of str, optional
+        Where police and NHS figures of an outcome indicator disagree in the round's period.
     """
     titles = {d.id: d.title for d in questionnaire.domains}
     domain_table = _domain_table(questionnaire, domains, peers, trends, context.round)
@@ -428,4 +433,5 @@ def build_results_model(*, context: ReportContext, questionnaire: Questionnaire,
         suppression_notes=_suppression_notes(overall, domain_table, agency_table, item_table, min_group_size),
         peer_notes=_peer_notes(peers, wider_peer_group, wider_peer_group_label or str(wider_peer_group), min_peers),
         wider_peer_group=wider_peer_group, min_group_size=min_group_size,
+        data_quality_notes=tuple(data_quality_notes),
     )

@@ -107,3 +107,24 @@ def test_the_association_view_shows_rho_interval_and_n_worded_as_association(app
     assert app.metric[0].value != "—"
     words = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
     assert "effect" not in words.replace("not an effect", "").replace("never an effect", "")
+
+
+def test_results_carry_the_data_quality_note_of_the_rounds_period(app, demo_database):
+    from assessment.indicators import get_catalogue
+    from assessment.storage import services
+    from assessment.storage.indicators import import_indicator_values
+
+    _page(app, "results")
+    partnership = app.selectbox(key="results_partnership").value
+    round_key = app.selectbox(key="results_round").value
+    with demo_database() as session:
+        period = services.round_info(session, round_key).period
+    rows = (f"partnership,period,indicator,agency,value\n{partnership},{period},s136-detentions,police,300\n"
+            f"{partnership},{period},s136-detentions,mental_health_trust,150\n")
+    with demo_database.begin() as session:
+        import_indicator_values(session, rows.encode(), actor="test", catalogue=get_catalogue())
+    app.run()
+    assert_no_exception(app)
+    notes = [w.value.replace("\\", "") for w in app.warning if "differ by" in w.value]  # shown as plain text
+    assert len(notes) >= 1 and all(n.startswith(f"{period}:") for n in notes)
+    assert any("differ by 150 (50% of the larger" in n for n in notes), notes
