@@ -39,6 +39,14 @@ def partnership_actions(version: str, who: Principal, partnership: str) -> pd.Da
 
 
 @resources._cached
+def open_actions(version: str, who: Principal, partnership: str) -> pd.DataFrame:
+    """The partnership's open actions without their review (no trends computed: Results stays quick)."""
+    with resources.reading() as session:
+        return service.list_actions(session, who, partnership, status=list(ACTION_STATUSES[:2]),
+                                    review_rounds=False)
+
+
+@resources._cached
 def portfolio_counts(version: str, who: Principal) -> pd.DataFrame:
     """Per partnership the principal may see: actions, open, overdue and met."""
     trends = resources.all_trends(version)
@@ -173,15 +181,14 @@ def add_from_gaps(version: str, partnership: str, round_key: str, gaps: pd.DataF
     """Results: turn a domain's gap into an action (leads), and how many actions each domain already has."""
     if questionnaire is None:
         return
-    actions = partnership_actions(version, partnership)
+    actions = open_actions(version, partnership)
     titles = {d.id: d.title for d in questionnaire.domains}
     gap = gaps.set_index("domain")["gap_to_median"] if not gaps.empty else pd.Series(dtype=float)
     order = sorted(titles, key=lambda d: (pd.isna(gap.get(d)), gap.get(d, 0.0)))  # widest gap below peers first
     labels = {d: titles[d] + ("" if pd.isna(gap.get(d)) else f" (gap to peer median {gap[d]:+.2f})") for d in order}
-    counts = actions[actions["status"].isin(ACTION_STATUSES[:2])]["domain"].value_counts()
-    if len(actions):
-        st.caption("Open actions: " + " · ".join(f"{widgets.plain(titles.get(d, d))}: {n}" for d, n in counts.items())
-                   if len(counts) else "No open actions.")
+    counts = actions["domain"].value_counts()
+    if len(counts):
+        st.caption("Open actions: " + " · ".join(f"{widgets.plain(titles.get(d, d))}: {n}" for d, n in counts.items()))
     if not may_edit(partnership):
         return
     with st.expander("Add an action for a domain's gap", icon=":material/add_task:"):

@@ -34,6 +34,8 @@ import pandas as pd
 from assessment.questionnaire.schema import Questionnaire, version_key
 
 __all__ = [
+    "DEMO_ACTIONS",
+    "generate_demo_actions",
     "AGENCY_TURNOUT",
     "DEMO_ACTOR",
     "DEMO_PERIODS",
@@ -455,6 +457,61 @@ def _seed_indicators(session, questionnaires: Sequence[Questionnaire], partnersh
     return import_indicator_values(session, csv, actor=DEMO_ACTOR, catalogue=catalogue).rows
 
 
+#: What the demo's actions say (synthetic, in the words a partnership board might use).
+DEMO_ACTIONS = (
+    "Agree a joint improvement plan for this domain at the partnership board, with a named lead in each agency.",
+    "Review ten recent cases together (police, mental health trust, ambulance service) and take the learning "
+    "to the board.",
+    "Write the agreed way of working into the joint protocol and brief frontline staff and control room "
+    "supervisors.",
+)
+DEMO_OWNERS = ("Police mental health lead", "Mental health trust crisis service manager",
+               "ICB mental health commissioner", "Partnership board chair")
+
+
+def generate_demo_actions(scores: pd.DataFrame) -> pd.DataFrame:
+    """Synthetic actions: in each partnership's last two closed rounds, one on the lowest shown domain, aimed
+    at the next maturity level; the earlier one is done or in progress (and is reviewed by the later round),
+    the later one planned. Due at the end of the year after the round's period (``2025-H2`` -> 2026-12-31).
+
+    Returns ``partnership, round, domain, what, owner, target_level, due, status`` (deterministic).
+    """
+    shown = scores[scores["level"].notna() & scores["score"].notna()]
+    if shown.empty:
+        return pd.DataFrame(columns=["partnership", "round", "domain", "what", "owner", "target_level", "due", "status"])
+    rounds = shown[["partnership", "round", "period"]].drop_duplicates().sort_values(["partnership", "period"])
+    last_two = rounds.groupby("partnership").tail(2)
+    last_two = last_two.assign(latest=~last_two.duplicated("partnership", keep="last"))
+    lowest = (shown.sort_values(["partnership", "round", "score", "domain"]).drop_duplicates(["partnership", "round"])
+              [["partnership", "round", "domain", "level"]])
+    out = last_two.merge(lowest, on=["partnership", "round"]).reset_index(drop=True)
+    n = np.arange(len(out))
+    year = out["period"].str[:4].astype(int) + 1
+    return pd.DataFrame({
+        "partnership": out["partnership"], "round": out["round"], "domain": out["domain"],
+        "what": [DEMO_ACTIONS[i % len(DEMO_ACTIONS)] for i in n],
+        "owner": [DEMO_OWNERS[i % len(DEMO_OWNERS)] for i in n],
+        "target_level": np.minimum(out["level"].astype(int) + 1, 5),
+        "due": [f"{y}-12-31" for y in year],
+        "status": np.where(out["latest"], "planned", np.where(n % 2 == 0, "done", "in progress")),
+    })
+
+
+def _seed_actions(session) -> int:
+    """Add the synthetic actions through the storage service (as the demo actor)."""
+    from assessment.disclosure import blank_suppressed
+    from assessment.storage.actions import add_action
+    from assessment.storage.scores import partnership_scores
+
+    scores = partnership_scores(session)
+    if scores.empty:
+        return 0
+    actions = generate_demo_actions(blank_suppressed(scores))
+    for row in actions.to_dict(orient="records"):
+        add_action(session, row.pop("partnership"), actor=DEMO_ACTOR, **row)
+    return len(actions)
+
+
 # -- loading the demo into the database -----------------------------------------------------------------
 def is_demo_loaded(session) -> bool:
     """Whether the synthetic demo data is in the database (the app shows a banner when it is)."""
@@ -512,6 +569,7 @@ def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str
         services.create_invitations(session, row.round, row.agency, int(row.count), actor=DEMO_ACTOR,
                                     base_url=base_url)
     _seed_indicators(session, questionnaires, list(data.partnerships["partnership"]), seed)
+    _seed_actions(session)
     return DemoSummary(len(data.partnerships), len(data.rounds), int(data.rounds["respondents"].sum()),
                        len(data.answers), round(time.perf_counter() - started, 2))
 

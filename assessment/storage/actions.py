@@ -304,13 +304,22 @@ def _trends(session: Session, partnerships: Sequence[str], options: Mapping[str,
     return domain_trends(respondents, partnership=None, questionnaires=questionnaires, **options)
 
 
+def _unreviewed(frame: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    out = frame.assign(overdue=review.overdue(frame, today) if len(frame) else pd.Series(dtype=bool),
+                       review_round=pd.Series(pd.NA, index=frame.index, dtype="string"),
+                       review_period=pd.Series(pd.NA, index=frame.index, dtype="string"),
+                       review_score=float("nan"), review_level=float("nan"),
+                       target_met=pd.Series(pd.NA, index=frame.index, dtype="boolean"), verdict="")
+    return out[list(LIST_COLUMNS)]
+
+
 def reviewed_actions(session: Session, partnerships: Sequence[str], *, today: dt.date | None = None,
-                     trends: pd.DataFrame | None = None, **trend_options: Any) -> pd.DataFrame:
+                     trends: pd.DataFrame | None = None, review_rounds: bool = True,
+                     **trend_options: Any) -> pd.DataFrame:
     """:func:`list_actions` for several partnerships (columns :data:`LIST_COLUMNS`)."""
     frame = stored_actions(session, partnerships)
-    if frame.empty:
-        return frame.assign(overdue=pd.Series(dtype=bool),
-                            **{c: pd.Series(dtype=object) for c in review.REVIEW_COLUMNS})[list(LIST_COLUMNS)]
+    if frame.empty or not review_rounds:
+        return _unreviewed(frame, today or dt.date.today())
     places = sorted(set(frame["partnership"]))
     scores = partnership_scores(session)
     scores = blank_suppressed(scores[scores["partnership"].isin(places)]) if not scores.empty else pd.DataFrame(
@@ -323,7 +332,7 @@ def reviewed_actions(session: Session, partnerships: Sequence[str], *, today: dt
 
 
 def list_actions(session: Session, partnership: str, *, status: Sequence[str] | None = None,
-                 today: dt.date | None = None, trends: pd.DataFrame | None = None,
+                 today: dt.date | None = None, trends: pd.DataFrame | None = None, review_rounds: bool = True,
                  **trend_options: Any) -> pd.DataFrame:
     """A partnership's actions with their review: what the Actions page, the board pack and the CLI show.
 
@@ -336,10 +345,12 @@ def list_actions(session: Session, partnership: str, *, status: Sequence[str] | 
     ``trends`` is the partnership's :func:`assessment.trends.domain_trends` frame when the caller has it
     (the app caches the Trends page's); otherwise it is computed with ``trend_options`` (``resamples``,
     ``seed``, ``min_respondents``, ``min_group_size``: pass the settings the Trends page uses).
-    ``status`` keeps only those statuses.
+    ``status`` keeps only those statuses. ``review_rounds=False`` leaves the review empty (no trends are
+    computed: for a quick count of open actions).
     """
     get_partnership(session, partnership)  # NotFound for an unknown key
-    frame = reviewed_actions(session, [partnership], today=today, trends=trends, **trend_options)
+    frame = reviewed_actions(session, [partnership], today=today, trends=trends, review_rounds=review_rounds,
+                             **trend_options)
     if status:
         frame = frame[frame["status"].isin([status_key(s) for s in status])]
     return frame.reset_index(drop=True)

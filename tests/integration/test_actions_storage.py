@@ -155,11 +155,14 @@ def test_list_actions_keeps_to_its_partnership_and_filters_by_status(db, kent_on
                      due=dt.date(2026, 6, 30), actor=ADMIN)
         kent = s.list_actions(session, "kent", **TREND)
         done = s.list_actions(session, "kent", status=["done"], **TREND)
+        quick = s.list_actions(session, "kent", review_rounds=False, today=dt.date(2026, 4, 1))
         counts = s.action_counts(session, ["kent", "surrey"], today=dt.date(2026, 4, 1), **TREND)
         with pytest.raises(s.NotFound):
             s.list_actions(session, "nowhere", **TREND)
     assert set(kent["partnership"]) == {"kent"} and len(kent) == 2
     assert done["domain"].tolist() == ["safety"]
+    assert list(quick.columns) == list(kent.columns) and (quick["verdict"] == "").all()
+    assert quick["overdue"].tolist() == [True, False]  # due 2026-03-31: the planned one is overdue, done is not
     assert counts.to_dict(orient="records") == [
         {"partnership": "kent", "actions": 2, "open": 1, "overdue": 1, "met": 0},
         {"partnership": "surrey", "actions": 1, "open": 1, "overdue": 0, "met": 0}]

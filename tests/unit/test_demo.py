@@ -250,3 +250,30 @@ def test_synthetic_indicator_values_are_labelled_plausible_and_include_police_nh
     assert (wide[parts].sum(axis=1) <= wide["s136-detentions"]).all()
     flagged = reconciliation_table(catalogue, values, tolerance=0.10)["flagged"]
     assert 0.05 < flagged.astype(bool).mean() < 0.5  # some mismatches, not all
+
+
+def test_the_demo_has_actions_agreed_from_its_last_two_closed_rounds_and_reviewed_by_the_later(tmp_path, mini_v1,
+                                                                                                  mini_v2):
+    from assessment.demo import DEMO_ACTOR, prepare_database, seed_demo
+    from assessment.storage import services
+    from assessment.storage.actions import stored_actions
+    from assessment.storage.db import make_engine, make_session_factory
+
+    settings = _settings(tmp_path, "0")
+    engine = make_engine(settings.database_url)
+    prepare_database(engine, settings)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_demo(session, [mini_v1, mini_v2], partnerships=4, open_rounds=1)
+    with factory() as session:
+        stored = stored_actions(session)
+        closed = services.list_rounds(session).query("status == 'closed'")
+        two = stored["partnership"].value_counts()
+        reviewed = services.list_actions(session, two[two == 2].index[0], resamples=200)
+    assert set(stored["created_by"]) == {DEMO_ACTOR}
+    expected = closed.groupby("partnership")["round"].apply(lambda r: sorted(r)[-2:]).to_dict()
+    assert stored.groupby("partnership")["round"].apply(sorted).to_dict() == expected
+    assert set(stored["status"]) <= {"planned", "done", "in progress"}
+    earlier, later = reviewed.sort_values("period").to_dict(orient="records")
+    assert earlier["review_round"] == later["round"] and earlier["verdict"] != ""
+    assert pd.isna(later["review_round"]) and later["status"] == "planned"
