@@ -232,6 +232,7 @@ def section_peers(ctx: Context) -> list[Measurement]:
     peer_time = time_it(compare_all, runs=runs, warmup=0)  # warmed up by the one call above
     floor_time = time_it(floor, runs=runs)
     regions = time_it(lambda: peers.compare_regions(scores, partnerships), runs=runs)
+    one_pass = _one_pass(ctx, peers, scores, partnerships, latest, floor, runs)
     scale_up = len(everyone) / len(sample)
     note = "" if scale_up == 1 else f"(timed on {len(sample)} partnerships, x{scale_up:g})"
     return [
@@ -254,7 +255,39 @@ def section_peers(ctx: Context) -> list[Measurement]:
             runs=regions.runs,
             reference_runs=floor_time.runs,
         ),
+        *one_pass,
     ]
+
+
+def _one_pass(ctx: Context, peers, scores, partnerships, latest, floor, runs: int) -> list[Measurement]:
+    """compare_all_with_peers (issue 17): the latest round of every partnership against its region, and
+    every round against all, nation and region, each beside the floor timed in turn with it."""
+    if not hasattr(peers, "compare_all_with_peers"):
+        return []
+    n = scores["partnership"].nunique()
+    n_rounds = len(scores[["partnership", "round"]].drop_duplicates())
+
+    def latest_region() -> None:
+        peers.compare_all_with_peers(scores, partnerships, peer_groups=["region"], rounds=[latest])
+
+    def every_round() -> None:
+        peers.compare_all_with_peers(scores, partnerships, peer_groups=["all", "nation", "region"])
+
+    timed = time_interleaved({"latest": latest_region, "floor": floor}, runs=runs)
+    out = [Measurement(
+        "peers", f"peer comparison (region) for every partnership ({n}), one pass (compare_all_with_peers)",
+        timed["latest"].median, reference="one groupby quantile pass over all (floor)",
+        reference_value=timed["floor"].median, max_ratio=5.0, runs=timed["latest"].runs,
+        reference_runs=timed["floor"].runs)]
+    if n_rounds <= 20_000:
+        timed = time_interleaved({"every": every_round, "floor": floor}, runs=runs)
+        out.append(Measurement(
+            "peers", f"every round ({n_rounds}) x domain x {{all, nation, region}}, one pass",
+            timed["every"].median, reference="one groupby quantile pass over all (floor)",
+            reference_value=timed["floor"].median, runs=timed["every"].runs, reference_runs=timed["floor"].runs,
+            note="12x the rows of the figure above; the floor covers the latest round only"))
+    ctx.log(f"   one pass: {out[0].value:.3f} s for every partnership's latest round")
+    return out
 
 
 # -- memory ---------------------------------------------------------------------------------------------------
@@ -635,7 +668,8 @@ def section_pages(ctx: Context) -> list[Measurement]:
             warm_time.median,
             reference="empty page, warm (AppTest)",
             reference_value=empty_time.median,
-            max_ratio=3.0,
+            note="the 3x target is retired (issue 17: AppTest measures the script, not what a user waits "
+                 "for); see the browser section",
             runs=warm_time.runs,
             reference_runs=empty_time.runs,
         ),
