@@ -8,9 +8,30 @@ from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from app_pages._manage_catalogue import done
 from assessment import service
+from assessment.settings import invite_base_url
 from assessment.vocabulary import agency_label
 
 REISSUED = "manage_reissued_link"
+
+
+def served_root() -> str | None:
+    """The address this app is served at, as the browser sees it (scheme, host, port, base path), or None."""
+    from urllib.parse import urlsplit
+
+    url = st.context.url
+    if not url:
+        return None
+    parts = urlsplit(url)
+    base_path = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"{parts.scheme}://{parts.netloc}" + (f"/{base_path}" if base_path else "")
+
+
+def invite_base() -> str:
+    """The address new invite links are built on; a warning on the page when it is probably wrong."""
+    base, warning = invite_base_url(resources.settings().base_url, served_root())
+    if warning:
+        st.warning(widgets.plain(warning), icon=":material/link_off:")
+    return base
 
 
 def links_panel(round_key: str, base_url: str) -> None:

@@ -64,10 +64,12 @@ def _open_round_picker(version: str, key: str) -> str | None:
 def invitations_section(version: str) -> None:
     st.subheader("Invitations")
     st.caption("Each link is for one person of one agency and works once (they can stop and resume until "
-               "they submit). Links are shown only now: download them and send each to one person. A lost link can be re-issued below.")
+               "they submit). Links are shown only now: download them and send each to one person. A lost link "
+               "can be re-issued below.")
     round_key = _open_round_picker(version, "manage_invite_round")
     if round_key is None:
         return
+    base_url = link_states.invite_base()
     with st.form("manage_invite_form"):
         agency = st.selectbox("Agency", list(AGENCIES), format_func=agency_label, key="manage_invite_agency")
         count = st.number_input("How many links", min_value=1, max_value=500, value=10, key="manage_invite_count")
@@ -75,7 +77,7 @@ def invitations_section(version: str) -> None:
         if st.form_submit_button("Generate links"):
             with resources.writing() as session:
                 links = service.create_invitations(session, resources.principal(), round_key, agency, int(count),
-                                                    base_url=resources.settings().base_url, expires_days=int(days))
+                                                    base_url=base_url, expires_days=int(days))
             st.session_state["manage_links"] = pd.DataFrame({"round": round_key, "agency": agency, "link": links})
     links = st.session_state.get("manage_links")
     if links is not None:
@@ -83,7 +85,7 @@ def invitations_section(version: str) -> None:
         st.download_button("Download the links (CSV)", data=to_csv_bytes(links), mime="text/csv",
                            file_name=f"{links['round'].iloc[0]}-{links['agency'].iloc[0]}-links.csv",
                            key="manage_links_download", icon=":material/download:")
-    link_states.links_panel(round_key, resources.settings().base_url)
+    link_states.links_panel(round_key, base_url)
     st.markdown("**Withdraw links**")
     agency = st.selectbox("Agency (unused links)", ["every agency", *AGENCIES], key="manage_revoke_agency",
                           format_func=agency_label)

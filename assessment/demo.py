@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from assessment.questionnaire.schema import Questionnaire, version_key
+from assessment.settings import COMMAND_LINE_BASE_URL
 
 __all__ = [
     "DEMO_ACTIONS",
@@ -616,5 +617,5 @@ def prepare_database(engine, settings, *, demo: bool | None = None) -> StartRepo
                 for questionnaire in found:
                     by_id.setdefault(questionnaire.id, []).append(questionnaire)
                 versions = max(by_id.values(), key=len)
-                seeded = seed_demo(session, versions, base_url=settings.base_url)
+                seeded = seed_demo(session, versions, base_url=settings.base_url or COMMAND_LINE_BASE_URL)
     return StartReport(tuple(published), tuple(problems), seeded)

@@ -19,8 +19,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, V
 
 from assessment.vocabulary import parse_yes_no
 
-__all__ = ["SETTINGS", "Setting", "Settings", "SettingsError", "allowed_values", "default_questionnaires_dir",
-           "load_settings", "shipped_data_dir"]
+__all__ = ["COMMAND_LINE_BASE_URL", "SETTINGS", "Setting", "Settings", "SettingsError", "allowed_values",
+           "default_questionnaires_dir", "invite_base_url", "load_settings", "shipped_data_dir"]
+
+#: Where the command line builds invite links when ASSESSMENT_BASE_URL is unset (Streamlit's default address).
+COMMAND_LINE_BASE_URL = "http://localhost:8501"
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +81,9 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL; e.g. postgresql+psycopg://user@host:5432/db for multi-user deployments."),
     Setting("ASSESSMENT_QUESTIONNAIRES_DIR", "questionnaires_dir", "the repository's questionnaires/",
             "Folder of questionnaire files <id>/<version>.yaml."),
-    Setting("ASSESSMENT_BASE_URL", "base_url", "http://localhost:8501", "Address invite links are built on."),
+    Setting("ASSESSMENT_BASE_URL", "base_url", "",
+            "Address invite links are built on. Unset: the address the app is served at (the app warns when a set "
+            "address differs from it); the command line then uses http://localhost:8501."),
     Setting("ASSESSMENT_DEMO", "demo", "1", "Seed the synthetic demo dataset on first start (0 starts empty)."),
     Setting("ASSESSMENT_MIN_COVERAGE", "min_coverage", "0.5",
             "Share of applicable item weight a respondent must answer to get a domain score."),
@@ -174,6 +179,37 @@ def allowed_values(field: str) -> str:
     bounds = [f"{sign} {getattr(item, attr):g}" for item in info.metadata
               for cls, attr, sign in _BOUND_WORDS if isinstance(item, cls)]
     return f"{kind} {' and '.join(bounds)}" if bounds else kind
+
+
+def _same_address(a: str, b: str) -> bool:
+    from urllib.parse import urlsplit
+
+    one, two = urlsplit(a.rstrip("/")), urlsplit(b.rstrip("/"))
+    default = {"http": 80, "https": 443}
+    return ((one.scheme.lower(), (one.hostname or "").lower(), one.port or default.get(one.scheme.lower()),
+             one.path.rstrip("/"))
+            == (two.scheme.lower(), (two.hostname or "").lower(), two.port or default.get(two.scheme.lower()),
+                two.path.rstrip("/")))
+
+
+def invite_base_url(configured: str, served: str | None) -> tuple[str, str | None]:
+    """The address invite links are built on, and a warning when it is probably wrong.
+
+    ``configured`` is ``ASSESSMENT_BASE_URL`` (empty: not set); ``served`` the address the app is served at, as
+    the browser sees it (None when unknown). Unset: the served address (else the command line's default, with
+    a warning). Set and different from the served address: the set one, with a warning naming both.
+    """
+    configured, served = configured.rstrip("/"), (served or "").rstrip("/") or None
+    if not configured:
+        if served is None:
+            return COMMAND_LINE_BASE_URL, (f"Invite links are built on {COMMAND_LINE_BASE_URL}: the address this app "
+                                           "is served at is not known. Set ASSESSMENT_BASE_URL to the address "
+                                           "respondents should open.")
+        return served, None
+    if served is not None and not _same_address(configured, served):
+        return configured, (f"Invite links are built on {configured} (ASSESSMENT_BASE_URL), but this app is served at "
+                            f"{served}. Check that respondents can open {configured}, or change the setting.")
+    return configured, None
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from assessment.cli._common import debug_requested, make_engine_from_settings, report_error
 from assessment.errors import ValidationFailed
-from assessment.settings import load_settings
+from assessment.settings import COMMAND_LINE_BASE_URL, load_settings
 from assessment.storage.errors import StorageError
 from assessment.vocabulary import AGENCIES
 
@@ -285,7 +285,8 @@ def invite(round_key, agency, count, expires_days, max_uses, actor) -> None:
 
     settings = load_settings()
     with transaction() as session:
-        links = s.create_invitations(session, round_key, agency, count, actor=actor, base_url=settings.base_url,
+        links = s.create_invitations(session, round_key, agency, count, actor=actor,
+                                     base_url=settings.base_url or COMMAND_LINE_BASE_URL,
                                      expires_days=expires_days, max_uses=max_uses)
     for link in links:
         click.echo(link)

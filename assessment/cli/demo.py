@@ -20,7 +20,7 @@ def demo(reset: bool, force: bool, partnerships: int) -> None:
     """
     from assessment.cli._common import make_engine_from_settings
     from assessment.demo import DEMO_ACTOR, prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
+    from assessment.settings import COMMAND_LINE_BASE_URL, load_settings
     from assessment.storage.app_queries import clear_database, holds_real_data
     from assessment.storage.catalogue import count_partnerships
     from assessment.storage.db import make_session_factory
@@ -50,7 +50,7 @@ def demo(reset: bool, force: bool, partnerships: int) -> None:
     if not by_id:
         raise click.ClickException(f"no valid questionnaire in {settings.questionnaires_dir}")
     with factory.begin() as session:
-        summary = seed_demo(session, max(by_id.values(), key=len), base_url=settings.base_url,
-                            partnerships=partnerships)
+        summary = seed_demo(session, max(by_id.values(), key=len),
+                            base_url=settings.base_url or COMMAND_LINE_BASE_URL, partnerships=partnerships)
     click.echo(f"Loaded the synthetic demo: {summary.partnerships} partnerships, {summary.rounds} rounds, "
                f"{summary.respondents} respondents, {summary.answers} answers in {summary.seconds:.1f} s.")

@@ -92,3 +92,24 @@ def test_manage_stays_on_the_tab_where_the_lead_acted(lead_app, page):
     page.get_by_text(re.compile(r"Created round .* \(draft\)")).wait_for()
     wait_until_idle(page)
     assert selected_tab(page) == "Rounds"
+
+
+def choose(page, label: str, option: str | re.Pattern) -> None:
+    """Pick an option of a Streamlit selectbox by its label."""
+    page.get_by_role("combobox", name=label, exact=True).first.click()
+    page.get_by_role("option", name=option).first.click()
+    wait_until_idle(page)
+
+
+def test_invite_links_are_built_on_the_address_the_app_is_served_at(lead_app, page):
+    url, _ = lead_app  # a free port, not 8501, and no ASSESSMENT_BASE_URL
+    page.goto(f"{url}/manage")
+    wait_until_idle(page)
+    open_tab(page, "Invitations")
+    assert page.get_by_text("Invite links are built on").count() == 0  # no warning: nothing differs
+    choose(page, "Link", re.compile(r"· issued$"))
+    page.get_by_role("button", name=re.compile("^Re-issue")).click()
+    page.get_by_text(re.compile("^New link for link")).wait_for()
+    link = page.locator('[data-testid="stCode"]').first.inner_text().strip()
+    assert link.startswith(f"{url}/?invite="), link
+    assert selected_tab(page) == "Invitations"

@@ -79,3 +79,25 @@ def test_a_command_stops_at_start_on_a_bad_setting_without_a_traceback(tmp_path)
     assert result.exit_code == 1 and not isinstance(result.exception, ValueError)
     assert "ASSESSMENT_MIN_PEERS='0' is not allowed: use a whole number >= 1" in result.output
     assert not (tmp_path / "assessment.db").exists()  # stopped before touching the database
+
+
+# -- the address invite links are built on (issue 15) ---------------------------------------------------------
+
+def test_invite_links_default_to_the_address_the_app_is_served_at():
+    from assessment.settings import invite_base_url
+
+    assert load_settings({}).base_url == ""
+    assert invite_base_url("", "http://10.1.2.3:8600/") == ("http://10.1.2.3:8600", None)
+    base, warning = invite_base_url("", None)  # not known (e.g. no browser): Streamlit's default, said so
+    assert base == "http://localhost:8501" and "not known" in warning
+
+
+def test_a_set_address_that_differs_from_the_served_one_is_used_with_a_warning_naming_both():
+    from assessment.settings import invite_base_url
+
+    base, warning = invite_base_url("http://localhost:8501", "http://127.0.0.1:8600")
+    assert base == "http://localhost:8501"
+    assert "http://localhost:8501" in warning and "http://127.0.0.1:8600" in warning
+    for same in ("https://assess.example.org/", "HTTPS://Assess.Example.org:443"):
+        assert invite_base_url(same, "https://assess.example.org") == (same.rstrip("/"), None)
+    assert invite_base_url("https://assess.example.org/app", "https://assess.example.org")[1] is not None
