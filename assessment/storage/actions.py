@@ -293,9 +293,16 @@ def stored_actions(session: Session, partnerships: Sequence[str] | None = None, 
     return frame
 
 
+def _scores(session: Session, read, partnerships: Sequence[str]) -> pd.DataFrame:
+    """One partnership's stored scores read alone (a page or the pack); several read together and filtered."""
+    if len(partnerships) == 1:
+        return read(session, partnership=partnerships[0])
+    frame = read(session)
+    return frame[frame["partnership"].isin(list(partnerships))] if not frame.empty else frame
+
+
 def _trends(session: Session, partnerships: Sequence[str], options: Mapping[str, Any]) -> pd.DataFrame:
-    respondents = respondent_scores(session)
-    respondents = respondents[respondents["partnership"].isin(list(partnerships))] if not respondents.empty else respondents
+    respondents = _scores(session, respondent_scores, partnerships)
     if respondents.empty:
         return pd.DataFrame(columns=list(TREND_COLUMNS))
     listed = list_questionnaire_versions(session)
@@ -321,8 +328,8 @@ def reviewed_actions(session: Session, partnerships: Sequence[str], *, today: dt
     if frame.empty or not review_rounds:
         return _unreviewed(frame, today or dt.date.today())
     places = sorted(set(frame["partnership"]))
-    scores = partnership_scores(session)
-    scores = blank_suppressed(scores[scores["partnership"].isin(places)]) if not scores.empty else pd.DataFrame(
+    scores = _scores(session, partnership_scores, places)
+    scores = blank_suppressed(scores) if not scores.empty else pd.DataFrame(
         columns=["partnership", "round", "period", "domain", "score", "level"])
     if trends is None:
         trends = _trends(session, places, trend_options)
