@@ -87,15 +87,18 @@ def partnerships_section(version: str) -> None:
                     count += 1
         done(f"Saved {count} change(s).")
 
+    st.markdown("**Add a partnership** (usually one police force area)")
+    with resources.reading() as session:
+        forces = service.list_organisations(session, resources.principal())
+    forces = forces[forces["kind"] == "police"]
+    force_names = dict(zip(forces["organisation"], forces["name"], strict=True))
+    # Outside the form, so the examples below follow the force chosen.
+    force = st.selectbox("Police force", forces["organisation"], format_func=force_names.get, key="manage_new_force")
     with st.form("manage_add_partnership", clear_on_submit=True):
-        st.markdown("**Add a partnership** (usually one police force area)")
-        with resources.reading() as session:
-            forces = service.list_organisations(session, resources.principal())
-        forces = forces[forces["kind"] == "police"]
-        force = st.selectbox("Police force", forces["organisation"], format_func=dict(
-            zip(forces["organisation"], forces["name"], strict=True)).get, key="manage_new_force")
-        name = st.text_input("Name", placeholder="Kent crisis care partnership", key="manage_new_name")
-        key = st.text_input("Key (lower case, used in links and files)", placeholder="kent", key="manage_new_key")
+        name = st.text_input("Name (required)", placeholder=f"{force_names.get(force, '')} crisis care partnership",
+                             key="manage_new_name")
+        key = st.text_input("Key (required; lower case, used in links and files)", placeholder=str(force),
+                            key="manage_new_key")
         if st.form_submit_button("Add partnership"):
             try:
                 with resources.writing() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
 from pathlib import Path
 
@@ -46,7 +47,10 @@ def import_section(version: str) -> None:
                                                progress=progress)
     except ValidationFailed as exc:
         bar.empty()
-        st.error(f"{widgets.plain(exc.summary or 'The file has problems')}. Nothing was imported.", icon=":material/error:")
+        # The import's own summary may already end "; nothing was imported": say it once.
+        summary = re.sub(r"[;,.]?\s*nothing was imported\.?$", "", exc.summary or "The file has problems",
+                         flags=re.IGNORECASE)
+        st.error(f"{widgets.plain(summary)}. Nothing was imported.", icon=":material/error:")
         st.dataframe(service.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
                      column_config={"row": "Row", "column": "Column", "code": "Code", "problem": "Problem"})
         return

@@ -14,6 +14,23 @@ from assessment.vocabulary import agency_label
 REISSUED = "manage_reissued_link"
 
 
+def blank_missing(frame):
+    """The frame for display: missing values as empty cells (a table never shows the word None); dates and
+    times as ``YYYY-MM-DD HH:MM``. Numbers with a gap become text, so only use it on tables that are read."""
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_datetime64_any_dtype(values) or values.map(lambda v: hasattr(v, "strftime")).any():
+            values = pd.to_datetime(values, errors="coerce").dt.strftime("%Y-%m-%d %H:%M")
+        if values.isna().any():
+            out[column] = values.astype("string").fillna("").astype(str)
+        else:
+            out[column] = values
+    return out
+
+
 def served_root() -> str | None:
     """The address this app is served at, as the browser sees it (scheme, host, port, base path), or None."""
     from urllib.parse import urlsplit
@@ -49,7 +66,7 @@ def links_panel(round_key: str, base_url: str) -> None:
     if links.empty:
         st.caption("No links yet.")
         return
-    shown = links.assign(agency=links["agency"].map(agency_label))
+    shown = blank_missing(links.assign(agency=links["agency"].map(agency_label)))
     st.dataframe(shown, hide_index=True, key="manage_links_table",
                  column_config={"link": "Link", "agency": "Agency", "state": "State", "places": "Places",
                                 "started": "Started", "submitted": "Submitted", "created_at": "Issued at",

@@ -19,8 +19,8 @@ def rounds_section(version: str) -> None:
     rounds = resources.rounds(version)
     names = widgets.partnership_names(version)
     st.subheader("Rounds")
-    st.dataframe(rounds.assign(partnership=rounds["partnership"].map(names))[
-        ["round", "partnership", "period", "version", "status", "respondents", "submitted", "closed_at"]],
+    st.dataframe(link_states.blank_missing(rounds.assign(partnership=rounds["partnership"].map(names))[
+        ["round", "partnership", "period", "version", "status", "respondents", "submitted", "closed_at"]]),
         hide_index=True, key="manage_rounds_table")
     left, right = st.columns(2)
     with left.form("manage_new_round", clear_on_submit=True):

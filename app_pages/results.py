@@ -76,7 +76,7 @@ shown = gaps.copy()
 if wider is not None:
     st.info(f"Too few comparable peers in this group (at least {resources.settings().min_peers} are needed). "
             f"Try the next wider group: **{widgets.plain(label(wider))}**.")
-    st.button(f"Compare with {widgets.plain(label(wider).lower())}", key="results_widen",
+    st.button(f"Compare with {widgets.plain(label(wider)[:1].lower() + label(wider)[1:])}", key="results_widen",
               on_click=st.session_state.__setitem__, args=("results_peer_group", wider))
 if not gaps.empty:
     excluded = gaps[["n_excluded", "excluded_reasons"]].iloc[0]

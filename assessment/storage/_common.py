@@ -34,6 +34,8 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,119}$")
 
 def check_key(kind: str, key: str) -> str:
     """Keys are lower-case letters, digits, ``-``, ``_`` and ``.`` (they appear in links and CSV files)."""
+    if isinstance(key, str) and not key.strip():
+        raise InvalidInput(f"a {kind} key is required (lower-case letters, digits, '-', '_' or '.')")
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise InvalidInput(f"{kind} key {key!r} must be lower-case letters, digits, '-', '_' or '.', starting "
                          "with a letter or digit (at most 120 characters)")

@@ -248,9 +248,11 @@ def add_partnership(session: Session, key: str, name: str, *, actor: str, member
     ``groups`` are custom peer-group names (created when new). The two flags are the partnership's
     opt-ins: share evidence comments in the practice library, and be named to peers.
     """
-    check_key("partnership", key)
+    if not name.strip() and not key.strip():
+        raise InvalidInput("a partnership's name and key are required")
     if not name.strip():
-        raise InvalidInput("a partnership needs a name")
+        raise InvalidInput("a partnership's name is required")
+    check_key("partnership", key)
     if session.scalar(select(PartnershipRow.id).where(PartnershipRow.key == key)) is not None:
         raise Conflict(f"partnership '{key}' already exists")
     orgs = _organisation_ids(session, members)

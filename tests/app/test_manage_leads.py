@@ -108,3 +108,21 @@ def test_the_lead_sees_each_links_state_reissues_a_lost_one_and_withdraws_one(ap
         assert services.list_links(session, round_key).set_index("link").loc[unused, "state"] == "withdrawn"
         after = services.response_counts(session, round_key).set_index("agency").loc["lived_experience", "invited"]
     assert after == before - 1
+
+
+def test_smaller_manage_fixes(app):  # noqa: F811
+    """Tables show no None; a blank Add partnership form says "required"; the examples follow the force."""
+    app.run()
+    app.switch_page("app_pages/manage.py").run()
+    rounds = next(d.value for d in app.dataframe if {"round", "closed_at", "status"} <= set(d.value.columns))
+    assert (rounds["status"] != "closed").any()  # open rounds have no closed_at
+    assert not rounds.isna().any().any() and not (rounds.astype(str) == "None").any().any()
+
+    click(app, "Add partnership")
+    assert_no_exception(app)
+    assert any("name and key are required" in e.value for e in app.error)
+
+    app.selectbox(key="manage_new_force").set_value("dorset").run()
+    placeholder = app.text_input(key="manage_new_name").placeholder
+    assert "Dorset" in placeholder and "Kent" not in placeholder
+    assert app.text_input(key="manage_new_key").placeholder == "dorset"

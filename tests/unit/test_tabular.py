@@ -68,3 +68,13 @@ def test_bad_arguments_are_refused():
         formula_safe([["=1"]])
     with pytest.raises(ValueError):
         to_xlsx_bytes({})
+
+
+def test_numbers_in_csv_are_rounded_to_six_decimals():
+    import pandas as pd
+
+    from assessment.tabular import to_csv_text
+
+    text = to_csv_text(pd.DataFrame({"domain": ["triage"], "score": [2.9000000000000004], "rate": [1 / 3],
+                                     "n": [12]}))
+    assert text.splitlines()[1] == "triage,2.9,0.333333,12"
