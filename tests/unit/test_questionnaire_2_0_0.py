@@ -427,8 +427,41 @@ def test_the_third_re_review_wording_fixes_are_made(q):
     assert "every quarter" in advice.descriptors[4] and "not sought or not followed" in advice.descriptors[5]
     assert [level for level, text in q.item("triage.referral_routes").descriptors.items() if "clinical desk" in text] == []
     custody = q.item("justice.custody_mha_assessment")
-    assert custody.sources[0] == "cjji-2021" and "eight in ten" in custody.descriptors[4]
+    # The fourth re-review swapped levels 4 and 5: reporting and joint review first, the threshold at level 5.
+    assert custody.sources[0] == "cjji-2021" and "eight in ten" in custody.descriptors[5]
     assert "polfed-2017" not in q.item("places_of_safety.handover_time").sources
     assert {"mht-2015", "ccc-site-2016"} <= set(q.bibliography)
     assert "pat-2003" not in q.item("governance.joint_board").sources
     assert "risk register" in q.item("governance.joint_board").descriptors[3]
+
+
+def test_the_fourth_re_review_fixes_are_made(q):
+    # Observable (B): the crisis response standard has an explicit threshold; locally set values go in the comment.
+    availability = q.item("crisis_response.availability")
+    assert "no more than four hours" in availability.descriptors[3]
+    assert "nhse-uecmh-standards-2021" in availability.sources
+    assert "comment" in q.scale.instruction and "comment" in q.item("justice.custody_mha_assessment").guidance
+    custody = q.item("justice.custody_mha_assessment")
+    assert "reported to the board every quarter" in custody.descriptors[4]
+    assert "eight in ten" not in custody.descriptors[4]
+    # Balance (B): waits for a recorded clinical reason are not AMHP or doctor failures.
+    amhp = q.item("detention.amhp_s12_availability")
+    for level in (3, 4, 5):
+        assert "recorded clinical reason" in amhp.descriptors[level], level
+    # Levels no area could reach.
+    assert "post-implementation review" in q.item("purpose.rcrp_phases").descriptors[3]
+    screening = q.item("justice.custody_screening")
+    assert "nine in ten detainees arrive" in screening.descriptors[4]
+    assert "case file" not in screening.descriptors[4] and "case file" in screening.descriptors[5]
+    assert "last recommissioning or review" in q.item("governance.performance_review").descriptors[4]
+    board = q.item("governance.joint_board").descriptors[4]
+    assert "each acute trust" not in board and "Director of Adult Social Services" in board
+    # Information sources; exclusions reported and capped; the aggregation rule stated in the file.
+    for item_id in ("information.agreement", "information.real_time", "information.minimum_dataset",
+                    "lived_experience.information_rights"):
+        assert {"ico-data-sharing-2021", "uk-gdpr-dpa-2018", "caldicott-2020"} & set(q.item(item_id).sources)
+    for item_id in ("places_of_safety.handover_time", "places_of_safety.conveyance"):
+        assert "no more than one in ten" in q.item(item_id).descriptors[5], item_id
+    assert "equal weight" in q.description and "spread" in q.description
+    assert "choose level 2" in q.scale.instruction
+    assert "only" not in q.item("information.agreement").descriptors[2]
