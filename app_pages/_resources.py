@@ -10,7 +10,7 @@ read is fresh; nothing has to be cleared by hand.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -234,3 +234,24 @@ def chart_spec(builder: str, view: tuple, _frame: pd.DataFrame, **options) -> di
     from assessment import charts
 
     return getattr(charts, builder)(_frame, **options).to_dict()
+
+
+@_cached
+def results_model(version: str, who: Principal, round_key: str, peer_group: str):
+    """The results model of a closed round (``assessment.service.results_model``): the Results page and its
+    board pack both render it."""
+    with reading() as session:
+        return service.results_model(session, who, round_key, peer_group, settings=settings())
+
+
+def board_pack(model, fmt: str) -> Callable[[], bytes]:
+    """A function that renders the board pack from the very model the page shows, as the principal viewing the
+    page: for ``st.download_button(data=...)``, which calls it when the button is clicked, outside the page's
+    run (so without the session's state: who is acting is taken now)."""
+    who, config = principal(), settings()
+
+    def render() -> bytes:
+        return service.board_pack(None, who, model.context.round, model.context.peer_group, settings=config,
+                                  fmt=fmt, model=model)
+
+    return render

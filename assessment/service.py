@@ -514,15 +514,12 @@ def results_model(session: Session, principal: Principal, round_key: str, peer_g
     places = storage.list_partnerships(session).set_index("partnership")
     place = places.loc[info.partnership]
     label = partial(peer_group_label, nation=str(place["nation"] or ""), region=str(place["region"] or ""))
-    scores, qs = storage.partnership_scores(session), _questionnaires(session)
-    peer_table = peers.compare_with_peers(scores, places.reset_index(), partnership=info.partnership,
-                                          round=round_key, peer_group=peer_group, min_peers=settings.min_peers,
-                                          questionnaires=qs, min_peers_spread=settings.min_peers_spread,
-                                          min_peers_extremes=settings.min_peers_extremes)
-    wider = None
-    if peer_table.empty or peer_table["suppressed"].astype(bool).all():
-        wider = peers.wider_peer_group(scores, places.reset_index(), partnership=info.partnership, round=round_key,
-                                       peer_group=peer_group, min_peers=settings.min_peers, questionnaires=qs)
+    # the same peer table as the page's gap section (one rule: peer_comparison, with the settings' window)
+    peer_table, wider = peer_comparison(session, principal, info.partnership, round_key, peer_group,
+                                        min_peers=settings.min_peers, min_peers_spread=settings.min_peers_spread,
+                                        min_peers_extremes=settings.min_peers_extremes,
+                                        window_months=settings.peer_window_months)
+    qs = _questionnaires(session)
     context = ReportContext(info.partnership, str(place["name"]), round_key, info.period, info.questionnaire,
                             info.version, peer_group, label(peer_group))
     trend_table = _trends(session, info.partnership, resamples=settings.bootstrap_resamples,
@@ -540,11 +537,19 @@ def results_model(session: Session, principal: Principal, round_key: str, peer_g
                                                settings.reconciliation_tolerance))
 
 
-def board_pack(session: Session, principal: Principal, round_key: str, peer_group: str = "all", *,
-               settings: Settings, fmt: str = "html") -> bytes:
-    """The board pack of a closed round: one self-contained HTML file, or a PDF (needs the ``[pdf]`` extra)."""
-    principal.require("board_pack", _round_partnership(session, round_key))
-    model = results_model(session, principal, round_key, peer_group, settings=settings)
+def board_pack(session: Session | None, principal: Principal, round_key: str, peer_group: str = "all", *,
+               settings: Settings, fmt: str = "html", model: ResultsModel | None = None) -> bytes:
+    """The board pack of a closed round: one self-contained HTML file, or a PDF (needs the ``[pdf]`` extra).
+
+    ``model`` is the round's :func:`results_model` when the caller already read it as this principal (the
+    Results page renders the pack from the model it shows, so the two cannot disagree); without it the
+    model is read here."""
+    if model is None:
+        principal.require("board_pack", _round_partnership(session, round_key))
+        model = results_model(session, principal, round_key, peer_group, settings=settings)
+    elif (model.context.round, model.context.peer_group) != (round_key, peer_group):
+        raise ValueError(f"the results model is of round '{model.context.round}', not '{round_key}'")
+    principal.require("board_pack", model.context.partnership)
     from assessment.reports import board_pack as pack
 
     return pack.render(model, fmt)

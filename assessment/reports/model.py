@@ -142,6 +142,7 @@ class ResultsModel:
     #: Police and NHS figures of an outcome indicator that differ by more than the tolerance in this period
     #: (assessment.indicators.tables.data_quality_notes).
     data_quality_notes: tuple[str, ...] = ()
+    wider_peer_group_label: str = ""
 
     # -- the frames the chart builders take (the page and the pack draw the same charts) --
     @property
@@ -434,4 +435,5 @@ def build_results_model(*, context: ReportContext, questionnaire: Questionnaire,
         peer_notes=_peer_notes(peers, wider_peer_group, wider_peer_group_label or str(wider_peer_group), min_peers),
         wider_peer_group=wider_peer_group, min_group_size=min_group_size,
         data_quality_notes=tuple(data_quality_notes),
+        wider_peer_group_label=wider_peer_group_label if wider_peer_group else "",
     )

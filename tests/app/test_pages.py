@@ -126,7 +126,7 @@ def test_results_offer_peer_groups_the_tables_and_a_download(app):
     app.run()
     app.switch_page("app_pages/results.py").run()
     assert app.selectbox(key="results_peer_group").options[:3][0] == "All partnerships"
-    assert len(table_with(app, "domain_title", "score", "level_label", "n_respondents", "note")) >= 10
+    assert len(table_with(app, "domain_title", "score", "level_label", "n_respondents", "looks_like")) >= 10
     assert len(table_with(app, "n_peers", "median", "q1", "q3", "gap_to_median", "gap_to_top_quartile")) >= 10
     assert len(table_with(app, "text", "mean", "n_answered", "dk_rate")) >= 3
     assert [s.value for s in app.subheader][:2] == ["Strengths", "Priorities"]

@@ -1,0 +1,124 @@
+"""The Results page renders the results model, and offers the board pack made from that same model.
+
+AppTest on a small synthetic demo (SQLite). The page's headline metrics, domain scores and gaps are the
+model's numbers (the pack's numbers are the model's too: tests/integration/test_board_pack.py).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from assessment.permissions import Principal
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture(scope="module")
+def demo_database(tmp_path_factory):
+    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
+    from assessment.settings import load_settings
+    from assessment.storage.db import make_engine, make_session_factory
+
+    folder = tmp_path_factory.mktemp("results-pack")
+    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "200",
+           "ASSESSMENT_AUTH": "none"}
+    saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
+    os.environ.pop("ASSESSMENT_DATABASE_URL", None)
+    os.environ.update(env)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    prepare_database(engine, settings)
+    found, _ = shipped_questionnaires(settings)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_demo(session, found, partnerships=8, open_rounds=0)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield factory, settings
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    engine.dispose()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _round_with_peers(demo_database) -> tuple[str, str]:
+    """A closed round with peer medians in several domains."""
+    from assessment import service
+
+    factory, settings = demo_database
+    admin = Principal.administrator("test")
+    with factory() as session:
+        rounds = service.list_rounds(session, admin)
+        for row in rounds[rounds["status"] == "closed"].iloc[::-1].itertuples():
+            table, _ = service.peer_comparison(session, admin, row.partnership, row.round, "all",
+                                               min_peers=settings.min_peers, window_months=settings.peer_window_months)
+            if table["median"].notna().sum() > 3:
+                return row.partnership, row.round
+    pytest.fail("no demo round has peers")
+
+
+def _results(sort_by_gap: bool = False, where: tuple[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if where is not None:
+        at.session_state["app_partnership"], at.session_state["app_round"] = where
+    at.run()
+    at.switch_page("app_pages/results.py").run()
+    if sort_by_gap:
+        at.toggle(key="results_sort_by_gap").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _model(demo_database, at: AppTest):
+    from assessment import service
+
+    factory, settings = demo_database
+    with factory() as session:
+        return service.results_model(session, Principal.administrator("test"), at.session_state["app_round"],
+                                     at.selectbox(key="results_peer_group").value, settings=settings)
+
+
+def test_the_page_shows_the_models_headline_and_domain_scores(demo_database):
+    at = _results(where=_round_with_peers(demo_database))
+    model = _model(demo_database, at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Overall score"] == f"{model.headline.score:.2f}"
+    assert metrics["Respondents (n)"] == str(model.headline.n_respondents)
+    assert metrics["Domains with a score shown"] == f"{model.headline.n_domains_scored} of {model.headline.n_domains}"
+    table = next(t.value for t in at.dataframe if "looks_like" in t.value.columns)
+    pd.testing.assert_series_equal(table["score"].reset_index(drop=True), model.domains["score"], check_names=False)
+    gaps = next(t.value for t in at.dataframe if "gap_to_median" in t.value.columns)
+    pd.testing.assert_series_equal(gaps["gap_to_median"].reset_index(drop=True), model.domains["gap_to_median"],
+                                   check_names=False)
+
+
+def test_rows_can_be_sorted_by_gap(demo_database):
+    at = _results(sort_by_gap=True, where=_round_with_peers(demo_database))
+    gaps = next(t.value for t in at.dataframe if "gap_to_median" in t.value.columns)["gap_to_median"].dropna()
+    assert gaps.is_monotonic_increasing and len(gaps) > 3
+
+
+def test_the_board_pack_download_is_offered_and_built_from_the_model(demo_database):
+    from assessment.reports.board_pack import PDF_HELP, pdf_available
+
+    at = _results()
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert buttons["results_board_pack_html"].label == "Board pack (HTML)"
+    if pdf_available():
+        assert buttons["results_board_pack_pdf"].label == "Board pack (PDF)"
+    else:
+        assert any(PDF_HELP in c.value for c in at.caption)
+    buttons["results_board_pack_html"].click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]

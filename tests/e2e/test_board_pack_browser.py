@@ -1,0 +1,85 @@
+"""The board pack in a real browser: the Results page's "Board pack" button downloads a self-contained HTML
+file whose headline is the page's, and the page's tables fit a 1400 px window without sideways scrolling."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+
+from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found by pytest by name)
+    CHROMIUM,
+    browser,
+    screenshot,
+    serve_app,
+    wait_for_charts,
+    wait_until_idle,
+)
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
+]
+
+# Each table's scrolling area: how wide its content is against how wide it is shown.
+TABLE_WIDTHS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller'))
+    .map(s => ({scroll: s.scrollWidth, client: s.clientWidth}))"""
+
+
+@pytest.fixture(scope="module")
+def pack_app(tmp_path_factory):
+    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
+    from assessment.settings import load_settings
+    from assessment.storage.db import make_engine, make_session_factory
+
+    folder = tmp_path_factory.mktemp("e2e-pack")
+    env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0",
+           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "300"}
+    env.pop("ASSESSMENT_DATABASE_URL", None)
+    settings = load_settings(env)
+    engine = make_engine(settings.database_url)
+    prepare_database(engine, settings)
+    found, _ = shipped_questionnaires(settings)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_demo(session, found, partnerships=6, open_rounds=0)
+    engine.dispose()
+    with serve_app(folder, env) as url:
+        yield url
+
+
+def test_the_results_page_downloads_the_board_pack(pack_app, browser):  # noqa: F811
+    context = browser.new_context(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
+    requests: list[str] = []
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    try:
+        page.goto(f"{pack_app}/results")
+        wait_until_idle(page)
+        page.get_by_text("Gap to peers", exact=True).wait_for()
+        wait_for_charts(page, 3)
+        page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+        overall = page.locator('[data-testid="stMetric"]').first.locator('[data-testid="stMetricValue"]').inner_text()
+        page.wait_for_function(f"() => ({TABLE_WIDTHS_JS})().length >= 4")
+        widths = page.evaluate(TABLE_WIDTHS_JS)
+        screenshot(page, "results-with-board-pack")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Board pack (HTML)").click()
+        path = download.value.path()
+        document = open(path, encoding="utf-8").read()
+        assert download.value.suggested_filename.endswith("-board-pack.html")
+
+        # the pack opened on its own: nothing is fetched from anywhere
+        context.on("request", lambda request: requests.append(request.url))
+        pack = context.new_page()
+        pack.set_content(document)
+        summary = pack.locator("section.summary").inner_text()
+    finally:
+        context.close()
+    assert document.startswith("<!DOCTYPE html>")
+    assert re.search(r"\d\.\d\d", overall), overall
+    assert overall in summary  # the page's headline is the pack's
+    assert [r for r in requests if not r.startswith(("about:", "data:"))] == []
+    assert widths and all(w["scroll"] <= w["client"] + 2 for w in widths), widths
