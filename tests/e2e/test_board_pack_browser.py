@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -68,7 +69,7 @@ def test_the_results_page_downloads_the_board_pack(pack_app, browser):  # noqa: 
         with page.expect_download() as download:
             page.get_by_role("button", name="Board pack (HTML)").click()
         path = download.value.path()
-        document = open(path, encoding="utf-8").read()
+        document = Path(path).read_text(encoding="utf-8")
         assert download.value.suggested_filename.endswith("-board-pack.html")
 
         # the pack opened on its own: nothing is fetched from anywhere
