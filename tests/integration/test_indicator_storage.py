@@ -101,10 +101,12 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize(("row", "place", "code"), BAD_ROWS)
-def test_every_bad_row_is_refused_with_its_place_and_nothing_is_stored(places, catalogue, row, place, code):
+def test_every_bad_row_is_refused_with_its_place_and_nothing_is_stored(places, catalogue, row, place, code,
+                                                                       table_dump):
     with places.sessions.begin() as session:
         import_indicator_values(session, GOOD.encode(), actor=ADMIN, catalogue=catalogue)
     before = _count(places)
+    every_row = table_dump(places.engine)
     data = (HEADER + row + "\n" + "kent,2025-26,s136-pos-police-station,police,999,\n").encode()
     with places.sessions.begin() as session, pytest.raises(ValidationFailed) as caught:
         import_indicator_values(session, data, actor=ADMIN, catalogue=catalogue)
@@ -113,6 +115,7 @@ def test_every_bad_row_is_refused_with_its_place_and_nothing_is_stored(places, c
     with places.sessions() as session:
         values = indicator_values(session, ["kent"])
     assert _count(places) == before
+    assert table_dump(places.engine) == every_row  # no table changed, the audit trail included
     station = values[values["indicator"] == "s136-pos-police-station"]
     assert station["value"].item() == 3.0  # the good row after the bad one was not written either
 
