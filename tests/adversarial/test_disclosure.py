@@ -291,7 +291,7 @@ def rendered(at) -> list:
     return found
 
 
-PAGES = ("home", "results", "trends", "regions", "portfolio", "manage")
+PAGES = ("home", "results", "trends", "actions", "indicators", "regions", "outcomes", "portfolio", "manage")
 
 
 def test_no_page_shows_a_hidden_figure(sqlite_db, mini_v1, tmp_path, monkeypatch):
