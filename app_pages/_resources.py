@@ -10,6 +10,7 @@ read is fresh; nothing has to be cleared by hand.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,21 +31,84 @@ _START_LOCK = threading.Lock()
 _STAFF_READER = Principal.with_grants("app:questionnaires", [(ANALYST, None)], read_only=True)
 
 
+class FirstStart:
+    """The database's preparation, once per process, in a background thread (issue 15).
+
+    First the schema, reference data and shipped questionnaires (seconds: every page waits for these), then,
+    when ``ASSESSMENT_DEMO`` asks for it, the synthetic demo (8-20 s): pages work meanwhile and the frame
+    shows the progress (:func:`first_start_notice`). Navigating, a second session or a rerun never starts it
+    again: :meth:`begin` starts the thread only once, under a process-wide lock.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.schema_ready = threading.Event()
+        self.done = threading.Event()
+        self.began_at = 0.0
+        self.report: demo.StartReport | None = None
+        self.error: BaseException | None = None
+        self.schema_ok = False
+
+    def begin(self, engine: Engine, settings: Settings) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.began_at = time.monotonic()
+                self.thread = threading.Thread(target=self._run, args=(engine, settings), name="first-start",
+                                               daemon=True)
+                self.thread.start()
+
+    def _run(self, engine: Engine, settings: Settings) -> None:
+        try:
+            with _START_LOCK:
+                self.report = demo.prepare_database(engine, settings, demo=False)
+                self.schema_ok = True
+                self.schema_ready.set()
+                if settings.demo:
+                    self.report = demo.prepare_database(engine, settings)  # seeds only an empty database
+        except BaseException as exc:  # shown by wait_for_schema / first_start_notice, never lost
+            self.error = exc
+        finally:
+            self.schema_ready.set()
+            self.done.set()
+
+    def wait_for_schema(self) -> None:
+        self.schema_ready.wait()
+        if not self.schema_ok:
+            raise RuntimeError("the database could not be prepared") from self.error
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.began_at
+
+
+@st.cache_resource(show_spinner=False)
+def first_start() -> FirstStart:
+    """The process's one preparation (a cached resource: shared by every session of this process)."""
+    return FirstStart()
+
+
 @dataclass(frozen=True)
 class Database:
     settings: Settings
     engine: Engine
     factory: sessionmaker[Session]
-    start: demo.StartReport
+    start: FirstStart
 
 
 @st.cache_resource(show_spinner="Preparing the database (first start only)…")
 def database() -> Database:
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    with _START_LOCK:  # one preparation per process, even with several sessions starting at once
-        report = demo.prepare_database(engine, settings)
-    return Database(settings, engine, make_session_factory(engine), report)
+    preparation = first_start()
+    preparation.begin(engine, settings)
+    preparation.wait_for_schema()
+    return Database(settings, engine, make_session_factory(engine), preparation)
+
+
+def demo_loading() -> bool:
+    """True while the first start is still loading the synthetic demo."""
+    preparation = database().start
+    return not preparation.done.is_set()
 
 
 def settings() -> Settings:

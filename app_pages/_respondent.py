@@ -49,9 +49,11 @@ def open_at_heading(step: int, heading: str) -> None:
     """Scroll the section's heading to the top and move the keyboard focus to it, once per section (the script
     runs when the section changes, not on every answer). No user text goes into the script."""
     prefix = heading.split(":", 1)[0] + ":"
-    script = f"""<script data-step="{int(step)}">
+    script = f"""<span data-look></span><script data-step="{int(step)}">
 (function () {{
   var prefix = {prefix!r}, tries = 0;
+  if (window.takeSectionShown === prefix) return;  // reruns of the same section (an answer saved) keep the focus
+  window.takeSectionShown = prefix;
   function go() {{
     var found = Array.from(document.querySelectorAll('h2')).find(function (h) {{
       return h.textContent.trim().indexOf(prefix) === 0; }});

@@ -68,7 +68,7 @@ def remember(context, name: str | None = None) -> None:
         key = service.issue_resume_key(session, me)
         name = name or service.respondent_partnership_name(session, me)
     st.session_state.update(take_respondent=context, take_partnership_name=name, take_resume_key=key,
-                            take_resumed=context.resumed)
+                            take_resumed=context.resumed, take_welcome=context.resumed)
     st.session_state.pop("take_step", None)  # a returning respondent starts where answers are missing
     st.query_params.pop(frame.TAKE_MARK, None)
     st.query_params[RESUME_PARAMETER] = key  # a refresh or a new tab comes back to these answers
@@ -85,7 +85,6 @@ if resume_key and INVITE_PARAMETER not in st.query_params and st.session_state.g
             limits=service.GuessLimits.from_settings(resources.settings())))
         if resumed is not None:
             remember(resumed)
-            st.toast("Welcome back: your saved answers are below.")
             st.rerun()
     st.session_state["take_refused"] = resume_key  # counted once, not again on every rerun
     del st.query_params[RESUME_PARAMETER]
@@ -136,8 +135,7 @@ if context is None:
         refuse()
     remember(context, name)
     st.session_state.pop("take_token", None)
-    if context.resumed:
-        st.toast("Welcome back: your saved answers are below.")
+    st.rerun()  # the section is drawn afresh: nothing of the confirmation is left to re-draw (and lose the focus)
 
 me = Principal.for_respondent(context.round, context.respondent)
 with resources.reading() as session:
@@ -163,6 +161,7 @@ def save(item_id: str) -> None:
 
 def go(step: int) -> None:
     st.session_state["take_step"] = step
+    st.session_state.pop("take_welcome", None)  # said once, on the first section shown
 
 
 # only the items asked of the respondent's agency (answered_by); a domain with none of them is skipped
@@ -185,6 +184,9 @@ if step < len(domains):
     domain = domains[step]
     st.header(f"{step + 1} of {len(domains)}: {widgets.plain(domain.title)}")
     respondent.open_at_heading(step, f"{step + 1} of {len(domains)}:")
+    if st.session_state.get("take_welcome"):  # kept until the section changes: the page does not shift under the focus
+        st.info("Welcome back: your saved answers are kept. You are at the first section with statements not yet "
+                "answered.", icon=":material/bookmark:")
     if domain.description:
         st.caption(widgets.plain(domain.description))
     if scale.instruction:
@@ -228,7 +230,6 @@ if st.button("Submit my answers", key="take_submit", type="primary"):
         st.error(widgets.plain(exc))
         st.stop()
     st.session_state["take_done"] = True
-    st.session_state.pop("take_respondent", None)
     st.query_params.pop(RESUME_PARAMETER, None)  # the key no longer works: nothing is left to resume
     st.query_params[frame.TAKE_MARK] = "1"
     st.rerun()
