@@ -14,6 +14,7 @@ from assessment.cli._common import fail_with
 from assessment.errors import ErrorCode, Problem, ValidationFailed
 from assessment.peer_groups import load_peer_groups
 from assessment.peers import (
+    compare_all_with_peers,
     compare_regions,
     compare_with_peers,
     wider_peer_group,
@@ -115,8 +116,10 @@ _window_option = click.option(
 @_scores_option
 @click.option("--partnerships", "partnerships_path", type=_FILE, required=True,
               help="CSV with partnership, nation, region, groups (groups separated by ';').")
-@click.option("--partnership", required=True, help="The partnership to compare.")
-@click.option("--round", "round_", required=True, help="Its round (the round value).")
+@click.option("--partnership", default=None, help="The partnership to compare (not with --all).")
+@click.option("--round", "round_", default=None, help="Its round (the round value); with --all, only this round.")
+@click.option("--all", "every", is_flag=True,
+              help="Every partnership's round in one pass (compare_all_with_peers) instead of one partnership.")
 @click.option("--peer-group", default="all", show_default=True,
               help="all, nation, region or a custom group name.")
 @click.option("--groups", "groups_path", type=_FILE, default=None,
@@ -127,7 +130,7 @@ _window_option = click.option(
 @_questionnaires_option
 @_window_option
 @_out_option
-def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, groups_path, min_peers,
+def benchmark(scores_path, partnerships_path, partnership, round_, every, peer_group, groups_path, min_peers,
               min_peers_spread, min_peers_extremes, questionnaires_dir, window_months, out) -> None:
     """Compare one partnership's round with its peers: one row per domain.
 
@@ -135,8 +138,11 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
     within --window-months months ending with this round's period (the `period` column, or else the
     `round` value; the peer_periods column says which periods were used). Domains with fewer than
     --min-peers peers are suppressed; Q1 and Q3 need --min-peers-spread peers, min and max
-    --min-peers-extremes.
+    --min-peers-extremes. With --all, every partnership's round (or every partnership's --round) is
+    compared in one pass, the same figures row by row.
     """
+    if not every and (partnership is None or round_ is None):
+        raise click.UsageError("give --partnership and --round, or --all")
     scores = _read_scores(scores_path)
     partnerships = _read_csv(partnerships_path, ("partnership", "nation", "region"))
     if groups_path is not None:
@@ -149,6 +155,10 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
     questionnaires = _questionnaires(scores, questionnaires_dir)
     arguments = dict(partnership=partnership, round=round_, min_peers=min_peers, questionnaires=questionnaires,
                      window_months=window_months or settings.peer_window_months)
+    if every:
+        _write(_compare_all(scores, partnerships, peer_group, arguments, settings, min_peers_spread,
+                            min_peers_extremes), out)
+        return
     try:
         table = compare_with_peers(scores, partnerships, peer_group=peer_group, **arguments,
                                    min_peers_spread=min_peers_spread or settings.min_peers_spread,
@@ -163,6 +173,18 @@ def benchmark(scores_path, partnerships_path, partnership, round_, peer_group, g
     except ValueError as exc:
         _fail_value(exc)
     _write(table, out)
+
+
+def _compare_all(scores, partnerships, peer_group, arguments, settings, min_peers_spread, min_peers_extremes):
+    try:
+        return compare_all_with_peers(
+            scores, partnerships, peer_groups=[peer_group],
+            rounds=None if arguments["round"] is None else [arguments["round"]], min_peers=arguments["min_peers"],
+            questionnaires=arguments["questionnaires"], window_months=arguments["window_months"],
+            min_peers_spread=min_peers_spread or settings.min_peers_spread,
+            min_peers_extremes=min_peers_extremes or settings.min_peers_extremes)
+    except ValueError as exc:
+        _fail_value(exc)
 
 
 @click.command()

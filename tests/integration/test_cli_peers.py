@@ -319,3 +319,20 @@ def test_the_output_of_assessment_score_feeds_benchmark(tmp_path):
     scores = pd.read_csv(scores_path)
     kent = scores[scores["partnership"] == "Kent"].set_index("domain")["score"]
     np.testing.assert_allclose(table.set_index("domain")["score"], kent.loc[table["domain"]], atol=5e-7)
+
+
+def test_benchmark_all_compares_every_partnership_in_one_pass_with_the_same_figures():
+    scores, partnerships = library_inputs()
+    result = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS, "--all", "--round", "2026-H1",
+                 "--peer-group", "region")
+    assert result.exit_code == 0, result.output
+    every = read(result.stdout)
+    listed = set(partnerships["partnership"])
+    pairs = scores.loc[(scores["round"] == "2026-H1") & scores["partnership"].isin(listed), "partnership"].unique()
+    assert sorted(every["partnership"].unique()) == sorted(pairs)
+    for partnership in pairs:
+        library = compare_with_peers(scores, partnerships, partnership=partnership, round="2026-H1",
+                                     peer_group="region")
+        assert_same(every[every["partnership"] == partnership].reset_index(drop=True), library)
+    refused = run("benchmark", "--scores", SCORES, "--partnerships", PARTNERSHIPS)
+    assert refused.exit_code != 0 and "give --partnership and --round, or --all" in refused.output
