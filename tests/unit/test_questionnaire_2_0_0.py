@@ -465,3 +465,19 @@ def test_the_fourth_re_review_fixes_are_made(q):
     assert "equal weight" in q.description and "spread" in q.description
     assert "choose level 2" in q.scale.instruction
     assert "only" not in q.item("information.agreement").descriptors[2]
+
+
+# -- after the fifth blind re-review of 2026-11-27 (not re-reviewed) -------------------------------------------
+def test_doctor_and_amhp_arrival_are_recorded_and_thresholded_separately(q):
+    # B fix 1: "the first examination by a doctor or interview by an AMHP" hid a late AMHP.
+    amhp = q.item("detention.amhp_s12_availability")
+    assert "doctor or interview by an AMHP" not in amhp.guidance
+    assert "until both have seen the person" in amhp.guidance
+    assert "recorded separately" in amhp.descriptors[3]
+    for level in (4, 5):
+        assert "both the doctor and the AMHP had seen the person" in amhp.descriptors[level], level
+    # What makes an AMHP rota one that covers section 136 out of hours (B fix 1, level 2 to 3).
+    assert "takes priority over other emergency duty team work" in amhp.descriptors[3]
+    assert "a general emergency duty team rota does not" in amhp.guidance
+    assert "the AMHP have both seen the person" in q.domain("detention").level_descriptions[4]
+    assert "AMHP's arrival" in q.item("data.s136_dataset").descriptors[3]
