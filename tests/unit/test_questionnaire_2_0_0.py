@@ -481,3 +481,13 @@ def test_doctor_and_amhp_arrival_are_recorded_and_thresholded_separately(q):
     assert "a general emergency duty team rota does not" in amhp.guidance
     assert "the AMHP have both seen the person" in q.domain("detention").level_descriptions[4]
     assert "AMHP's arrival" in q.item("data.s136_dataset").descriptors[3]
+
+
+def test_co_response_does_not_make_street_triage_the_yardstick(q):
+    # A fix 1: an area whose clinicians advise officers live at the scene could choose neither level 1 nor 2.
+    co_response = q.item("crisis_response.co_response")
+    assert "real-time clinical advice" in co_response.descriptors[2]
+    assert "by arrangement, not to a rota" in co_response.descriptors[2]
+    assert "on-call arrangement" in co_response.descriptors[3]
+    assert "no type of call needs joint attendance" in co_response.guidance
+    assert "by rota or on call" in q.domain("crisis_response").level_descriptions[3]
