@@ -491,3 +491,12 @@ def test_co_response_does_not_make_street_triage_the_yardstick(q):
     assert "on-call arrangement" in co_response.descriptors[3]
     assert "no type of call needs joint attendance" in co_response.guidance
     assert "by rota or on call" in q.domain("crisis_response").level_descriptions[3]
+
+
+def test_the_top_of_detention_alternatives_is_a_real_step(q):
+    # A and B: level 5 (quarterly share, review of detentions without consultation) was no harder than level 4.
+    alternatives = q.item("detention.alternatives")
+    assert "without a consultation beforehand are reviewed jointly each month" in alternatives.descriptors[4]
+    assert "every quarter" in alternatives.descriptors[4]
+    assert "yearly joint analysis" in alternatives.descriptors[5]
+    assert "dated change" in alternatives.descriptors[5]
