@@ -500,3 +500,10 @@ def test_the_top_of_detention_alternatives_is_a_real_step(q):
     assert "every quarter" in alternatives.descriptors[4]
     assert "yearly joint analysis" in alternatives.descriptors[5]
     assert "dated change" in alternatives.descriptors[5]
+
+
+def test_the_four_hour_standard_is_for_very_urgent_calls(q):
+    # B: four hours is NHS England's proposed "very urgent" time; its proposed "urgent" time is 24 hours.
+    availability = q.item("crisis_response.availability")
+    assert "four hours to face-to-face contact for very urgent calls" in availability.descriptors[3]
+    assert "very urgent calls" in availability.guidance and "proposed standards" in availability.guidance
