@@ -507,3 +507,16 @@ def test_the_four_hour_standard_is_for_very_urgent_calls(q):
     availability = q.item("crisis_response.availability")
     assert "four hours to face-to-face contact for very urgent calls" in availability.descriptors[3]
     assert "very urgent calls" in availability.guidance and "proposed standards" in availability.guidance
+
+
+def test_the_code_of_practice_and_pace_code_c_are_cited(q):
+    # A fix 3, B fix 2: the instruments that govern the work; the three hours stay labelled a Welsh standard.
+    assert "Code of Practice" in q.bibliography["mha-cop-2015"] and "chapter 16" in q.bibliography["mha-cop-2015"]
+    assert "appropriate adult" in q.bibliography["pace-code-c"]
+    for item_id in ("detention.amhp_s12_availability", "detention.alternatives", "detention.absconding",
+                    "justice.custody_mha_assessment"):
+        assert "mha-cop-2015" in q.item(item_id).sources, item_id
+    for item_id in ("justice.custody_screening", "justice.custody_mha_assessment"):
+        assert "pace-code-c" in q.item(item_id).sources, item_id
+    assert "Wales Crisis Care Concordat" in q.item("detention.amhp_s12_availability").guidance
+    assert "recommends" in q.domain("justice").description
