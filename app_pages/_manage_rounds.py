@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_pages import _manage_close as close
 from app_pages import _manage_links as link_states
+from app_pages import _printable as printable
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from app_pages._manage_catalogue import done
@@ -48,6 +49,7 @@ def rounds_section(version: str) -> None:
                 done(f"Created round {widgets.plain(info.key)} (draft). Open it to send invitations.")
     with right:
         close.round_actions(version, rounds)
+    printable.questionnaire_downloads(version)
 
 
 def _open_round_picker(version: str, key: str) -> str | None:

@@ -54,6 +54,9 @@ figcaption { font-size: 8pt; color: #333; }
 .summary, .charts { break-after: page; } section.domain { break-before: page; }
 .band { border-left: 3px solid #0072B2; padding-left: 2mm; margin: 1mm 0; }
 .note { font-size: 8.5pt; color: #333; }
+.summary h1 { font-size: 16pt; } .summary h3 { margin: 2.5mm 0 0.5mm; } .summary ul { margin: 0; padding-left: 5mm; }
+.summary table { font-size: 8pt; margin-bottom: 1mm; } .summary th, .summary td { padding: 0.5mm 1.5mm; }
+.summary .metric { padding: 1.5mm 2.5mm; } .summary .metric .value { font-size: 14pt; }
 @media screen { body { padding: 8mm; } section.domain { border-top: 2px solid #999; margin-top: 8mm; } }
 """
 

@@ -122,3 +122,17 @@ def test_the_board_pack_download_is_offered_and_built_from_the_model(demo_databa
     buttons["results_board_pack_html"].click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+
+
+def test_manage_offers_the_printable_questionnaire(demo_database):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/manage.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="manage_print_version").value == ("police-mental-health", "2.0.0")
+    at.selectbox(key="manage_print_agency").set_value("police").run()
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert buttons["manage_print_html"].label == "Questionnaire (HTML)"
+    buttons["manage_print_html"].click()
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]

@@ -195,6 +195,9 @@ def test_the_pdf_shows_the_headline_and_every_domain_score(demo):
     flat = " ".join(text.split())
     assert f"{model.headline.score:.2f}" in first and model.headline.level_label in first
     assert "Board pack" in first
+    # the summary is one page: its last table ends on page 1 and page 2 begins the charts
+    last_agency = model.headline.responses["agency_name"].iloc[-1]
+    assert last_agency in first.split("Responses by agency", 1)[1], first[-400:]
     for row in model.domains.itertuples():
         if pd.notna(row.score):
             assert f"{row.score:.2f} — level {row.level}" in flat, row.domain_title
