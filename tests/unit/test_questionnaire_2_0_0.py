@@ -520,3 +520,15 @@ def test_the_code_of_practice_and_pace_code_c_are_cited(q):
         assert "pace-code-c" in q.item(item_id).sources, item_id
     assert "Wales Crisis Care Concordat" in q.item("detention.amhp_s12_availability").guidance
     assert "recommends" in q.domain("justice").description
+
+
+def test_custody_screening_asks_for_appropriate_adults(q):
+    # A fix 2: the appropriate adult for mentally vulnerable detainees (PACE Code C), within the item cap.
+    screening = q.item("justice.custody_screening")
+    assert "appropriate adult is called" in screening.descriptors[3]
+    assert "appropriate-adult provision for adults is commissioned at every hour" in screening.descriptors[4]
+    assert "local_authority" in screening.answered_by and "PACE Code C" in screening.guidance
+    for level in (3, 4):
+        assert "appropriate adult" in q.domain("justice").level_descriptions[level], level
+    asked = sum("local_authority" in item.answered_by for item in q.items)
+    assert asked == 39 and len(q.items) == 47
