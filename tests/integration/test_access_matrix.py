@@ -62,6 +62,7 @@ class World:
     respondent: Principal
     backup_file: Path
     tmp: Path
+    resume_key: str
 
     @staticmethod
     def closed(t: str) -> str:
@@ -99,10 +100,11 @@ def world(db, mini_v1, mini_v2, tmp_path) -> World:
         grant_role(session, ADMIN, ADMINISTRATOR, actor="test")
         grant_role(session, "lead@example.org", "partnership_lead", partnership="own", actor="test")
         context = service.start_respondent(session, admin, tokens["own"])
+        respondent = Principal.for_respondent(context.round, context.respondent)
+        resume_key = service.issue_resume_key(session, respondent)
     backup_file = tmp_path / "world.zip"
     s.backup(db.engine, backup_file)
-    return World(db.engine, mini_v1, mini_v2, tokens, Principal.for_respondent(context.round, context.respondent),
-                 backup_file, tmp_path)
+    return World(db.engine, mini_v1, mini_v2, tokens, respondent, backup_file, tmp_path, resume_key)
 
 
 Call = Callable[[Session, Principal, World, str], Any]
@@ -196,6 +198,10 @@ CALLS: dict[str, Call] = {
     "respondent_answers": lambda ss, p, w, t: service.respondent_answers(ss, p),
     "save_answer": lambda ss, p, w, t: service.save_answer(ss, p, "governance.joint_board", "3"),
     "submit_respondent": lambda ss, p, w, t: service.submit_respondent(ss, p),
+    "respondent_partnership_name": lambda ss, p, w, t: service.respondent_partnership_name(ss, p),
+    "issue_resume_key": lambda ss, p, w, t: service.issue_resume_key(ss, p),
+    "check_resume_key": lambda ss, p, w, t: service.check_resume_key(ss, p, w.resume_key, browser="matrix",
+                                                                     address="127.0.0.1"),
     "indicator_catalogue": lambda ss, p, w, t: service.indicator_catalogue(ss, p),
     "indicator_periods": lambda ss, p, w, t: service.indicator_periods(ss, p),
     "region_indicator_medians": lambda ss, p, w, t: service.region_indicator_medians(ss, p, "2026-H1"),
@@ -340,3 +346,12 @@ def test_promising_practices_never_return_a_partnership_key(db, world):
         practices = service.promising_practices(session, analyst, "governance", min_peers=1)
     assert "partnership" not in practices.columns
     assert set(practices["partnership_name"]) <= {"", "The other partnership"}
+
+
+def test_the_resume_key_in_the_matrix_opens_the_respondent(db, world):
+    with db.sessions.begin() as session:
+        context = service.check_resume_key(session, Principal.anonymous(), world.resume_key, browser="matrix",
+                                           address="127.0.0.1")
+        assert context is not None and context.resumed
+        assert Principal.for_respondent(context.round, context.respondent) == world.respondent
+        assert service.respondent_partnership_name(session, world.respondent) == "The own partnership"
