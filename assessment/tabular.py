@@ -87,10 +87,12 @@ def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
 CSV_DECIMALS = 6
 
 
-def to_csv_text(frame: pd.DataFrame) -> str:
-    """CSV text, formula-safe, no index, numbers rounded to :data:`CSV_DECIMALS`; rows end in ``\r\n`` so any
+def to_csv_text(frame: pd.DataFrame, *, decimals: int | None = CSV_DECIMALS) -> str:
+    """CSV text, formula-safe, no index, numbers rounded to ``decimals`` (:data:`CSV_DECIMALS`; ``None`` writes
+    full precision, each float as the shortest text that parses back to it); rows end in ``\r\n`` so any
     field holding a line break is quoted."""
-    return formula_safe(frame.round(CSV_DECIMALS)).to_csv(index=False, lineterminator=LINE_TERMINATOR)
+    rounded = frame if decimals is None else frame.round(decimals)
+    return formula_safe(rounded).to_csv(index=False, lineterminator=LINE_TERMINATOR)
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -80,8 +80,10 @@ def score(questionnaire_path: Path, responses_path: Path, table: str | None, old
         fail_with(exc.problems, exc.summary)
         return
     frame = getattr(scores, SCORE_TABLES[table])
-    # The one formula-safe CSV writer (assessment.tabular): respondent ids and names are user text.
+    # The one formula-safe CSV writer (assessment.tabular): respondent ids and names are user text. Full
+    # precision (docs/scoring.md): the text parses back to exactly what the library computed.
+    text = to_csv_text(frame, decimals=None)
     if out_path is None:
-        click.echo(to_csv_text(frame), nl=False)
+        click.echo(text, nl=False)
     else:
-        out_path.write_text(to_csv_text(frame), encoding="utf-8", newline="")
+        out_path.write_text(text, encoding="utf-8", newline="")

@@ -78,3 +78,12 @@ def test_numbers_in_csv_are_rounded_to_six_decimals():
     text = to_csv_text(pd.DataFrame({"domain": ["triage"], "score": [2.9000000000000004], "rate": [1 / 3],
                                      "n": [12]}))
     assert text.splitlines()[1] == "triage,2.9,0.333333,12"
+
+
+def test_full_precision_on_request():
+    import pandas as pd
+
+    from assessment.tabular import to_csv_text
+
+    text = to_csv_text(pd.DataFrame({"score": [11 / 3]}), decimals=None)
+    assert float(text.splitlines()[1]) == 11 / 3
