@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app_pages import _indicators_beside as indicators_beside
+from app_pages import _regions_course as course
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
 from assessment import charts
@@ -17,15 +18,14 @@ closed = resources.region_periods(version)
 if closed.empty:
     st.info("No closed rounds yet: regional comparisons appear once rounds close.")
     st.stop()
-periods = list(closed["period"])
-busiest = closed.sort_values(["partnerships", "period"], ascending=False)["period"].iloc[0]  # most closed rounds
-period = st.selectbox("Period", periods, index=periods.index(busiest), key="regions_period")
+period = course.choose_period(closed)  # the latest period; says when another has more closed rounds
 titles = widgets.all_domain_titles(version)
 regions = resources.region_comparison(version, period)
 regions = regions.assign(domain_title=regions["domain"].map(lambda d: titles.get(d, d)))
 
 st.header("Median score by region and domain")
 st.altair_chart(charts.build_region_heatmap(regions, titles=titles), width="stretch")
+course.strongest_table(regions, titles)
 
 st.header("Spread within each region")
 shown_regions = regions[(regions["scope"] == "region") & ~regions["suppressed"].astype(bool)]
@@ -57,10 +57,4 @@ st.write("Evidence written by respondents in partnerships scoring at or above th
          "agreed to be named.")
 domain = st.selectbox("Domain", list(titles), format_func=titles.get, key="regions_domain")
 practices = resources.promising_practices(version, domain, period)
-if practices.empty:
-    st.info("No shared evidence from top-quartile partnerships in this domain and period.")
-for row in practices.head(12).itertuples():
-    who = row.partnership_name or "A partnership that asked not to be named"
-    with st.container(border=True):
-        st.text(row.comment)  # respondents' words, shown as plain text
-        st.caption(f"{widgets.plain(who)} · in the top quartile (scores from {row.q3:.2f})")
+course.practices(version, practices)

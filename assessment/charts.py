@@ -389,28 +389,33 @@ def _regions_only(regions: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_region_heatmap(regions: pd.DataFrame, *, titles: Mapping[str, str] | None = None) -> alt.Chart:
-    """Region × domain heatmap of the median partnership score, with n partnerships in each cell.
+    """Region × domain heatmap of the median partnership score, with n partnerships in every cell.
 
-    ``regions`` is the long frame of :func:`assessment.peers.compare_regions` (rows with ``level`` =
-    "region" are used when present). Suppressed cells (too few partnerships) are drawn blank and labelled.
+    ``regions`` is the long frame of :func:`assessment.peers.compare_regions`. Region rows give one column
+    each; nation rows (when present) give a national median column per nation, first. The highest shown
+    region median of each domain is marked ★ (:func:`assessment.peers.strongest_regions`). Suppressed cells
+    (too few partnerships) are drawn blank, with their n.
     """
     _require(regions, ("region", "domain", "partnerships", "median"), "build_region_heatmap")
-    data = _with_titles(_regions_only(regions), titles)
-    data["region"] = data["region"].astype(str)
+    data = _with_titles(_heatmap_columns(regions), titles)
     suppressed = data["suppressed"].fillna(False).astype(bool) if "suppressed" in data else False
     data["median"] = _round(data["median"])
     data.loc[suppressed, "median"] = np.nan
     data["partnerships"] = pd.to_numeric(data["partnerships"], errors="coerce").fillna(0).astype(int)
-    data["label"] = np.where(data["median"].notna(), data["median"].map("{:.1f}".format),
-                             "n=" + data["partnerships"].astype(str))
-    data = data[["region", "domain_title", "median", "partnerships", "label"]]
-    # Domains down the side (long names read horizontally), regions across the top.
+    n_text = "n=" + data["partnerships"].astype(str)
+    star = np.where(data["strongest"], "★ ", "")
+    data["label"] = np.where(data["median"].notna(), star + data["median"].map("{:.1f}".format) + " · " + n_text,
+                             n_text)
+    data["best"] = np.where(data["strongest"], "highest region in this domain", "")
+    order = list(dict.fromkeys(data["region"]))
+    data = data[["region", "domain_title", "median", "partnerships", "label", "best"]]
+    # Domains down the side (long names read horizontally), national columns first, then regions A-Z.
     y = alt.Y("domain_title:N", sort=_order(data["domain_title"]), title=None, axis=alt.Axis(labelLimit=280))
-    x = alt.X("region:N", title=None, sort=sorted(data["region"].astype(str).unique()),
+    x = alt.X("region:N", title=None, sort=order,
               axis=alt.Axis(labelAngle=-40, labelLimit=180, labelOverlap=False, orient="top"))
     tooltip = [alt.Tooltip("region:N", title="Region"), alt.Tooltip("domain_title:N", title="Domain"),
                alt.Tooltip("median:Q", title="Median score", format=".2f"),
-               alt.Tooltip("partnerships:Q", title="Partnerships (n)")]
+               alt.Tooltip("partnerships:Q", title="Partnerships (n)"), alt.Tooltip("best:N", title="Note")]
     base = alt.Chart(data)
     # The cells are decoration for screen readers (aria=False): each cell's text mark reads its value or n, and
     # an empty layer (every cell suppressed) would otherwise be an unlabelled graphic (axe: svg-img-alt).
@@ -421,17 +426,36 @@ def build_region_heatmap(regions: pd.DataFrame, *, titles: Mapping[str, str] | N
                         scale=alt.Scale(scheme="viridis", domain=_SCALE_DOMAIN)),
         tooltip=tooltip,
     )
-    text = base.mark_text(fontSize=11, font=_FONT).encode(
+    text = base.mark_text(fontSize=10, font=_FONT).encode(
         x=x, y=y, text="label:N",
         color=alt.condition("datum.median > 3.2 || !isValid(datum.median)", alt.value("black"), alt.value("white")),
     )
     return _finish(
         alt.layer(blank, cells, text, data=data).properties(width="container", height=alt.Step(30)),
         "Median partnership score by region and domain",
-        "Colour = median score (viridis); blank cells have too few partnerships to show (n given)",
-        "Heatmap with one row per domain and one column per region; each cell's colour and label give the "
-        "median score of the region's partnerships in that domain. Cells with too few partnerships are blank.",
+        "Colour = median score (viridis); each cell gives n partnerships; ★ = highest region in the domain; "
+        "blank cells have too few partnerships to show",
+        "Heatmap with one row per domain, a national median column per nation, then one column per region; each "
+        "cell's colour and label give the median score and the number of partnerships; the highest region in "
+        "each domain is starred. Cells with too few partnerships are blank.",
     )
+
+
+def _heatmap_columns(regions: pd.DataFrame) -> pd.DataFrame:
+    """Heatmap rows: nation rows as '<nation> (national median)' columns first, then the regions A-Z, each
+    with a ``strongest`` flag (the highest shown region median of its domain)."""
+    from assessment.peers import strongest_regions
+
+    if "scope" not in regions.columns:
+        return regions.assign(region=regions["region"].astype(str), strongest=False)
+    nations = regions[regions["scope"] == "nation"].assign(
+        region=lambda f: f["nation"].astype(str) + " (national median)", strongest=False)
+    areas = regions[regions["scope"] == "region"].sort_values("region", kind="stable")
+    best = strongest_regions(regions)
+    keys = set(zip(best["domain"], best["region"], strict=True))
+    areas = areas.assign(region=areas["region"].astype(str),
+                         strongest=[(d, r) in keys for d, r in zip(areas["domain"], areas["region"], strict=True)])
+    return pd.concat([nations, areas], ignore_index=True)
 
 
 def build_region_distribution_chart(regions: pd.DataFrame, *, titles: Mapping[str, str] | None = None,

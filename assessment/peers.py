@@ -43,6 +43,7 @@ from assessment.vocabulary import BUILT_IN_PEER_GROUPS, WIDENING_ORDER
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "STRONGEST_COLUMNS",
     "PRACTICE_COLUMNS",
     "REASON_NO_CLOSED_ROUND",
     "REASON_NO_SCORE",
@@ -58,6 +59,7 @@ __all__ = [
     "peer_window",
     "promising_practices",
     "region_matrix",
+    "strongest_regions",
     "wider_peer_group",
     "with_peer_groups",
 ]
@@ -70,7 +72,9 @@ COMPARISON_COLUMNS = (
 #: The peer window's default length in months (ASSESSMENT_PEER_WINDOW_MONTHS).
 DEFAULT_WINDOW_MONTHS = 12
 REGION_COLUMNS = ("scope", "nation", "region", "domain", "partnerships", "median", "q1", "q3", "suppressed")
-PRACTICE_COLUMNS = ("domain", "period", "partnership", "round", "named", *PRACTICE_FIGURES, "comment")
+PRACTICE_COLUMNS = ("domain", "period", "region", "partnership", "round", "named", *PRACTICE_FIGURES, "item",
+                    "comment")
+STRONGEST_COLUMNS = ("domain", "nation", "region", "median", "partnerships")
 
 
 REASON_NO_CLOSED_ROUND = "no closed round in the peer window"
@@ -690,6 +694,7 @@ def promising_practices(
             "partnership": comments["partnership"].astype(str),
             "round": comments["round"].astype(str),
             "domain": comments["domain"].astype(str),
+            "item": comments["item"].astype(str) if "item" in comments else "",
             "comment": comments["comment"].astype("string").fillna("").astype(str),
         }
     )
@@ -703,9 +708,24 @@ def promising_practices(
                          on=["partnership", "round", "domain"], how="inner")
     merged["named"] = merged["partnership"].map(places.set_index("partnership")["named_to_peers"]).fillna(False)
     merged["named"] = merged["named"].astype(bool)
+    merged["region"] = merged["partnership"].map(places.set_index("partnership")["region"]).fillna("").astype(str)
     merged.loc[~merged["named"], ["partnership", "round"]] = ""
     merged = merged.sort_values(["domain", "period", "_position"], kind="stable")
+    # The same words said twice (several respondents, or the same comment on several items) are listed once.
+    words = merged["comment"].str.split().str.join(" ").str.casefold()
+    merged = merged[~merged.assign(_words=words).duplicated(["domain", "_words"])]
     return merged[list(PRACTICE_COLUMNS)].reset_index(drop=True)
+
+
+def strongest_regions(regions_frame: pd.DataFrame) -> pd.DataFrame:
+    """The region with the highest shown median in each domain (ties: each of them), columns
+    :data:`STRONGEST_COLUMNS`, domains in their order. Input: :func:`compare_regions`; suppressed regions never
+    count (their median is not shown)."""
+    _require(regions_frame, ("scope", "nation", "region", "domain", "median", "suppressed"), "regions")
+    rows = regions_frame[(regions_frame["scope"] == "region") & ~regions_frame["suppressed"].astype(bool)
+                         & regions_frame["median"].notna()]
+    best = rows.groupby("domain", sort=False)["median"].transform("max")
+    return rows[rows["median"] == best][list(STRONGEST_COLUMNS)].reset_index(drop=True)
 
 
 # -- every partnership at once -----------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from assessment import peers, trends
 from assessment.errors import ValidationFailed
+from assessment.periods import period_bounds
 from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
 from assessment.questionnaire.schema import Questionnaire
 from assessment.reports import ReportContext, ResultsModel, build_results_model
@@ -273,8 +274,10 @@ def region_periods(session: Session, principal: Principal) -> pd.DataFrame:
     rounds = storage.list_rounds(session)
     closed = rounds[rounds["status"] == "closed"]
     counts = closed.groupby("period")["partnership"].nunique()
-    return (pd.DataFrame({"period": counts.index.astype(str), "partnerships": counts.to_numpy()})
-            .sort_values("period", ascending=False).reset_index(drop=True))
+    frame = pd.DataFrame({"period": counts.index.astype(str), "partnerships": counts.to_numpy()})
+    frame["_end"] = period_bounds(frame["period"])["end_month"].to_numpy()  # latest period first, by its end
+    return (frame.sort_values(["_end", "period"], ascending=False, kind="stable").drop(columns="_end")
+            .reset_index(drop=True))
 
 
 def promising_practices(session: Session, principal: Principal, domain: str, *, period: str | None = None,
@@ -290,8 +293,12 @@ def promising_practices(session: Session, principal: Principal, domain: str, *, 
         practices = practices[practices["period"] == period]
     names = dict(zip(places["partnership"], places["name"], strict=True))
     named = practices["named"].astype(bool)
-    practices = practices.assign(partnership_name=[names.get(p, "") if n else ""
-                                                   for p, n in zip(practices["partnership"], named, strict=True)])
+    # A partnership that opted to be named can be contacted: through its partnership leads' addresses.
+    users = user_store.list_users(session)
+    leads = users[users["role"] == "partnership_lead"].groupby("partnership")["email"].agg(", ".join)
+    practices = practices.assign(
+        partnership_name=[names.get(p, "") if n else "" for p, n in zip(practices["partnership"], named, strict=True)],
+        contact=[leads.get(p, "") if n else "" for p, n in zip(practices["partnership"], named, strict=True)])
     return practices.drop(columns=["partnership"]).reset_index(drop=True)
 
 

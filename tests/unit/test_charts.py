@@ -171,7 +171,7 @@ def test_region_heatmap_blanks_suppressed_cells_and_labels_n(regions):
     london = [r for r in rows(spec) if r["region"] == "London"]
     assert all(r["median"] is None and r["label"] == "n=1" for r in london)
     north_west = next(r for r in rows(spec) if r["region"] == "North West" and r["domain_title"] == TITLES["triage"])
-    assert north_west["label"] == "2.5"
+    assert north_west["label"].startswith("2.5 · n=")  # n in every cell (issue 15)
 
 
 def test_region_distribution_facets_layers_by_domain(regions):
