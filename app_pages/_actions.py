@@ -132,16 +132,19 @@ def _levels(questionnaire: Questionnaire) -> dict[int, str]:
 
 
 def add_panel(prefix: str, partnership: str, questionnaire: Questionnaire, *, domains: dict[str, str],
-              round_key: str | None = None) -> None:
-    """Fields for a new action on one of ``domains`` (id -> label) and the button that adds it."""
+              round_key: str | None = None, levels_now: dict[str, int] | None = None) -> None:
+    """Fields for a new action on one of ``domains`` (id -> label) and the button that adds it; the target
+    level starts one above the domain's level now (``levels_now``) when it is known."""
     domain = st.selectbox("Domain", list(domains), format_func=domains.get, key=f"{prefix}_domain")
     item = _item_choice(prefix, questionnaire, domain)
     what = st.text_area("What will be done", key=f"{prefix}_what", max_chars=10_000)
     left, middle, right = st.columns(3)
     owner = left.text_input("Owner (a role or an agency)", key=f"{prefix}_owner", max_chars=200)
     levels = _levels(questionnaire)
-    target = middle.selectbox("Target level", list(levels), index=min(2, len(levels) - 1), format_func=levels.get,
-                              key=f"{prefix}_target")
+    now = (levels_now or {}).get(domain)
+    start = list(levels).index(min(now + 1, max(levels))) if now in levels else min(2, len(levels) - 1)
+    target = middle.selectbox("Target level", list(levels), index=start, format_func=levels.get,
+                              key=f"{prefix}_target_{domain}")
     due = right.date_input("Due", value=dt.date.today() + dt.timedelta(days=180), key=f"{prefix}_due",
                            format="YYYY-MM-DD")
     if st.button("Add the action", key=f"{prefix}_add", type="primary", icon=":material/add_task:"):
@@ -193,8 +196,18 @@ def add_from_gaps(version: str, partnership: str, round_key: str, gaps: pd.DataF
         return
     with st.expander("Add an action for a domain's gap", icon=":material/add_task:"):
         flash()
-        add_panel("results_action", partnership, questionnaire, domains=labels, round_key=round_key)
+        add_panel("results_action", partnership, questionnaire, domains=labels, round_key=round_key,
+                  levels_now=_levels_now(gaps, questionnaire))
     st.page_link("app_pages/actions.py", label="See every action", icon=":material/checklist:")
+
+
+def _levels_now(gaps: pd.DataFrame, questionnaire: Questionnaire) -> dict[str, int]:
+    """Each domain's maturity level from its shown score in the gap table (hidden scores give none)."""
+    if gaps.empty or "score" not in gaps.columns:
+        return {}
+    shown = gaps.dropna(subset=["score"])
+    return {d: band.level for d, score in zip(shown["domain"], shown["score"], strict=True)
+            if (band := questionnaire.level_for(float(score))) is not None}
 
 
 def portfolio_panel(version: str) -> None:
