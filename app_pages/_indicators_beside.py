@@ -16,9 +16,15 @@ from app_pages import _widgets as widgets
 from assessment.indicators import tables
 from assessment.vocabulary import agency_label
 
-_FIGURE_COLUMNS = {"domain_title": "Domain", "score": st.column_config.NumberColumn("Score", format="%.2f"),
-                   "level_label": "Maturity level", "name": "Indicator", "shown": "Figure",
-                   "agency_name": "Reported by", "direction": "Better when", "reason": "Blank or hidden because"}
+# fixed widths: every column visible in a 1400 px window without sideways scrolling (issue 14)
+_FIGURE_COLUMNS = {"domain_title": st.column_config.TextColumn("Domain", width=180),
+                   "score": st.column_config.NumberColumn("Score", format="%.2f", width=55),
+                   "level_label": st.column_config.TextColumn("Maturity level", width=90),
+                   "name": st.column_config.TextColumn("Indicator", width=200),
+                   "shown": st.column_config.TextColumn("Figure", width=85),
+                   "agency_name": st.column_config.TextColumn("Reported by", width=110),
+                   "direction": st.column_config.TextColumn("Better when", width=85),
+                   "reason": st.column_config.TextColumn("Blank or hidden because", width=110)}
 _DIRECTION = {"lower": "lower", "higher": "higher", "neither": "context only"}
 
 
