@@ -91,7 +91,12 @@ def to_csv_text(frame: pd.DataFrame, *, decimals: int | None = CSV_DECIMALS) -> 
     """CSV text, formula-safe, no index, numbers rounded to ``decimals`` (:data:`CSV_DECIMALS`; ``None`` writes
     full precision, each float as the shortest text that parses back to it); rows end in ``\r\n`` so any
     field holding a line break is quoted."""
-    rounded = frame if decimals is None else frame.round(decimals)
+    rounded = frame
+    if decimals is not None:  # float columns only: rounding dates would only warn
+        floats = frame.select_dtypes("floating").columns
+        if len(floats):
+            rounded = frame.copy()
+            rounded[floats] = frame[floats].round(decimals)
     return formula_safe(rounded).to_csv(index=False, lineterminator=LINE_TERMINATOR)
 
 

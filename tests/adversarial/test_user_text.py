@@ -3,7 +3,8 @@
 Streamlit reads Markdown in st.write/markdown/caption/info/header, button and widget labels, radio options,
 help texts and expander labels (docs.streamlit.io, st.selectbox "label"; st.radio "options"); selectbox
 options, tables and st.text show text as it is. Every page, and the respondent's invite page, is run
-through AppTest with partnerships named like a phishing message and a period with a link in it; every
+through AppTest with partnerships and actions named like a phishing message (a period is no longer user
+text: it follows the grammar of assessment.periods, and one with a link in it is refused); every
 string Streamlit would read as Markdown is rendered with a CommonMark renderer and must hold no link and no
 image, and no bare address GitHub-flavoured Markdown would turn into a link. The browser test
 (tests/e2e/test_browser.py) checks the same in Chromium, with no request leaving for evil.example.
@@ -24,6 +25,7 @@ from tests.integration.conftest import ADMIN
 ROOT = Path(__file__).resolve().parents[2]
 EVIL = "Lancs [phish](https://evil.example/p) ![b](https://evil.example/b2.png)"
 EVIL_PERIOD = "[p](//evil.example)"
+LONE_PERIOD = "2026-H2"
 PAGES = ("home", "results", "trends", "actions", "indicators", "regions", "outcomes", "portfolio", "manage")
 # AppTest element types whose text Streamlit renders as Markdown, and the attributes holding it
 MARKDOWN_VALUES = {"markdown", "caption", "latex", "title", "header", "subheader", "heading", "error", "info",
@@ -74,6 +76,16 @@ def test_the_check_would_see_a_link_and_an_image():
     assert len(live(EVIL)) >= 2 and live("see https://evil.example") and live("mail a@b.org")
 
 
+def test_a_period_with_a_link_in_it_is_refused(sqlite_db, mini_v1):
+    from assessment.storage.errors import InvalidInput
+
+    with sqlite_db.sessions.begin() as session:
+        world.build(session, mini_v1)
+        with pytest.raises(InvalidInput, match="is not a period"):
+            s.create_round(session, "lone", EVIL_PERIOD, questionnaire="mini-partnership", version="1.0.0",
+                           actor=ADMIN, key="lone-evil")
+
+
 @pytest.fixture
 def evil_app(sqlite_db, mini_v1, tmp_path, monkeypatch):
     import streamlit as stl
@@ -81,7 +93,7 @@ def evil_app(sqlite_db, mini_v1, tmp_path, monkeypatch):
     db = sqlite_db
     with db.sessions.begin() as session:
         rounds = world.build(session, mini_v1, name_of=lambda key: f"{key} {EVIL}")
-        s.create_round(session, "lone", EVIL_PERIOD, questionnaire="mini-partnership", version="1.0.0",
+        s.create_round(session, "lone", LONE_PERIOD, questionnaire="mini-partnership", version="1.0.0",
                        actor=ADMIN, key="lone-evil")
         s.open_round(session, "lone-evil", actor=ADMIN)
         for partnership in ("tiny", "lone"):  # an action in the lead's own words (what, owner, notes)
@@ -129,7 +141,7 @@ def test_no_page_renders_markdown_from_a_user(evil_app):
     assert not at.exception, [e.message for e in at.exception]
     seen["assessment"] = markdown_strings(at)
 
-    # the name and the period really are on the pages (as text), so the check is not vacuous
+    # the names really are on the pages (as text), so the check is not vacuous
     shown = " ".join(text for texts in seen.values() for text in texts)
     assert "phish" in shown and "Lancs" in shown and "evil" in shown
     assert {where: problems for where, texts in seen.items()
