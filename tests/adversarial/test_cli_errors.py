@@ -230,6 +230,14 @@ def _sweep(tmp_path: Path) -> dict[tuple[str, ...], list]:
         ("user", "revoke"): ["lee@example.org", "administrator"],
         ("user", "list"): [],
         ("purge",): ["--older-than", "30"],
+        ("actions", "add"): ["--partnership", "kent", "--domain", "governance", "--what", "Agree the terms",
+                             "--owner", "Police lead", "--target-level", "3", "--due", "2026-12-31"],
+        ("actions", "list"): ["--partnership", "kent"],
+        ("actions", "update"): ["1", "--status", "done"],
+        ("indicators", "import"): [garbage],
+        ("indicators", "export"): ["--format", "csv"],
+        ("indicators", "list"): [],
+        ("report",): ["--round", "kent-2026-h1", "--out", tmp_path / "pack.html"],
     }
 
 

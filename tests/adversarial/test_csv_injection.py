@@ -220,6 +220,9 @@ ALLOWED = {
     "assessment/demo.py": "the demo's answers going INTO the importer, stored exactly as written, never a download",
 }
 SAFE_SOURCES = ("to_csv_bytes", "to_xlsx_bytes", "to_csv_text", "export_round", "backup")
+#: Downloads that are documents rather than tables; their user text is escaped by the HTML renderer and is
+#: checked in tests/adversarial/test_board_pack_disclosure.py and the board pack tests.
+DOCUMENT_MIMES = {"text/html", "application/pdf"}
 
 
 def _sources() -> list[Path]:
@@ -255,6 +258,9 @@ def test_every_download_button_serves_the_one_writer():
             data = next((k.value for k in node.keywords if k.arg == "data"), node.args[1] if len(node.args) > 1
                         else None)
             assert data is not None, f"{path.name}:{node.lineno}: download_button without data"
+            mime = next((k.value for k in node.keywords if k.arg == "mime"), None)
+            if isinstance(mime, ast.Constant) and mime.value in DOCUMENT_MIMES:
+                continue  # an HTML or PDF document (board pack, printable questionnaire), not a table
             source = ast.unparse(data)
             if isinstance(data, ast.Name) and data.id in definitions:
                 source = definitions[data.id]
