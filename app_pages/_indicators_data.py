@@ -16,10 +16,12 @@ from assessment.permissions import Principal
 
 @st.cache_resource(show_spinner=False)
 def catalogue():
-    """The shipped indicator catalogue (files only: the same for everyone)."""
+    """The shipped indicator catalogue (files only: the same for everyone), checked against the shipped
+    questionnaire it links to (a deployment may serve only some questionnaire versions)."""
     from assessment.indicators import get_catalogue
+    from assessment.settings import default_questionnaires_dir
 
-    return get_catalogue()
+    return get_catalogue(questionnaires_dir=default_questionnaires_dir())
 
 
 @_cached
