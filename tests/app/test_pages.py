@@ -337,6 +337,13 @@ def test_promising_practices_show_the_top_quartile_never_a_score(app):
     app.run()
     app.switch_page("app_pages/regions.py").run()
     assert_no_exception(app)
-    listed = [c.value for c in app.caption if "top quartile" in c.value]
+    listed: list[str] = []
+    # the page opens on the latest period (9cffa2e); this small demo's practices may be in an earlier one
+    for period in app.selectbox(key="regions_period").options:
+        app.selectbox(key="regions_period").set_value(period).run()
+        assert_no_exception(app)
+        listed = [c.value for c in app.caption if "top quartile" in c.value]
+        if listed:
+            break
     assert listed  # the demo lists practices: the check below has something to read
     assert not any("score " in caption for caption in listed), listed
