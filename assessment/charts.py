@@ -564,11 +564,13 @@ def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None 
     )
 
 
-def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] | None = None) -> alt.Chart:
+def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] | None = None,
+                          context: str = "") -> alt.Chart:
     """Partnership × domain grid of the latest change verdicts (listed alphabetically; never ranked).
 
     ``portfolio`` is the wide frame of :func:`assessment.trends.portfolio` (partnership, nation, region and
-    one column per domain holding its verdict) or the same in long form (partnership, domain, verdict).
+    one column per domain holding its verdict) or the same in long form (partnership, domain, verdict), such
+    as :func:`assessment.trends.portfolio_changes`, whose change and 95% interval then show on hover.
     """
     if "verdict" not in portfolio.columns and "partnership" in portfolio.columns:
         domains = [c for c in portfolio.columns if c not in ("partnership", "name", "nation", "region")]
@@ -579,14 +581,19 @@ def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] 
     data["verdict"] = data["verdict"].astype("string").fillna("").astype(str).replace("", "first round")
     data["partnership"] = data["partnership"].astype(str)
     data["symbol"] = data["verdict"].map(lambda v: _VERDICT_SYMBOLS.get(v, "?"))
-    data = data[["partnership", "domain_title", "verdict", "symbol"]]
+    for col in ("change", "change_low", "change_high"):
+        data[col] = _round(data[col]) if col in data else np.nan
+    data = data[["partnership", "domain_title", "verdict", "symbol", "change", "change_low", "change_high"]]
     verdicts = [v for v in VERDICT_COLOURS if v in set(data["verdict"])] + sorted(
         set(data["verdict"]) - set(VERDICT_COLOURS))
     x = alt.X("domain_title:N", sort=_order(data["domain_title"]), title=None,
               axis=alt.Axis(labelAngle=-40, labelLimit=200, labelOverlap=False, orient="top"))
     y = alt.Y("partnership:N", sort="ascending", title=None, axis=alt.Axis(labelLimit=280))
     tooltip = [alt.Tooltip("partnership:N", title="Partnership"), alt.Tooltip("domain_title:N", title="Domain"),
-               alt.Tooltip("verdict:N", title="Latest change")]
+               alt.Tooltip("verdict:N", title="Latest change"),
+               alt.Tooltip("change:Q", title="Size of change", format="+.2f"),
+               alt.Tooltip("change_low:Q", title="95% interval low", format="+.2f"),
+               alt.Tooltip("change_high:Q", title="95% interval high", format="+.2f")]
     base = alt.Chart(data)
     cells = base.mark_rect(stroke="#BBBBBB", strokeWidth=0.5).encode(
         x=x, y=y, tooltip=tooltip,
@@ -604,7 +611,9 @@ def build_portfolio_chart(portfolio: pd.DataFrame, *, titles: Mapping[str, str] 
         "Latest change per partnership and domain",
         f"▲ improved, ▼ declined, ● no clear change (95% interval); partnerships in alphabetical order; n = {n}",
         "Grid with one row per partnership (alphabetical, not ranked) and one column per domain; each cell "
-        "shows whether the domain improved, declined or showed no clear change since the previous round.",
+        "shows whether the domain improved, declined or showed no clear change since the previous round; "
+        "hovering a cell gives the size of the change and its 95% interval.",
+        context,
     )
 
 

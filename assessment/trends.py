@@ -18,8 +18,9 @@ Rules (PRODUCT.md, "Benchmark rules"; docs/benchmarking.md):
 
 from __future__ import annotations
 
+import re
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,8 @@ __all__ = [
     "domain_trends",
     "percentile_interval",
     "portfolio",
+    "portfolio_changes",
+    "portfolio_selection",
 ]
 
 TREND_COLUMNS = (
@@ -418,3 +421,47 @@ def portfolio(trends: pd.DataFrame, partnerships: pd.DataFrame, *, region: str |
     if region is not None:
         out = out[out["region"] == region]
     return out.sort_values("partnership", kind="stable").reset_index(drop=True)
+
+
+def portfolio_selection(partnerships: pd.DataFrame, *, region: str | None = None, group: str | None = None,
+                        keys: Sequence[str] | None = None) -> list[str]:
+    """The partnership keys of a commissioner's chosen set, in alphabetical order of key.
+
+    ``partnerships`` is the frame the principal may see (``partnership, region, groups``), so a choice can
+    never reach beyond it. ``region`` keeps one region, ``group`` one custom peer group (the saved sets
+    stored with the partnerships, ``groups`` joined with ";"), ``keys`` a hand-picked list; they combine.
+    """
+    shown = pd.Series(True, index=partnerships.index)
+    if region is not None:
+        shown &= partnerships["region"].astype(str) == region
+    if group is not None:
+        shown &= partnerships["groups"].fillna("").astype(str).str.contains(f"(?:^|;){re.escape(group)}(?:;|$)")
+    if keys is not None:
+        shown &= partnerships["partnership"].astype(str).isin([str(k) for k in keys])
+    return sorted(partnerships.loc[shown, "partnership"].astype(str))
+
+
+def portfolio_changes(trends: pd.DataFrame, keys: Sequence[str] | None = None) -> pd.DataFrame:
+    """Long form of the portfolio: each partnership's latest round per domain with its change and interval.
+
+    Columns ``partnership, domain, period, n_respondents, change, change_low, change_high, verdict`` and
+    ``cell`` (the verdict with the size of the change and its 95% interval, as the table shows it). Rows are
+    in alphabetical order of partnership, never ranked.
+    """
+    latest = (
+        trends.assign(partnership=trends["partnership"].astype(str))
+        .sort_values(["partnership", "period", "round"], kind="stable")
+        .drop_duplicates(["partnership", "domain"], keep="last")
+    )
+    if keys is not None:
+        latest = latest[latest["partnership"].isin([str(k) for k in keys])]
+    out = latest[["partnership", "domain", "period", "n_respondents", "change", "change_low", "change_high",
+                  "verdict"]].reset_index(drop=True)
+    out["verdict"] = out["verdict"].astype("string").fillna("").replace("", PORTFOLIO_FIRST_ROUND).astype(str)
+    for col in ("change", "change_low", "change_high"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").round(2)
+    sized = out["change"].notna() & out["change_low"].notna() & out["change_high"].notna()
+    size = (out["change"].map("{:+.2f}".format) + " (95% " + out["change_low"].map("{:+.2f}".format)
+            + " to " + out["change_high"].map("{:+.2f}".format) + ")")
+    out["cell"] = out["verdict"].where(~sized, out["verdict"] + " " + size.where(sized, ""))
+    return out.sort_values(["partnership"], kind="stable").reset_index(drop=True)

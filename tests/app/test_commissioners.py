@@ -1,0 +1,93 @@
+"""Portfolio and Trends as a commissioner uses them (issue 15): a chosen set of partnerships (a region, a saved
+peer group or a hand pick), the size of each change and its interval, declined and improved domains in colour,
+and several partnerships side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages import APP, TIMEOUT, assert_no_exception, table_with
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """A demo database with 12 partnerships, their saved peer groups and two closed rounds each."""
+    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
+    from assessment.settings import load_settings
+    from assessment.storage.catalogue import list_partnerships
+    from assessment.storage.db import make_engine, make_session_factory
+
+    folder = tmp_path_factory.mktemp("commish-data")
+    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "300",
+           "ASSESSMENT_AUTH": "none"}
+    saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
+    os.environ.pop("ASSESSMENT_DATABASE_URL", None)
+    os.environ.update(env)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    prepare_database(engine, settings)
+    found, _ = shipped_questionnaires(settings)
+    factory = make_session_factory(engine)
+    with factory.begin() as session:
+        seed_demo(session, found, partnerships=12, open_rounds=0)
+    with factory() as session:
+        places = list_partnerships(session)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield places
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    engine.dispose()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _portfolio(demo) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/portfolio.py").run()
+    assert_no_exception(at)
+    return at
+
+
+def _specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def test_a_commissioner_chooses_a_saved_peer_group_or_picks_partnerships(demo):
+    at = _portfolio(demo)
+    names = dict(zip(demo["partnership"], demo["name"], strict=True))
+    at.radio(key="portfolio_by").set_value("Saved peer group").run()
+    assert_no_exception(at)
+    assert "metropolitan" in at.selectbox(key="portfolio_group").options
+    at.selectbox(key="portfolio_group").set_value("metropolitan").run()
+    members = demo[demo["groups"].str.split(";").map(lambda g: "metropolitan" in g)]["partnership"]
+    assert 0 < len(members) < len(demo)
+    table = table_with(at, "partnership")
+    assert sorted(table["partnership"]) == sorted(names[k] for k in members)
+
+    picked = sorted(demo["partnership"])[:2]
+    at.radio(key="portfolio_by").set_value("Partnerships I pick").run()
+    at.multiselect(key="portfolio_pick").set_value(picked).run()
+    assert_no_exception(at)
+    assert sorted(table_with(at, "partnership")["partnership"]) == sorted(names[k] for k in picked)
+    assert any("2 partnerships" in str(spec.get("title")) for spec in _specs(at))
+
+
+def test_portfolio_cells_show_the_size_of_the_change_and_its_interval(demo):
+    at = _portfolio(demo)
+    table = table_with(at, "partnership")
+    cells = table.drop(columns="partnership").stack().astype(str)
+    sized = cells[cells.str.contains("95%")]
+    assert len(sized) > 0
+    assert sized.str.match(r"^[a-z ]+ [+-]\d\.\d\d \(95% [+-]\d\.\d\d to [+-]\d\.\d\d\)$").all()
+    tooltips = json.dumps(_specs(at))
+    assert "Size of change" in tooltips and "95% interval low" in tooltips and "95% interval high" in tooltips
