@@ -69,3 +69,29 @@ def portfolio_view(version: str) -> bool:
                        file_name="portfolio.csv", mime="text/csv", key="portfolio_download",
                        icon=":material/download:")
     return True
+
+
+def _trend_context(name: str, frame) -> str:
+    periods = sorted(frame["period"].astype(str).unique())
+    span = periods[0] if len(periods) == 1 else f"{periods[0]} to {periods[-1]}"
+    return f"{name} · {span} · {len(periods)} closed round(s) · n = {int(frame['n_respondents'].max())} at most"
+
+
+def trend_charts(version: str, partnership: str, frame, titles) -> None:
+    """The Trends chart of the chosen partnership, and beside it those of the others picked (small multiples).
+
+    The others offered are only those the signed-in person may see; each is read through the service."""
+    names = widgets.partnership_names(version)
+    others = [key for key in names if key != partnership]
+    picked = st.multiselect("Compare with other partnerships", others, format_func=names.get,
+                            key="trends_compare", placeholder="Choose partnerships to show side by side")
+    shown = [(partnership, frame)]
+    for key in picked:
+        other = resources.partnership_trends(version, key)
+        if other.empty:
+            st.info(f"{widgets.plain(names[key])} has no closed rounds yet.")
+            continue
+        shown.append((key, other.assign(domain_title=other["domain"].map(lambda d: titles.get(d, d)))))
+    for key, data in shown:
+        st.altair_chart(charts.build_trend_chart(data, titles=titles, context=_trend_context(names[key], data)),
+                        width="stretch", key=f"trends_chart_{key}")

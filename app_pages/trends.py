@@ -2,10 +2,10 @@
 
 import streamlit as st
 
+from app_pages import _commissioners as commissioners
 from app_pages import _indicators_beside as indicators_beside
 from app_pages import _resources as resources
 from app_pages import _widgets as widgets
-from assessment import charts
 from assessment.tabular import to_csv_bytes
 
 version = resources.data_version()
@@ -27,7 +27,7 @@ frame = frame.assign(domain_title=frame["domain"].map(lambda d: titles.get(d, d)
 if len(closed) == 1:
     st.info("Only one closed round so far: the change verdicts appear after the next one.")
 
-st.altair_chart(charts.build_trend_chart(frame, titles=titles), width="stretch")
+commissioners.trend_charts(version, partnership, frame, titles)
 
 st.subheader("Change verdicts")
 latest = frame.sort_values("period").drop_duplicates("domain", keep="last")

@@ -502,13 +502,21 @@ def build_region_distribution_chart(regions: pd.DataFrame, *, titles: Mapping[st
 
 
 # -- trends and portfolio --------------------------------------------------------------------------
+# Trend points: improved and declined stand out by colour (and by shape, for those who cannot tell colours).
+_TREND_POINT_COLOURS = {"improved": OKABE_ITO["blue"], "declined": OKABE_ITO["vermillion"],
+                        "no clear change": "#666666", "not comparable": "#666666",
+                        "too few respondents": "#666666", "first round": "#666666"}
+_TREND_POINT_SHAPES = {"improved": "triangle-up", "declined": "triangle-down"}
+
+
 def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None = None,
-                      columns: int = 3) -> alt.FacetChart:
+                      columns: int = 3, context: str = "") -> alt.FacetChart:
     """Domain scores across rounds with 95% intervals; a dashed rule marks a comparability break.
 
     ``trends`` is the frame of :func:`assessment.trends.domain_trends`. Lines only join rounds that are
     comparable (each comparable run is its own line segment); where ``comparable_with_previous`` is false
-    a dashed vertical rule is drawn at that period with the reason in its tooltip.
+    a dashed vertical rule is drawn at that period with the reason in its tooltip. Each point is coloured
+    by its change verdict: improved (blue, ▲) and declined (vermillion, ▼) stand out from the grey rest.
     """
     _require(trends, ("period", "domain", "score", "comparable_with_previous"), "build_trend_chart")
     data = _with_titles(trends, titles)
@@ -524,8 +532,11 @@ def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None 
                              if "n_respondents" in data else 0)
     for col in ("break_reason", "verdict", "version"):
         data[col] = data[col].fillna("").astype(str) if col in data else ""
+    data["change_shown"] = data["verdict"].replace("", "first round")
     data = data[["domain_title", "period", "version", "score", "ci_low", "ci_high", "n_respondents", "segment",
-                 "break", "break_reason", "verdict"]]
+                 "break", "break_reason", "verdict", "change_shown"]]
+    shown = [v for v in _TREND_POINT_COLOURS if v in set(data["change_shown"])] + sorted(
+        set(data["change_shown"]) - set(_TREND_POINT_COLOURS))
     periods = sorted(data["period"].astype(str).unique())
     x = alt.X("period:O", title="Round (period)", sort=periods, axis=alt.Axis(labelAngle=0))
     score_y = alt.Y("score:Q", title="Score", scale=alt.Scale(domain=_SCALE_DOMAIN, nice=False), axis=_LEVEL_TICKS)
@@ -536,15 +547,19 @@ def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None 
                alt.Tooltip("ci_high:Q", title="95% interval high", format=".2f"),
                alt.Tooltip("n_respondents:Q", title="Respondents (n)"),
                alt.Tooltip("verdict:N", title="Change")]
-    line = alt.Chart().mark_line(color=OKABE_ITO["blue"], strokeWidth=2).encode(
+    line = alt.Chart().mark_line(color=GREY, strokeWidth=2).encode(
         x=x, y=score_y, detail="segment:N"
     )
     bars = alt.Chart().mark_rule(color=OKABE_ITO["sky_blue"], strokeWidth=4, opacity=0.8).encode(
         x=x, y=alt.Y("ci_low:Q", scale=alt.Scale(domain=_SCALE_DOMAIN, nice=False), title="Score"), y2="ci_high:Q",
         tooltip=tooltip,
     )
-    points = alt.Chart().mark_point(filled=True, size=30, color=OKABE_ITO["blue"]).encode(
-        x=x, y=score_y, tooltip=tooltip
+    points = alt.Chart().mark_point(filled=True, size=70, opacity=1).encode(
+        x=x, y=score_y, tooltip=tooltip,
+        color=alt.Color("change_shown:N", title="Change since the previous round", scale=alt.Scale(
+            domain=shown, range=[_TREND_POINT_COLOURS.get(v, GREY) for v in shown])),
+        shape=alt.Shape("change_shown:N", title="Change since the previous round", scale=alt.Scale(
+            domain=shown, range=[_TREND_POINT_SHAPES.get(v, "circle") for v in shown])),
     )
     breaks = alt.Chart().transform_filter("datum['break']").mark_rule(  # aria=False: the description says it
         color=OKABE_ITO["vermillion"], strokeDash=[5, 4], strokeWidth=2, xOffset=-20, aria=False
@@ -558,9 +573,12 @@ def build_trend_chart(trends: pd.DataFrame, *, titles: Mapping[str, str] | None 
     return _finish(
         chart,
         "Domain scores across rounds",
-        "Points = score with 95% bootstrap interval; dashed vermillion line = questionnaire change, not comparable",
-        "One panel per domain showing the score in each round with its 95% interval. Lines join only rounds "
+        "Points = score with 95% bootstrap interval, blue ▲ improved, vermillion ▼ declined; dashed vermillion "
+        "line = questionnaire change, not comparable",
+        "One panel per domain showing the score in each round with its 95% interval; a point is blue when the "
+        "domain improved and vermillion when it declined since the previous round. Lines join only rounds "
         "that can be compared; a dashed vertical line marks a break where the questionnaire changed.",
+        context,
     )
 
 

@@ -91,3 +91,45 @@ def test_portfolio_cells_show_the_size_of_the_change_and_its_interval(demo):
     assert sized.str.match(r"^[a-z ]+ [+-]\d\.\d\d \(95% [+-]\d\.\d\d to [+-]\d\.\d\d\)$").all()
     tooltips = json.dumps(_specs(at))
     assert "Size of change" in tooltips and "95% interval low" in tooltips and "95% interval high" in tooltips
+
+
+def _trends(demo) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("app_pages/trends.py").run()
+    assert_no_exception(at)
+    return at
+
+
+def _point_layers(spec: dict) -> list[dict]:
+    return [layer for layer in spec["spec"]["layer"] if (layer.get("mark") or {}).get("type") == "point"]
+
+
+def test_trends_colour_declined_and_improved_domains_in_the_chart(demo):
+    at = _trends(demo)
+    spec = _specs(at)[0]
+    [points] = _point_layers(spec)
+    colour = points["encoding"]["color"]
+    assert colour["field"] == "change_shown"
+    shown = dict(zip(colour["scale"]["domain"], colour["scale"]["range"], strict=True))
+    assert {"improved", "declined"} & set(shown)  # the demo has changes to colour
+    assert shown.get("improved", "#0072B2") == "#0072B2" and shown.get("declined", "#D55E00") == "#D55E00"
+    assert len({shown.get("improved"), shown.get("declined"), shown.get("no clear change")} - {None}) == len(
+        {"improved", "declined", "no clear change"} & set(shown))  # each verdict its own colour
+    assert "vermillion when it declined" in spec["description"]
+
+
+def test_several_partnerships_side_by_side_on_trends(demo):
+    at = _trends(demo)
+    names = dict(zip(demo["partnership"], demo["name"], strict=True))
+    first = at.selectbox(key="trends_partnership").value
+    others = at.multiselect(key="trends_compare").options
+    assert names[first] not in others and len(others) == len(names) - 1
+    picked = [k for k in sorted(names) if k != first][:2]
+    at.multiselect(key="trends_compare").set_value(picked).run()
+    assert_no_exception(at)
+    subtitles = [" ".join(spec["title"]["subtitle"]) for spec in _specs(at) if "Domain scores" in
+                 str(spec.get("title"))]
+    assert len(subtitles) == 3
+    for key, subtitle in zip([first, *picked], subtitles, strict=True):
+        assert subtitle.startswith(names[key] + " · ") and "closed round(s)" in subtitle and "n = " in subtitle
