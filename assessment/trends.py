@@ -461,7 +461,7 @@ def portfolio_changes(trends: pd.DataFrame, keys: Sequence[str] | None = None) -
     for col in ("change", "change_low", "change_high"):
         out[col] = pd.to_numeric(out[col], errors="coerce").round(2)
     sized = out["change"].notna() & out["change_low"].notna() & out["change_high"].notna()
-    size = (out["change"].map("{:+.2f}".format) + " (95% " + out["change_low"].map("{:+.2f}".format)
-            + " to " + out["change_high"].map("{:+.2f}".format) + ")")
+    signed = {col: out[col].map("{:+.2f}".format).astype(str) for col in ("change", "change_low", "change_high")}
+    size = signed["change"] + " (95% " + signed["change_low"] + " to " + signed["change_high"] + ")"
     out["cell"] = out["verdict"].where(~sized, out["verdict"] + " " + size.where(sized, ""))
     return out.sort_values(["partnership"], kind="stable").reset_index(drop=True)

@@ -153,6 +153,10 @@ def test_a_commissioner_portfolio_holds_only_their_partnerships(staff_world):
         staff_world["names"][key] for key in staff_world["keys"][2:4])
     at.switch_page("app_pages/portfolio.py").run()
     no_exception(at)
+    at.radio(key="portfolio_by").set_value("Partnerships I pick").run()  # a hand pick offers only their own
+    no_exception(at)
+    assert sorted(at.multiselect(key="portfolio_pick").options) == sorted(
+        staff_world["names"][key] for key in staff_world["keys"][2:4])
 
 
 def test_an_analyst_sees_the_regions_only(staff_world):

@@ -141,3 +141,20 @@ def test_an_empty_period_falls_back_to_the_round_value():
     frame["period"] = ""
     table = domain_trends(frame, partnership="Kent", questionnaires=None)
     assert list(table["period"]) == ["2025-H2", "2026-H1"] and table["verdict"].iloc[1] == "improved"
+
+
+def test_portfolio_selection_and_changes_for_a_commissioners_chosen_set():
+    from assessment.trends import portfolio_changes, portfolio_selection
+    places = pd.DataFrame({"partnership": ["b", "a", "c"], "region": ["North", "North", "South"],
+                           "groups": ["icb-north;metropolitan", "county", ""]})
+    assert portfolio_selection(places, region="North") == ["a", "b"]
+    assert portfolio_selection(places, group="icb-north") == ["b"]
+    assert portfolio_selection(places, group="icb") == []  # whole group names only
+    assert portfolio_selection(places, keys=["c", "zz"]) == ["c"]  # never beyond the frame given
+    frame = pd.DataFrame({"partnership": ["a", "a", "b"], "round": ["a1", "a2", "b1"],
+                          "period": ["2025", "2026", "2026"], "domain": ["d1"] * 3, "n_respondents": [9, 9, 9],
+                          "change": [None, -0.456, None], "change_low": [None, -0.8, None],
+                          "change_high": [None, -0.1, None], "verdict": ["", "declined", ""]})
+    out = portfolio_changes(frame, ["a", "b"])
+    assert list(out["cell"]) == ["declined -0.46 (95% -0.80 to -0.10)", "first round"]
+    assert portfolio_changes(frame, []).empty
