@@ -43,11 +43,12 @@ USERS = {  # subject at the provider -> (email, what to grant)
 }
 # The navigation each role sees, and one page it asks for by address but is not given.
 EXPECTED = {
-    "ann": (["Home", "Results", "Trends", "Take the assessment", "Compare regions", "Portfolio", "Manage"], None),
-    "lee": (["Home", "Results", "Trends", "Portfolio", "Manage"], "regions"),
-    "bea": (["Home", "Results", "Trends"], "manage"),
-    "cal": (["Home", "Results", "Trends", "Portfolio"], "manage"),
-    "ana": (["Compare regions"], "results"),
+    "ann": (["Home", "Results", "Trends", "Actions", "Outcome indicators", "Take the assessment", "Compare regions",
+             "Maturity and outcomes", "Portfolio", "Manage"], None),
+    "lee": (["Home", "Results", "Trends", "Actions", "Outcome indicators", "Portfolio", "Manage"], "regions"),
+    "bea": (["Home", "Results", "Trends", "Actions"], "manage"),
+    "cal": (["Home", "Results", "Trends", "Actions", "Portfolio"], "manage"),
+    "ana": (["Compare regions", "Maturity and outcomes"], "results"),
 }
 
 
