@@ -77,7 +77,7 @@ def test_manage_stays_on_the_tab_where_the_lead_acted(lead_app, page):
     page.goto(f"{url}/manage")
     wait_until_idle(page)
     open_tab(page, "Partnerships")
-    form = page.locator('[data-testid="stForm"]').filter(has_text="Add a partnership")
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Add partnership")  # the heading sits above the form
     form.get_by_label("Name").fill("Thames Valley crisis care partnership")
     form.get_by_label(re.compile("^Key")).fill("thames-valley-e2e")
     form.get_by_role("button", name="Add partnership").click()
