@@ -5,49 +5,24 @@ and several partnerships side by side."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.app.conftest import seeded_app_database
 from tests.app.test_pages import APP, TIMEOUT, assert_no_exception, table_with
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """A demo database with 12 partnerships, their saved peer groups and two closed rounds each."""
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
     from assessment.storage.catalogue import list_partnerships
-    from assessment.storage.db import make_engine, make_session_factory
 
-    folder = tmp_path_factory.mktemp("commish-data")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "300",
-           "ASSESSMENT_AUTH": "none"}
-    saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
-    os.environ.pop("ASSESSMENT_DATABASE_URL", None)
-    os.environ.update(env)
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=12, open_rounds=0)
-    with factory() as session:
-        places = list_partnerships(session)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield places
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with seeded_app_database(tmp_path_factory, "commish-data", resamples=300, partnerships=12,
+                             open_rounds=0) as (factory, _):
+        with factory() as session:
+            places = list_partnerships(session)
+        yield places
 
 
 def _portfolio(demo) -> AppTest:

@@ -7,12 +7,12 @@ an import with errors shows the report and changes nothing.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import seeded_app_database
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -22,34 +22,9 @@ TIMEOUT = 30
 @pytest.fixture(scope="module")
 def demo_database(tmp_path_factory):
     """A demo database with 12 partnerships (3 with an open round), and the environment pointing at it."""
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
-    from assessment.storage.db import make_engine, make_session_factory
-
-    folder = tmp_path_factory.mktemp("app-data")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500",
-           "ASSESSMENT_AUTH": "none"}
-    saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
-    os.environ.pop("ASSESSMENT_DATABASE_URL", None)
-    os.environ.update(env)
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=12, open_rounds=3)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield factory
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with seeded_app_database(tmp_path_factory, "app-data", resamples=500, partnerships=12, open_rounds=3) as (
+            factory, _):
+        yield factory
 
 
 @pytest.fixture

@@ -3,48 +3,20 @@ highest region per domain, practices with region, statement, no repeats, pages a
 
 from __future__ import annotations
 
-import os
-
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from assessment import charts
 from assessment.peers import strongest_regions
+from tests.app.conftest import seeded_app_database
 from tests.app.test_pages import APP, TIMEOUT, assert_no_exception
 
 
 @pytest.fixture(scope="module")
 def national_demo(tmp_path_factory):
     """The full demo (43 force areas): regions large enough to compare, practices to page through."""
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
-    from assessment.storage.db import make_engine, make_session_factory
-
-    folder = tmp_path_factory.mktemp("regions-data")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none",
-           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500"}
-    saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
-    os.environ.pop("ASSESSMENT_DATABASE_URL", None)
-    os.environ.update(env)
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield factory
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with seeded_app_database(tmp_path_factory, "regions-data", resamples=500) as (factory, _):
+        yield factory
 
 
 @pytest.fixture

@@ -6,15 +6,14 @@ model's numbers (the pack's numbers are the model's too: tests/integration/test_
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from assessment.permissions import Principal
+from tests.app.conftest import seeded_app_database
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
@@ -22,34 +21,9 @@ APP = str(ROOT / "streamlit_app.py")
 
 @pytest.fixture(scope="module")
 def demo_database(tmp_path_factory):
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
-    from assessment.storage.db import make_engine, make_session_factory
-
-    folder = tmp_path_factory.mktemp("results-pack")
-    env = {"ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_BOOTSTRAP_RESAMPLES": "200",
-           "ASSESSMENT_AUTH": "none"}
-    saved = {k: os.environ.get(k) for k in (*env, "ASSESSMENT_DATABASE_URL")}
-    os.environ.pop("ASSESSMENT_DATABASE_URL", None)
-    os.environ.update(env)
-    settings = load_settings()
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=8, open_rounds=0)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield factory, settings
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with seeded_app_database(tmp_path_factory, "results-pack", resamples=200, partnerships=8,
+                             open_rounds=0) as (factory, settings):
+        yield factory, settings
 
 
 def _round_with_peers(demo_database) -> tuple[str, str]:
