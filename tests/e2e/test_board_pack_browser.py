@@ -13,6 +13,7 @@ from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found 
     CHROMIUM,
     browser,
     screenshot,
+    seed_demo_folder,
     serve_app,
     wait_for_charts,
     wait_until_idle,
@@ -31,21 +32,8 @@ TABLE_WIDTHS_JS = """() => Array.from(document.querySelectorAll('[data-testid="s
 
 @pytest.fixture(scope="module")
 def pack_app(tmp_path_factory):
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
-    from assessment.storage.db import make_engine, make_session_factory
-
-    folder = tmp_path_factory.mktemp("e2e-pack")
-    env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0",
-           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "300"}
-    env.pop("ASSESSMENT_DATABASE_URL", None)
-    settings = load_settings(env)
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=6, open_rounds=0)
+    demo = seed_demo_folder(tmp_path_factory, "e2e-pack", resamples=300, partnerships=6, open_rounds=0)
+    folder, env, engine = demo.folder, demo.env, demo.engine
     engine.dispose()
     with serve_app(folder, env) as url:
         yield url

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,17 +54,28 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 180) -> N
     raise TimeoutError("the app did not become healthy in time")
 
 
-@pytest.fixture(scope="module")
-def running_app(tmp_path_factory):
-    """A demo database (12 partnerships), one fresh invite, and `streamlit run` on a free port."""
+@dataclass
+class DemoFolder:
+    """A seeded demo database in its own data folder, and the environment that points `streamlit run` at it."""
+
+    folder: Path
+    env: dict
+    settings: object
+    engine: object
+    factory: object
+
+
+def seed_demo_folder(tmp_path_factory, name: str, *, resamples: int, extra_env: dict | None = None,
+                     **seed) -> DemoFolder:
+    """A fresh data folder with the demo seeded in it (``seed`` goes to :func:`assessment.demo.seed_demo`, e.g.
+    ``partnerships=12, open_rounds=2``); the caller disposes of ``engine`` when done with ``factory``."""
     from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
     from assessment.settings import load_settings
-    from assessment.storage import services
     from assessment.storage.db import make_engine, make_session_factory
 
-    folder = tmp_path_factory.mktemp("e2e-data")
+    folder = tmp_path_factory.mktemp(name)
     env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0",
-           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500"}
+           "ASSESSMENT_BOOTSTRAP_RESAMPLES": str(resamples), **(extra_env or {})}
     env.pop("ASSESSMENT_DATABASE_URL", None)
     settings = load_settings(env)
     engine = make_engine(settings.database_url)
@@ -71,7 +83,17 @@ def running_app(tmp_path_factory):
     found, _ = shipped_questionnaires(settings)
     factory = make_session_factory(engine)
     with factory.begin() as session:
-        seed_demo(session, found, partnerships=12, open_rounds=2)
+        seed_demo(session, found, **seed)
+    return DemoFolder(folder, env, settings, engine, factory)
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    """A demo database (12 partnerships), one fresh invite, and `streamlit run` on a free port."""
+    from assessment.storage import services
+
+    demo = seed_demo_folder(tmp_path_factory, "e2e-data", resamples=500, partnerships=12, open_rounds=2)
+    folder, env, settings, engine, factory = demo.folder, demo.env, demo.settings, demo.engine, demo.factory
     with factory.begin() as session:
         rounds = services.list_rounds(session)
         open_round = rounds.loc[rounds["status"] == "open", "round"].iloc[0]

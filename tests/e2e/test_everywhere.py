@@ -11,13 +11,12 @@
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
 
 from app_pages._frame import menu_for
-from tests.e2e.test_browser import browser, serve_app, wait_until_idle  # noqa: F401 - browser is a fixture
+from tests.e2e.test_browser import browser, seed_demo_folder, serve_app, wait_until_idle  # noqa: F401 - browser is a fixture
 
 pytest.importorskip("axe_playwright_python")
 
@@ -30,22 +29,10 @@ IMPACTS = ("serious", "critical")
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """The demo (12 partnerships, 2 open rounds), five fresh invite links, `streamlit run` on a free port."""
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
     from assessment.storage import services
-    from assessment.storage.db import make_engine, make_session_factory
 
-    folder = tmp_path_factory.mktemp("e2e-everywhere")
-    env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0",
-           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "200"}
-    env.pop("ASSESSMENT_DATABASE_URL", None)
-    settings = load_settings(env)
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=12, open_rounds=2)
+    demo = seed_demo_folder(tmp_path_factory, "e2e-everywhere", resamples=200, partnerships=12, open_rounds=2)
+    folder, env, settings, engine, factory = demo.folder, demo.env, demo.settings, demo.engine, demo.factory
     with factory.begin() as session:
         rounds = services.list_rounds(session)
         open_round = rounds.loc[rounds["status"] == "open", "round"].iloc[0]

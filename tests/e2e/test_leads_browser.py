@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, serve_app, wait_until_idle
+from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, seed_demo_folder, serve_app, wait_until_idle
 
 pytestmark = [
     pytest.mark.e2e,
@@ -23,21 +23,9 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def lead_app(tmp_path_factory):
     """A demo database (12 partnerships, 2 open rounds) served with no sign-in on loopback."""
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
-    from assessment.storage.db import make_engine, make_session_factory
-
-    folder = tmp_path_factory.mktemp("e2e-leads")
-    env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none",
-           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500"}
-    env.pop("ASSESSMENT_DATABASE_URL", None)
-    settings = load_settings(env)
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=12, open_rounds=2)
+    demo = seed_demo_folder(tmp_path_factory, "e2e-leads", resamples=500, extra_env={"ASSESSMENT_AUTH": "none"},
+                            partnerships=12, open_rounds=2)
+    folder, env, engine, factory = demo.folder, demo.env, demo.engine, demo.factory
     with serve_app(folder, env) as url:
         yield url, factory
     engine.dispose()

@@ -12,6 +12,7 @@ from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found 
     CHROMIUM,
     browser,
     screenshot,
+    seed_demo_folder,
     serve_app,
     wait_until_idle,
 )
@@ -28,22 +29,10 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def evil_app(tmp_path_factory):
     """The demo with every partnership renamed to the phishing name, an invite link, and `streamlit run`."""
-    from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
-    from assessment.settings import load_settings
     from assessment.storage import services
-    from assessment.storage.db import make_engine, make_session_factory
 
-    folder = tmp_path_factory.mktemp("e2e-evil")
-    env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0",
-           "ASSESSMENT_BOOTSTRAP_RESAMPLES": "300"}
-    env.pop("ASSESSMENT_DATABASE_URL", None)
-    settings = load_settings(env)
-    engine = make_engine(settings.database_url)
-    prepare_database(engine, settings)
-    found, _ = shipped_questionnaires(settings)
-    factory = make_session_factory(engine)
-    with factory.begin() as session:
-        seed_demo(session, found, partnerships=6, open_rounds=1)
+    demo = seed_demo_folder(tmp_path_factory, "e2e-evil", resamples=300, partnerships=6, open_rounds=1)
+    folder, env, settings, engine, factory = demo.folder, demo.env, demo.settings, demo.engine, demo.factory
     with factory.begin() as session:
         for key in services.list_partnerships(session)["partnership"]:
             services.update_partnership(session, key, actor="e2e", name=f"{EVIL} {key}")
