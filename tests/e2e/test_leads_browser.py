@@ -11,7 +11,13 @@ import re
 
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, CHROMIUM_ARGS, seed_demo_folder, serve_app, wait_until_idle
+from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found by pytest by name
+    CHROMIUM,
+    browser,
+    seed_demo_folder,
+    serve_app,
+    wait_until_idle,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -31,18 +37,8 @@ def lead_app(tmp_path_factory):
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
-def page(browser):
+def page(browser):  # noqa: F811 - the fixture imported above
     context = browser.new_context(viewport={"width": 1400, "height": 1600})
     page = context.new_page()
     page.set_default_timeout(120_000)
