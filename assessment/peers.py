@@ -21,7 +21,9 @@ Rules (PRODUCT.md, "Benchmark rules"; docs/benchmarking.md):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -135,34 +137,36 @@ def _memberships(frame: pd.DataFrame) -> pd.DataFrame:
 def _score_frame(scores: pd.DataFrame) -> pd.DataFrame:
     """Partnership scores with text keys, numeric scores, an eligibility flag and a period key."""
     _require(scores, _SCORE_COLUMNS, "scores")
-    out = pd.DataFrame(
-        {
-            "partnership": scores["partnership"].astype(str),
-            "round": scores["round"].astype(str),
-            "domain": scores["domain"].astype(str),
-            "score": pd.to_numeric(scores["score"], errors="coerce").astype(float),
-        },
-        index=scores.index,
-    )
+    rounds = scores["round"].astype(str)
     # Without a period column the round value is the period (the CLI's stateless mode).
     # (and so is it where a period column is present but empty: `assessment score` always writes one).
-    out["period"] = _period_or_round(scores, out["round"])
-    bounds = period_bounds(out["period"])
+    # Periods are parsed once per distinct value (a handful), then taken by code.
+    periods, distinct = pd.factorize(_period_or_round(scores, rounds))
+    bounds = period_bounds(pd.Series(distinct, dtype=object))
     # Labels of the grammar in their canonical form (2026-h1 = 2026-H1); free text kept, compared by label.
-    out["period"] = bounds["label"].where(bounds["label"] != "", out["period"]).astype(str)
-    out["end_month"] = bounds["end_month"].to_numpy()
-    out["has_versions"] = "questionnaire" in scores and "version" in scores
-    out["questionnaire"] = scores["questionnaire"].astype(str) if "questionnaire" in scores else ""
-    out["version"] = scores["version"].astype(str) if "version" in scores else ""
-    out["suppressed"] = score_hidden(scores).to_numpy(dtype=bool)
+    labels = bounds["label"].where(bounds["label"] != "", pd.Series(distinct, dtype=object)).astype(str)
+    has_versions = "questionnaire" in scores and "version" in scores
+    columns = {
+        "partnership": scores["partnership"].astype(str).array,
+        "round": rounds.array,
+        "domain": scores["domain"].astype(str).array,
+        "score": pd.to_numeric(scores["score"], errors="coerce").astype(float).to_numpy(),
+        "period": labels.array.take(periods),
+        "end_month": bounds["end_month"].to_numpy(dtype=np.int64)[periods],
+        "has_versions": has_versions,
+        "questionnaire": scores["questionnaire"].astype(str).array if "questionnaire" in scores else "",
+        "version": scores["version"].astype(str).array if "version" in scores else "",
+        "suppressed": score_hidden(scores).to_numpy(dtype=bool),
+    }
     # A round is official when it is closed. Frames without a round status hold closed rounds only.
     if "closed" in scores:
-        out["closed"] = yes_no_column(scores["closed"], "closed")
+        columns["closed"] = yes_no_column(scores["closed"], "closed").to_numpy(dtype=bool)
     elif "round_status" in scores:
-        out["closed"] = scores["round_status"].astype("string").fillna("").str.lower().eq("closed").astype(bool)
+        columns["closed"] = scores["round_status"].astype("string").fillna("").str.lower().eq("closed").to_numpy(
+            dtype=bool)
     else:
-        out["closed"] = True
-    return out.reset_index(drop=True)
+        columns["closed"] = True
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(scores)))
 
 
 def _period_or_round(frame: pd.DataFrame, rounds: pd.Series) -> pd.Series:
@@ -747,12 +751,15 @@ def compare_all_with_peers(
 
     Equal, row by row, to calling :func:`compare_with_peers` for each (partnership, round) of ``scores``
     (or of ``rounds``) listed in ``partnerships`` and each of ``peer_groups`` (tested to 1e-9 on the demo
-    and a generated national set), but without a loop over partnerships: per peer window (one per distinct
-    own period) the candidate peer rounds are chosen once; per group (all, each nation, each region, each
-    custom group) and domain the peer scores are sorted once; each partnership's figures are then read
-    off the sorted array by index arithmetic with its own score left out (the partnership is never its own
-    peer), and its percentile rank by ``searchsorted``. Quantiles are ``numpy.percentile``'s linear
-    interpolation; what is shown follows :func:`assessment.disclosure.shown_peer_figures`.
+    and a generated national set), but without a loop over partnerships. The keys (partnership, round,
+    domain, questionnaire version, period) are factorised once to integer codes. Per peer window (one per
+    distinct own period) each partnership's candidate peer round is chosen once and laid out as dense
+    partnership × domain arrays; per group (all, each nation, each region, each custom group) and domain
+    the peer scores are sorted once; each partnership's figures are then read off the sorted array by
+    index arithmetic with its own score left out (the partnership is never its own peer), and its
+    percentile rank by ``searchsorted``. Texts (excluded reasons, peer periods) are made once per distinct
+    combination. Quantiles are ``numpy.percentile``'s linear interpolation; what is shown follows
+    :func:`assessment.disclosure.shown_peer_figures`.
 
     Returns
     -------
@@ -763,155 +770,360 @@ def compare_all_with_peers(
     rule = _rule(min_peers, min_peers_spread, min_peers_extremes)
     frame = _score_frame(scores)
     places = _partnership_frame(partnerships)
-    owners = _owner_rows(frame, places, rounds, questionnaires)
+    keys = _Keys.of(frame, places)
+    owners = _Owners.of(keys, rounds, questionnaires)
+    groups: dict[str, _Group] = {}
+    verdicts: dict[tuple[int, int], np.ndarray] = {}
+    texts = _Texts()
     parts = []
-    for (label, end_month), owned in owners.groupby(["period", "end_month"], sort=False):
-        candidates = _latest_per_partnership(frame[peer_window(frame, label, end_month, window_months)
-                                                   & frame["closed"]])
-        for own_key, mine in owned.groupby(["questionnaire", "version"], sort=False):
-            table = _peer_table(candidates, places, mine, own_key, questionnaires)
-            for group in peer_groups:
-                parts.append(_group_pass(table, places, mine, group, rule))
+    for window in pd.unique(owners.window):
+        in_window_ = owners.window == window
+        candidates = _Candidates.of(frame, keys, int(window), window_months)
+        for version in pd.unique(owners.version[in_window_]):
+            mine = np.flatnonzero(in_window_ & (owners.version == version))
+            usable = candidates.usable(int(version), keys, questionnaires, verdicts)
+            for g, name in enumerate(peer_groups):
+                if name not in groups:
+                    groups[name] = _Group.of(places, name)
+                parts.append(_group_pass(usable, owners, mine, groups[name], g, rule, keys, texts))
     if not parts:
         return pd.DataFrame(columns=list(COMPARISON_COLUMNS)).astype(
             {"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
-    out = pd.concat(parts, ignore_index=True)
-    group_rank = {g: i for i, g in enumerate(peer_groups)}
-    out = out.assign(_g=out["peer_group"].map(group_rank)).sort_values(
-        ["partnership", "round", "_g", "_d"], kind="stable")
-    out = out[list(COMPARISON_COLUMNS)].reset_index(drop=True)
-    return out.astype({"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
+    return _assemble(parts, keys, owners, places, peer_groups, texts)
 
 
-def _owner_rows(frame: pd.DataFrame, places: pd.DataFrame, rounds, questionnaires) -> pd.DataFrame:
-    """One row per compared (partnership, round, domain): its period, version, own score and domain rank."""
-    own = frame[frame["partnership"].isin(places["partnership"])]
-    if rounds is not None:
-        own = own[own["round"].isin([str(r) for r in rounds])]
-    own = own.drop_duplicates(["partnership", "round", "domain"])
-    first = own.drop_duplicates(["partnership", "round"])[
-        ["partnership", "round", "period", "end_month", "questionnaire", "version", "has_versions"]]
-    own = own[["partnership", "round", "domain", "score", "suppressed"]].merge(first, on=["partnership", "round"])
-    own["own"] = own["score"].where(~own["suppressed"])
-    ranks = []
-    for (qid, version, has_versions), part in own.groupby(["questionnaire", "version", "has_versions"], sort=False):
-        q = questionnaires.get((qid, version)) if (questionnaires and has_versions) else None
-        listed = [d.id for d in q.domains] if q is not None else []
-        order = {d: i for i, d in enumerate(listed)}
-        # present domains: listed ones in questionnaire order, then the others as they came
-        appearance = part.groupby(["partnership", "round"], sort=False).cumcount()
-        ranks.append(part["domain"].map(order).fillna(len(listed) + appearance).astype(float))
-    own["_d"] = pd.concat(ranks) if ranks else pd.Series(dtype=float)
-    return own.reset_index(drop=True)
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Where each code first occurs, for codes numbered in order of appearance (``pd.factorize``)."""
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
 
 
-def _peer_table(candidates: pd.DataFrame, places: pd.DataFrame, mine: pd.DataFrame, own_key: tuple,
-                questionnaires) -> pd.DataFrame:
-    """Per candidate peer partnership and compared domain: comparable, scored, usable value and period."""
-    has_versions = bool(mine["has_versions"].iloc[0])
-    domains = mine["domain"].unique()
-    who = candidates.drop_duplicates("partnership")[["partnership", "questionnaire", "version"]]
-    who = who[who["partnership"].isin(places["partnership"])]
-    grid = who.merge(pd.DataFrame({"domain": domains}), how="cross")
-    verdicts = {key: _comparable_domains(own_key, key, questionnaires) if has_versions else None
-                for key in who[["questionnaire", "version"]].drop_duplicates().itertuples(index=False, name=None)}
-    grid["comparable"] = [verdicts[(q, v)] is None or verdicts[(q, v)].get(d, False)
-                          for q, v, d in zip(grid["questionnaire"], grid["version"], grid["domain"], strict=True)]
-    rows = candidates[["partnership", "domain", "score", "suppressed", "period", "end_month"]].drop_duplicates(
-        ["partnership", "domain"])
-    grid = grid.merge(rows, on=["partnership", "domain"], how="left")
-    grid["scored"] = grid["comparable"] & grid["score"].notna()
-    grid["used"] = grid["scored"] & ~grid["suppressed"].fillna(False).astype(bool)
-    return grid.merge(places[["partnership", "nation", "region", "groups"]], on="partnership")
+def _text_array(values) -> pd.api.extensions.ExtensionArray:
+    return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
-def _group_instances(places: pd.DataFrame, group: str) -> tuple[pd.Series, pd.DataFrame]:
-    """Which group instance each partnership is compared with, and the members of each instance.
+@dataclass(frozen=True)
+class _Keys:
+    """The score frame's keys as integer codes, factorised once (one entry per row of ``_score_frame``)."""
 
-    Returns (instance per compared partnership, long frame of (instance, partnership) memberships)."""
-    if group == "all":
-        return (pd.Series("", index=places["partnership"]),
-                pd.DataFrame({"instance": "", "partnership": places["partnership"]}))
-    if group in ("nation", "region"):
-        return (places.set_index("partnership")[group],
-                pd.DataFrame({"instance": places[group], "partnership": places["partnership"]}))
-    pairs = _memberships(places)
-    if not (pairs["group"] == group).any():
-        peer_group_members(places, places["partnership"].iloc[0], group)  # raises the unknown-group error
-    members = pairs.loc[pairs["group"] == group, ["partnership"]].assign(instance=group)
-    return pd.Series(group, index=places["partnership"]), members
+    partnership: np.ndarray  # position in the Partnerships frame, -1 when not listed
+    pair: np.ndarray  # (partnership, round), numbered in order of appearance
+    round: np.ndarray
+    domain: np.ndarray
+    version: np.ndarray  # (questionnaire, version)
+    period: np.ndarray  # the period label (its end month follows from it)
+    end_month: np.ndarray
+    score: np.ndarray
+    hidden: np.ndarray
+    closed: np.ndarray
+    round_names: pd.api.extensions.ExtensionArray
+    round_number: np.ndarray  # per round code: the value as a number (NaN when not a number)
+    round_rank: np.ndarray  # per round code: its place in text order
+    domain_names: list[str]
+    version_keys: list[tuple[str, str]]
+    period_labels: list[str]
+    period_ends: np.ndarray
+    has_versions: bool
+    n_partnerships: int
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, places: pd.DataFrame) -> _Keys:
+        listed = pd.Index(places["partnership"]).get_indexer(frame["partnership"])
+        everyone, _ = pd.factorize(frame["partnership"])
+        round_, round_names = pd.factorize(frame["round"])
+        pair, _ = pd.factorize(everyone.astype(np.int64) * max(len(round_names), 1) + round_)
+        domain, domain_names = pd.factorize(frame["domain"])
+        questionnaire, q_names = pd.factorize(frame["questionnaire"])
+        version_, v_names = pd.factorize(frame["version"])
+        width = max(len(v_names), 1)
+        version, version_pairs = pd.factorize(questionnaire.astype(np.int64) * width + version_)
+        period, period_labels = pd.factorize(frame["period"])
+        end_month = frame["end_month"].to_numpy(dtype=np.int64)
+        names = np.asarray(round_names, dtype=object)
+        return cls(
+            partnership=listed, pair=pair, round=round_, domain=domain, version=version, period=period,
+            end_month=end_month, score=frame["score"].to_numpy(dtype=float),
+            hidden=frame["suppressed"].to_numpy(dtype=bool), closed=frame["closed"].to_numpy(dtype=bool),
+            round_names=_text_array(names),
+            round_number=pd.to_numeric(pd.Series(names, dtype=object), errors="coerce").to_numpy(dtype=float),
+            round_rank=np.argsort(np.argsort(names, kind="stable"), kind="stable"),
+            domain_names=[str(d) for d in domain_names],
+            version_keys=[(str(q_names[k // width]), str(v_names[k % width])) for k in version_pairs],
+            period_labels=[str(p) for p in period_labels],
+            period_ends=end_month[_first_rows(period)],
+            has_versions=bool(frame["has_versions"].iloc[0]) if len(frame) else False,
+            n_partnerships=len(places),
+        )
 
 
-def _group_pass(table: pd.DataFrame, places: pd.DataFrame, mine: pd.DataFrame, group: str,
-                rule: DisclosureRule) -> pd.DataFrame:
-    """Every compared row of ``mine`` against one peer group, the partnership itself left out."""
-    instance_of, members = _group_instances(places, group)
-    peers = table.merge(members, on="partnership")
-    rows = mine.assign(instance=mine["partnership"].map(instance_of).to_numpy())
-    rows["is_member"] = pd.MultiIndex.from_frame(rows[["instance", "partnership"]]).isin(
-        pd.MultiIndex.from_frame(members[["instance", "partnership"]]))
-    own = peers[["instance", "domain", "partnership", "comparable", "scored", "used", "score", "period",
-                 "end_month"]].rename(columns={"score": "self_value", "period": "self_period",
-                                               "end_month": "self_end"})
-    rows = rows.merge(own, on=["instance", "domain", "partnership"], how="left")
-    self_in = rows["comparable"].notna().to_numpy()
-    totals = peers.groupby(["instance", "domain"]).agg(
-        n_rounds=("partnership", "size"), n_comparable=("comparable", "sum"), n_scored=("scored", "sum"),
-        n_used=("used", "sum")).reset_index()
-    rows = rows.merge(totals, on=["instance", "domain"], how="left")
-    for column in ("n_rounds", "n_comparable", "n_scored", "n_used"):
-        rows[column] = rows[column].fillna(0).astype(np.int64)
-    flag = {c: rows[c].fillna(False).astype(bool).to_numpy().astype(np.int64) for c in ("comparable", "scored", "used")}
-    size = members.groupby("instance").size()
-    n_members = rows["instance"].map(size).fillna(0).astype(np.int64).to_numpy() - rows["is_member"].to_numpy()
-    n_peer_rounds = rows["n_rounds"].to_numpy() - self_in
-    n_not_comparable = n_peer_rounds - (rows["n_comparable"].to_numpy() - flag["comparable"])
-    n_scored = rows["n_scored"].to_numpy() - flag["scored"]
-    n_used = rows["n_used"].to_numpy() - flag["used"]
-    counts = {REASON_NO_CLOSED_ROUND: n_members - n_peer_rounds, REASON_NOT_COMPARABLE: n_not_comparable,
-              REASON_NO_SCORE: n_peer_rounds - n_not_comparable - n_scored, REASON_SUPPRESSED: n_scored - n_used}
-    figures = _loo_figures(peers[peers["used"]], rows, flag["used"].astype(bool), n_used, rule)
-    out = pd.DataFrame({"partnership": rows["partnership"], "round": rows["round"], "peer_group": group,
-                        "domain": rows["domain"], "score": rows["own"].astype(float), "n_peers": n_used, **figures})
-    out["suppressed"] = out["median"].isna()
-    out["n_excluded"] = sum(counts.values())
-    out["excluded_reasons"] = _reasons_text(counts)
-    out["peer_periods"] = _periods_text(peers[peers["used"]], rows, flag["used"].astype(bool))
-    out["_d"] = rows["_d"].to_numpy()
+@dataclass(frozen=True)
+class _Owners:
+    """One entry per compared (partnership, round, domain): the first such row of the score frame."""
+
+    row: np.ndarray
+    partnership: np.ndarray
+    domain: np.ndarray
+    window: np.ndarray  # the period code of the round (its first row)
+    version: np.ndarray  # the (questionnaire, version) code of the round (its first row)
+    own: np.ndarray  # the own score, NaN where hidden
+    order: np.ndarray  # the domain's place in compare_with_peers' order
+
+    @classmethod
+    def of(cls, keys: _Keys, rounds, questionnaires: Questionnaires | None) -> _Owners:
+        mask = keys.partnership >= 0
+        if rounds is not None:
+            wanted = pd.Index(keys.round_names).get_indexer([str(r) for r in rounds])
+            mask &= np.isin(keys.round, wanted[wanted >= 0])
+        chosen = np.flatnonzero(mask)
+        n_domains = max(len(keys.domain_names), 1)
+        cells, _ = pd.factorize(keys.pair[chosen].astype(np.int64) * n_domains + keys.domain[chosen])
+        row = chosen[_first_rows(cells)]
+        lead = _first_rows(keys.pair)[keys.pair[row]]  # the round's first row gives its period and version
+        version = keys.version[lead]
+        return cls(row=row, partnership=keys.partnership[row], domain=keys.domain[row], window=keys.period[lead],
+                   version=version, own=np.where(keys.hidden[row], np.nan, keys.score[row]),
+                   order=_domain_ranks(keys, row, version, questionnaires))
+
+
+def _domain_ranks(keys: _Keys, row: np.ndarray, version: np.ndarray, questionnaires) -> np.ndarray:
+    """Domains of a round in :func:`_domain_order`: those the questionnaire lists in its order, then the others
+    as they came."""
+    listed = np.full((len(keys.version_keys), len(keys.domain_names)), np.nan)
+    n_listed = np.zeros(len(keys.version_keys))
+    if questionnaires and keys.has_versions:
+        code = {d: i for i, d in enumerate(keys.domain_names)}
+        for v, key in enumerate(keys.version_keys):
+            q = questionnaires.get(key)
+            if q is not None:
+                n_listed[v] = len(q.domains)
+                for place, domain in enumerate(q.domains):
+                    if domain.id in code:
+                        listed[v, code[domain.id]] = place
+    pair = keys.pair[row]
+    by_pair = np.argsort(pair, kind="stable")
+    starts = np.r_[True, pair[by_pair][1:] != pair[by_pair][:-1]] if len(row) else np.zeros(0, bool)
+    positions = np.arange(len(row))
+    appearance = np.empty(len(row))
+    appearance[by_pair] = positions - np.maximum.accumulate(np.where(starts, positions, 0))
+    rank = listed[version, keys.domain[row]] if len(row) else np.zeros(0)
+    return np.where(np.isnan(rank), n_listed[version] + appearance, rank)
+
+
+@dataclass(frozen=True)
+class _Candidates:
+    """Each listed partnership's most recent closed round in one peer window, as dense partnership × domain
+    arrays (the first row of each partnership and domain)."""
+
+    has_round: np.ndarray  # (P,)
+    version: np.ndarray  # (P,) the round's (questionnaire, version) code, -1 without a round
+    value: np.ndarray  # (P, D) score, NaN when missing
+    hidden: np.ndarray  # (P, D)
+    period: np.ndarray  # (P, D) period code, -1 when missing
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, keys: _Keys, window: int, months: int) -> _Candidates:
+        n, d = keys.n_partnerships, max(len(keys.domain_names), 1)
+        inside = peer_window(frame, keys.period_labels[window], int(keys.period_ends[window]), months)
+        rows = np.flatnonzero(inside & keys.closed & (keys.partnership >= 0))
+        # the most recent round per partnership (_latest_per_partnership): latest period end, then round value
+        pairs, _ = pd.factorize(keys.pair[rows])
+        first = rows[_first_rows(pairs)]
+        order_key = keys.round_number[keys.round[first]]
+        if np.isnan(order_key).any():
+            order_key = keys.round_rank[keys.round[first]].astype(float)
+        owner = keys.partnership[first]
+        order = np.lexsort((np.arange(len(first)), order_key, keys.end_month[first], owner))
+        latest = order[np.r_[owner[order][1:] != owner[order][:-1], True]] if len(order) else order
+        chosen = np.zeros(len(first), dtype=bool)
+        chosen[latest] = True
+        rows = rows[chosen[pairs]]
+        cell, cells = pd.factorize(keys.partnership[rows].astype(np.int64) * d + keys.domain[rows])
+        lead = rows[_first_rows(cell)]
+        value = np.full(n * d, np.nan)
+        value[cells] = keys.score[lead]
+        hidden = np.zeros(n * d, dtype=bool)
+        hidden[cells] = keys.hidden[lead]
+        period = np.full(n * d, -1, dtype=np.int64)
+        period[cells] = keys.period[lead]
+        who, whos = pd.factorize(keys.partnership[rows])
+        has_round = np.zeros(n, dtype=bool)
+        has_round[whos] = True
+        version = np.full(n, -1, dtype=np.int64)
+        version[whos] = keys.version[rows[_first_rows(who)]]
+        return cls(has_round, version, value.reshape(n, d), hidden.reshape(n, d), period.reshape(n, d))
+
+    def usable(self, own: int, keys: _Keys, questionnaires, verdicts: dict) -> _Usable:
+        """Which candidate rows are comparable with a round on version ``own``, scored, and used (not hidden)."""
+        table = np.zeros((len(keys.version_keys), self.value.shape[1]), dtype=bool)
+        for other in pd.unique(self.version[self.has_round]):
+            if (own, other) not in verdicts:
+                verdict = (_comparable_domains(keys.version_keys[own], keys.version_keys[other], questionnaires)
+                           if keys.has_versions else None)
+                verdicts[(own, other)] = (np.ones(table.shape[1], dtype=bool) if verdict is None else
+                                          np.array([verdict.get(d, False) for d in keys.domain_names], dtype=bool))
+            table[other] = verdicts[(own, other)]
+        comparable = self.has_round[:, None] & table[np.maximum(self.version, 0)]
+        scored = comparable & ~np.isnan(self.value)
+        return _Usable(self, comparable, scored, scored & ~self.hidden)
+
+
+@dataclass(frozen=True)
+class _Usable:
+    candidates: _Candidates
+    comparable: np.ndarray  # (P, D)
+    scored: np.ndarray
+    used: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A peer group as codes: the instance each partnership is compared with (its nation, its region; the one
+    instance of all or of a custom group) and each instance's members."""
+
+    instance: np.ndarray  # (P,) the instance each partnership is compared with
+    members: np.ndarray  # member partnerships, ordered by instance
+    member_instance: np.ndarray
+    starts: np.ndarray  # where each instance's members start in ``members``
+    sizes: np.ndarray
+    member_at: np.ndarray  # (P,) the partnership's place in ``members``, -1 when it is not a member
+
+    @classmethod
+    def of(cls, places: pd.DataFrame, group: str) -> _Group:
+        n = len(places)
+        instance = np.zeros(n, dtype=np.int64)
+        if group == "all":
+            members = np.arange(n)
+        elif group in ("nation", "region"):
+            instance = pd.factorize(places[group])[0].astype(np.int64)
+            members = np.argsort(instance, kind="stable")
+        else:
+            pairs = _memberships(places)
+            if not (pairs["group"] == group).any():
+                peer_group_members(places, places["partnership"].iloc[0], group)  # raises the unknown-group error
+            named = pairs.loc[pairs["group"] == group, "partnership"]
+            members = np.sort(pd.Index(places["partnership"]).get_indexer(named))
+        member_instance = instance[members]
+        sizes = np.bincount(member_instance, minlength=int(instance.max(initial=-1)) + 1)
+        member_at = np.full(n, -1, dtype=np.int64)
+        member_at[members] = np.arange(len(members))
+        return cls(instance, members, member_instance, np.r_[0, np.cumsum(sizes)[:-1]], sizes, member_at)
+
+
+class _Texts:
+    """Peer-period texts numbered as they are first made (one text per distinct vector of counts)."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, int] = {"": 0}
+
+    def number(self, text: str) -> int:
+        return self.code.setdefault(text, len(self.code))
+
+    def array(self) -> pd.api.extensions.ExtensionArray:
+        return _text_array(list(self.code))
+
+
+def _group_pass(usable: _Usable, owners: _Owners, mine: np.ndarray, group: _Group, g: int, rule: DisclosureRule,
+                keys: _Keys, texts: _Texts) -> dict[str, np.ndarray]:
+    """Every compared row ``mine`` (owner entries of one window and version) against one peer group, the
+    partnership itself left out."""
+    n_domains = usable.used.shape[1]
+    p, d = owners.partnership[mine], owners.domain[mine]
+    instance, at = group.instance[p], group.member_at[p]
+    member = at >= 0
+
+    def totals(flags: np.ndarray) -> np.ndarray:  # per (instance, domain), over the members
+        return np.add.reduceat(flags[group.members].astype(np.int64), group.starts, axis=0)
+
+    n_rounds = totals(usable.candidates.has_round)[instance]
+    self_round = member & usable.candidates.has_round[p]
+    n_peer_rounds = n_rounds - self_round
+    n_comparable = totals(usable.comparable)[instance, d] - (member & usable.comparable[p, d])
+    n_scored = totals(usable.scored)[instance, d] - (member & usable.scored[p, d])
+    self_used = member & usable.used[p, d]
+    n_used = totals(usable.used)[instance, d] - self_used
+    n_not_comparable = n_peer_rounds - n_comparable
+    reasons = np.stack([group.sizes[instance] - member - n_peer_rounds, n_not_comparable,
+                        n_peer_rounds - n_not_comparable - n_scored, n_scored - n_used])
+
+    # one sorted array of used peer scores per (instance, domain) segment
+    at_member, at_domain = np.nonzero(usable.used[group.members])
+    segment = group.member_instance[at_member] * n_domains + at_domain
+    x = usable.candidates.value[group.members[at_member], at_domain]
+    order = np.lexsort((x, segment))
+    x, sorted_segment = x[order], segment[order]
+    position = np.full((len(group.members), n_domains), -1, dtype=np.int64)
+    position[at_member[order], at_domain[order]] = np.arange(len(order))
+    row_segment = instance * n_domains + d
+    start = np.searchsorted(sorted_segment, row_segment, side="left")
+    k = np.where(self_used, position[np.maximum(at, 0), d] - start, -1)
+    figures = _loo_figures(x, sorted_segment, start, row_segment, k, n_used, owners.own[mine], rule)
+
+    # peer periods: counts per (segment, period), the row's own round taken off; one text per combination
+    n_periods = max(len(keys.period_labels), 1)
+    periods = usable.candidates.period[group.members[at_member], at_domain]
+    tally = np.bincount(segment * n_periods + periods,
+                        minlength=len(group.sizes) * n_domains * n_periods).reshape(-1, n_periods)
+    own_period = np.where(self_used, usable.candidates.period[p, d], -1)
+    combination, combinations = pd.factorize(row_segment * (n_periods + 1) + own_period + 1)
+    period_order = sorted(range(len(keys.period_labels)), key=lambda c: (-keys.period_ends[c], keys.period_labels[c]))
+    codes = np.empty(len(combinations), dtype=np.int64)
+    for j, value in enumerate(combinations):
+        counts = tally[value // (n_periods + 1)].copy()
+        if value % (n_periods + 1):
+            counts[value % (n_periods + 1) - 1] -= 1
+        codes[j] = texts.number("; ".join(f"{keys.period_labels[c]}: {counts[c]}" for c in period_order
+                                          if counts[c] > 0))
+    return {"owner": mine, "group": np.full(len(mine), g), "n_peers": n_used, **figures, "reasons": reasons,
+            "peer_periods": codes[combination]}
+
+
+def _assemble(parts: list[dict], keys: _Keys, owners: _Owners, places: pd.DataFrame, peer_groups, texts: _Texts):
+    """The output frame: every part's rows, ordered by partnership, round, peer group and domain."""
+    part = {c: np.concatenate([x[c] for x in parts], axis=-1) for c in parts[0]}
+    owner = part["owner"]
+    p, r = owners.partnership[owner], keys.round[owners.row[owner]]
+    names = np.asarray(places["partnership"], dtype=object)
+    name_rank = np.argsort(np.argsort(names, kind="stable"), kind="stable")
+    order = np.lexsort((owners.order[owner], part["group"], keys.round_rank[r], name_rank[p]))
+    reason_code, reasons_texts = _reasons_text(part["reasons"][:, order])
+    figures = {f: part[f][order] for f in ("median", "q1", "q3", "min", "max", "percentile_rank", "gap_to_median",
+                                           "gap_to_top_quartile")}
+    out = pd.DataFrame({
+        "partnership": _text_array(names).take(p[order]),
+        "round": keys.round_names.take(r[order]),
+        "peer_group": _text_array([str(g) for g in peer_groups]).take(part["group"][order]),
+        "domain": _text_array(keys.domain_names).take(owners.domain[owner][order]),
+        "score": owners.own[owner][order],
+        "n_peers": part["n_peers"][order].astype(np.int64),
+        **figures,
+        "suppressed": np.isnan(figures["median"]),
+        "n_excluded": part["reasons"][:, order].sum(axis=0).astype(np.int64),
+        "excluded_reasons": reasons_texts.take(reason_code),
+        "peer_periods": texts.array().take(part["peer_periods"][order]),
+    })
     return out
 
 
-def _loo_figures(used: pd.DataFrame, rows: pd.DataFrame, self_used: np.ndarray, n: np.ndarray,
-                 rule: DisclosureRule) -> dict[str, np.ndarray]:
-    """Median, quartiles, range, percentile rank and gaps of each row's peers, read off one sorted array
-    per (instance, domain) with the row's own value (when it is among them) left out."""
-    used = used.sort_values(["instance", "domain", "score", "partnership"], kind="stable").reset_index(drop=True)
-    x = used["score"].to_numpy(dtype=float)
-    segment_keys = pd.MultiIndex.from_frame(used[["instance", "domain"]])
-    segment_id, segments = pd.factorize(segment_keys, sort=False)
-    starts = np.searchsorted(segment_id, np.arange(len(segments)), side="left") if len(x) else np.zeros(0, int)
-    row_seg = segments.get_indexer(pd.MultiIndex.from_frame(rows[["instance", "domain"]])) if len(segments) else \
-        np.full(len(rows), -1)
-    start = np.where(row_seg >= 0, starts[np.maximum(row_seg, 0)] if len(starts) else 0, 0)
-    # the row's own position in its segment (its partnership's place in the sorted values), -1 when absent
-    position = pd.Series(np.arange(len(used)), index=pd.MultiIndex.from_frame(used[["instance", "domain", "partnership"]]))
-    own_at = position.reindex(pd.MultiIndex.from_frame(rows[["instance", "domain", "partnership"]]))
-    own_at = own_at.fillna(-1).to_numpy(dtype=np.int64)
-    k = np.where(self_used & (own_at >= 0), own_at - start, -1).astype(np.int64)
-    start = np.asarray(start, dtype=np.int64)
-    own = rows["own"].to_numpy(dtype=float)
+@functools.lru_cache(maxsize=4096)
+def _shown(n: int, rule: DisclosureRule) -> tuple[str, ...]:
+    return shown_peer_figures(n, rule)
+
+
+def _loo_figures(x: np.ndarray, segment: np.ndarray, start: np.ndarray, row_segment: np.ndarray, k: np.ndarray,
+                 n: np.ndarray, own: np.ndarray, rule: DisclosureRule) -> dict[str, np.ndarray]:
+    """Median, quartiles, range, percentile rank and gaps of each row's peers, read off the sorted values
+    ``x`` of its segment (from ``start``) with the row's own value (at offset ``k``, -1 when it is not
+    among them) left out."""
     out = {}
+    distinct, inverse = np.unique(n, return_inverse=True)
     for figure, percent in (("median", 50.0), ("q1", 25.0), ("q3", 75.0), ("min", 0.0), ("max", 100.0)):
-        out[figure] = _loo_percentile(x, start, k, n, percent)
-    shown = {m: set(shown_peer_figures(int(m), rule)) for m in np.unique(n)}
-    for figure in ("median", "q1", "q3", "min", "max"):
-        allowed = np.array([figure in shown[m] for m in n], dtype=bool)
-        out[figure] = np.where(allowed, out[figure], np.nan)
-    out["percentile_rank"] = _loo_rank(x, segment_id, start, row_seg, k, n, own, out["median"])
+        allowed = np.array([figure in _shown(int(m), rule) for m in distinct], dtype=bool)[inverse.reshape(-1)]
+        out[figure] = np.where(allowed, _loo_percentile(x, start, k, n, percent), np.nan)
+    out["percentile_rank"] = _loo_rank(x, segment, start, row_segment, k, n, own, out["median"])
     out["gap_to_median"] = own - out["median"]
     out["gap_to_top_quartile"] = own - out["q3"]
-    return {f: out[f] for f in ("median", "q1", "q3", "min", "max", "percentile_rank", "gap_to_median",
-                                 "gap_to_top_quartile")}
+    return out
 
 
 def _loo_percentile(x: np.ndarray, start: np.ndarray, k: np.ndarray, n: np.ndarray, percent: float) -> np.ndarray:
@@ -932,15 +1144,16 @@ def _loo_percentile(x: np.ndarray, start: np.ndarray, k: np.ndarray, n: np.ndarr
     return np.where(ok, value, np.nan)
 
 
-def _loo_rank(x, segment_id, start, row_seg, k, n, own, median) -> np.ndarray:
-    """``percentileofscore(peers, own, kind="mean")`` per row, by ``searchsorted`` on one key array."""
+def _loo_rank(x, segment, start, row_segment, k, n, own, median) -> np.ndarray:
+    """``percentileofscore(peers, own, kind="mean")`` per row, by ``searchsorted`` on one key array
+    (``segment`` sorted, ``x`` sorted within each segment)."""
     if not len(x):
         return np.full(len(own), np.nan)
     values = np.unique(np.concatenate([x, own[np.isfinite(own)]]))
     width = len(values) + 1
-    keys = segment_id.astype(np.int64) * width + np.searchsorted(values, x)
+    keys = segment.astype(np.int64) * width + np.searchsorted(values, x)
     own_rank = np.searchsorted(values, np.where(np.isfinite(own), own, values[0]))
-    row_key = np.maximum(row_seg, 0).astype(np.int64) * width + own_rank
+    row_key = row_segment.astype(np.int64) * width + own_rank
     below = np.searchsorted(keys, row_key, side="left") - start
     at_or_below = np.searchsorted(keys, row_key, side="right") - start
     removed = np.where(k >= 0, x[np.clip(start + np.maximum(k, 0), 0, len(x) - 1)], np.nan)
@@ -948,34 +1161,26 @@ def _loo_rank(x, segment_id, start, row_seg, k, n, own, median) -> np.ndarray:
     at_or_below = at_or_below - ((k >= 0) & (removed <= own))
     with np.errstate(invalid="ignore", divide="ignore"):
         rank = np.clip(100.0 * (below + at_or_below) / (2.0 * n), 0.0, 100.0)
-    return np.where(np.isfinite(own) & ~np.isnan(median) & (row_seg >= 0) & (n > 0), rank, np.nan)
+    return np.where(np.isfinite(own) & ~np.isnan(median) & (n > 0), rank, np.nan)
 
 
-def _reasons_text(counts: Mapping[str, np.ndarray]) -> np.ndarray:
-    """``excluded_reasons`` of every row, one text per distinct combination of counts."""
-    table = pd.DataFrame({r: np.asarray(counts[r]) for r in _REASON_ORDER})
-    distinct = table.drop_duplicates()
-    texts = {tuple(row): _describe_exclusions(dict(zip(_REASON_ORDER, row, strict=True)))
-             for row in distinct.itertuples(index=False, name=None)}
-    return np.array([texts[tuple(row)] for row in table.itertuples(index=False, name=None)], dtype=object)
-
-
-def _periods_text(used: pd.DataFrame, rows: pd.DataFrame, self_used: np.ndarray) -> np.ndarray:
-    """``peer_periods`` of every row: the used peers' periods per (instance, domain), the row's own round
-    taken off; one text per distinct vector of counts (a handful), as :func:`describe_peer_periods` words it."""
-    if used.empty:
-        return np.full(len(rows), "", dtype=object)
-    tally = used.groupby(["instance", "domain", "end_month", "period"]).size().unstack(["end_month", "period"],
-                                                                                     fill_value=0)
-    order = sorted(tally.columns, key=lambda c: (-int(c[0]), str(c[1])))  # latest end first, then the label
-    tally = tally[order]
-    counts = tally.reindex(pd.MultiIndex.from_frame(rows[["instance", "domain"]])).fillna(0).to_numpy(dtype=np.int64, copy=True)
-    own_column = pd.MultiIndex.from_tuples(order).get_indexer(
-        pd.MultiIndex.from_arrays([rows["self_end"].fillna(-2).astype(np.int64), rows["self_period"].astype(str)]))
-    mine = np.flatnonzero(self_used & (own_column >= 0))
-    counts[mine, own_column[mine]] -= 1
-    distinct, inverse = np.unique(counts, axis=0, return_inverse=True)
-    labels = [str(period) for _, period in order]
-    texts = np.array(["; ".join(f"{labels[j]}: {n}" for j, n in enumerate(vector) if n > 0) for vector in distinct],
-                     dtype=object)
-    return texts[inverse.reshape(-1)]
+def _reasons_text(counts: np.ndarray) -> tuple[np.ndarray, pd.api.extensions.ExtensionArray]:
+    """``excluded_reasons`` of every row (``counts``: one row per reason in :data:`_REASON_ORDER`, one column
+    per output row), as codes into one text per distinct combination of counts."""
+    low = int(counts.min(initial=0))
+    base = int(counts.max(initial=0)) - low + 1
+    if base ** len(_REASON_ORDER) < 2**62:
+        key = np.zeros(counts.shape[1], dtype=np.int64)
+        for row in counts:
+            key = key * base + (row - low)
+        code, distinct = pd.factorize(key)
+        combos = np.zeros((len(distinct), len(_REASON_ORDER)), dtype=np.int64)
+        rest = distinct.copy()
+        for j in range(len(_REASON_ORDER) - 1, -1, -1):
+            combos[:, j] = rest % base + low
+            rest //= base
+    else:
+        combos, code = np.unique(counts.T, axis=0, return_inverse=True)
+        code = code.reshape(-1)
+    texts = [_describe_exclusions(dict(zip(_REASON_ORDER, (int(c) for c in combo), strict=True))) for combo in combos]
+    return code, _text_array(texts)

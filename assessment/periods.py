@@ -130,7 +130,7 @@ def period_bounds(labels: pd.Series) -> pd.DataFrame:
     Columns: ``label, start, end, end_month``, on the index of ``labels``.
     """
     text = labels.astype("string").fillna("").astype(str)
-    distinct = pd.unique(text.to_numpy())
+    codes, distinct = pd.factorize(text)
     parsed = {}
     for value in distinct:  # one parse per distinct label (a handful), not per row
         try:
@@ -139,7 +139,7 @@ def period_bounds(labels: pd.Series) -> pd.DataFrame:
         except PeriodError:
             parsed[value] = ("", pd.NaT, pd.NaT, -1)
     table = pd.DataFrame.from_dict(parsed, orient="index", columns=["label", "start", "end", "end_month"])
-    out = table.reindex(text.to_numpy())
+    out = table.take(codes)  # by position: the labels were factorised, not looked up row by row
     out.index = labels.index
     return out.astype({"end_month": int})
 
