@@ -13,6 +13,7 @@ from app_pages import _widgets as widgets
 from assessment.peers import strongest_regions
 
 PAGE_SIZE = 10
+ROW_HEIGHT = 35  # px, a st.dataframe row (and its header)
 
 
 def choose_period(closed: pd.DataFrame) -> str:
@@ -37,8 +38,12 @@ def strongest_table(regions: pd.DataFrame, titles: dict[str, str]) -> None:
     if best.empty:
         st.caption("No region has enough partnerships in this period to be compared.")
         return
+    # The heatmap's row order (the questionnaire's), and every domain at once: no scrolling inside the table.
+    position = {d: i for i, d in enumerate(titles)}
+    best = best.iloc[best["domain"].map(position).fillna(len(position)).to_numpy().argsort(kind="stable")]
     best = best.assign(domain=best["domain"].map(lambda d: titles.get(d, d)))
     st.dataframe(best[["domain", "region", "median", "partnerships"]], hide_index=True, key="regions_strongest",
+                 height=ROW_HEIGHT * (len(best) + 1) + 3,
                  column_config={"domain": "Domain", "region": "Highest region",
                                 "median": st.column_config.NumberColumn("Median", format="%.2f"),
                                 "partnerships": "Partnerships (n)"})

@@ -729,7 +729,11 @@ def strongest_regions(regions_frame: pd.DataFrame) -> pd.DataFrame:
     rows = regions_frame[(regions_frame["scope"] == "region") & ~regions_frame["suppressed"].astype(bool)
                          & regions_frame["median"].notna()]
     best = rows.groupby("domain", sort=False)["median"].transform("max")
-    return rows[rows["median"] == best][list(STRONGEST_COLUMNS)].reset_index(drop=True)
+    rows = rows[rows["median"] == best]
+    # compare_regions sorts by region first: put the rows back in the domains' order (then region).
+    position = {d: i for i, d in enumerate(dict.fromkeys(regions_frame["domain"]))}
+    rows = rows.iloc[np.argsort(rows["domain"].map(position).to_numpy(), kind="stable")]
+    return rows[list(STRONGEST_COLUMNS)].reset_index(drop=True)
 
 
 # -- every partnership at once -----------------------------------------------------------------------------

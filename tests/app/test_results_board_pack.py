@@ -110,3 +110,36 @@ def test_manage_offers_the_printable_questionnaire(demo_database):
     buttons["manage_print_html"].click()
     at.run()
     assert not at.exception, [e.message for e in at.exception]
+
+
+def _round_whose_region_is_too_small(demo_database) -> tuple[str, str, str]:
+    """A closed round whose region has too few peers, so the page offers the partnership's nation instead."""
+    from assessment import service
+
+    factory, settings = demo_database
+    admin = Principal.administrator("test")
+    with factory() as session:
+        rounds = service.list_rounds(session, admin)
+        places = service.list_partnerships(session, admin).set_index("partnership")
+        for row in rounds[rounds["status"] == "closed"].itertuples():
+            model = service.results_model(session, admin, row.round, "region", settings=settings)
+            if model.wider_peer_group == "nation":
+                return row.partnership, row.round, places.loc[row.partnership, "nation"]
+    pytest.fail("no demo round has a region too small and a nation large enough")
+
+
+def test_the_wider_group_button_names_the_nation_with_its_capital(demo_database):
+    partnership, round_key, nation = _round_whose_region_is_too_small(demo_database)
+    assert nation[:1].isupper()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["app_partnership"], at.session_state["app_round"] = partnership, round_key
+    at.session_state["results_peer_group"] = "region"
+    at.run()
+    at.switch_page("app_pages/results.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    widen = at.button(key="results_widen")
+    shown = widen.label.replace("\\", "")  # the label is Markdown-escaped (widgets.plain); the reader sees this
+    assert shown == f"Compare with same nation ({nation})"  # "(england)" was the bug
+    assert any(f"**Same nation ({nation})**" in i.value.replace("\\", "") for i in at.info)
+    widen.click().run()
+    assert at.selectbox(key="results_peer_group").value == "nation"
