@@ -89,3 +89,70 @@ def test_a_generated_national_set_in_one_pass_equals_one_at_a_time():
     want = _one_by_one(scores, places, list(pairs.itertuples(index=False, name=None)), ["all", "nation", "region"],
                        questionnaires=qs)
     _assert_same(got, want)
+
+
+def _edge_case_frames():
+    """Eight partnerships and one not listed, two periods in one window and one outside it, a free-text
+    period, an open round, two closed rounds of one partnership in the window (round values 9 and 10 among
+    text values: text order), a hidden score, a missing score, a missing domain row, a custom group."""
+    places = pd.DataFrame({
+        "partnership": list("ABCDEFGH"),
+        "nation": ["England"] * 6 + ["Wales"] * 2,
+        "region": ["North", "North", "North", "South", "South", "South", "Wales", "Wales"],
+        "groups": ["g1", "g1", "", "g1", "", "g1", "g1", ""],
+    })
+    rows = []
+
+    def add(partnership, round_, period, values, closed=True, hidden=()):
+        for domain, value in zip(("d1", "d2", "d3"), values, strict=True):
+            if value is not None:
+                rows.append({"partnership": partnership, "round": round_, "period": period, "domain": domain,
+                             "score": value, "closed": closed, "score_hidden": domain in hidden})
+
+    add("A", "a1", "2026-H1", [3.0, 2.5, 4.0])
+    add("B", "b1", "2025-H2", [2.0, 2.0, 2.0])
+    add("B", "b2", "2026-H1", [3.5, 3.1, 2.2])
+    add("C", "c1", "2025-H2", [2.9, 3.3, 1.8])
+    add("C", "c2", "2026-H1", [4.1, 4.4, 3.9], closed=False)
+    add("D", "d1", "2026-H1", [3.0, 3.0, 3.0], hidden=("d2",))
+    add("E", "e1", "2026-H1", [2.4, None, 3.6])
+    add("F", "f1", "2026-H1", [float("nan"), 2.7, 3.2])
+    add("G", "9", "2026-H1", [1.5, 2.5, 3.5])
+    add("G", "10", "2026-H1", [3.3, 2.1, 2.9])
+    add("H", "h1", "2024-H1", [2.0, 3.0, 4.0])
+    add("H", "h2", "pilot", [2.2, 3.2, 4.2])
+    add("Z", "z1", "2026-H1", [5.0, 5.0, 5.0])  # not listed: never compared, never a peer
+    return pd.DataFrame(rows), places
+
+
+@pytest.mark.parametrize("min_peers", [1, 2, 3])
+def test_edge_cases_in_one_pass_equal_one_at_a_time(min_peers):
+    scores, places = _edge_case_frames()
+    groups = ["all", "nation", "region", "g1"]
+    options = {"min_peers": min_peers, "min_peers_spread": 3, "min_peers_extremes": 4}
+    got = compare_all_with_peers(scores, places, peer_groups=groups, **options)
+    pairs = [(p, r) for p, r in scores[["partnership", "round"]].drop_duplicates().itertuples(index=False)
+             if p != "Z"]
+    want = _one_by_one(scores, places, pairs, groups, **options)
+    assert len(got) == len(want) and "Z" not in set(got["partnership"])
+    assert want["excluded_reasons"].str.contains("score suppressed").any()
+    assert want["excluded_reasons"].str.contains("no closed round").any()
+    _assert_same(got, want)
+    # the rows come in compare_with_peers' order within each round, by partnership, round and peer group
+    assert got[["partnership", "round"]].apply(tuple, axis=1).is_monotonic_increasing
+
+
+def test_a_choice_of_rounds_and_no_rounds_at_all():
+    scores, places = _edge_case_frames()
+    got = compare_all_with_peers(scores, places, peer_groups=["region", "all"], rounds=["c2", "10", "z1"])
+    assert sorted(set(zip(got["partnership"], got["round"]))) == [("C", "c2"), ("G", "10")]
+    assert got["peer_group"].tolist()[:6] == ["region"] * 3 + ["all"] * 3
+    _assert_same(got, _one_by_one(scores, places, [("C", "c2"), ("G", "10")], ["region", "all"]))
+    empty = compare_all_with_peers(scores, places, rounds=["no such round"])
+    assert list(empty.columns) == list(COMPARISON_COLUMNS) and empty.empty
+
+
+def test_an_unknown_custom_group_is_refused():
+    scores, places = _edge_case_frames()
+    with pytest.raises(ValueError, match="unknown peer group 'g9'"):
+        compare_all_with_peers(scores, places, peer_groups=["g9"])
