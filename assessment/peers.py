@@ -33,12 +33,11 @@ from assessment.disclosure import (
     PRACTICE_FIGURES,
     DisclosureRule,
     peer_figures,
-    scope_figures,
     score_hidden,
     shown_peer_figures,
     yes_no_column,
 )
-from assessment.periods import in_window, period_bounds
+from assessment.periods import PeriodError, in_window, parse_period, period_bounds
 from assessment.questionnaire.crosswalk import compare_versions
 from assessment.questionnaire.schema import Questionnaire, version_key
 from assessment.vocabulary import BUILT_IN_PEER_GROUPS, WIDENING_ORDER
@@ -537,20 +536,24 @@ def wider_peer_group(
 # -- regions ----------------------------------------------------------------------------------------------
 
 
-def _select_period(frame: pd.DataFrame, period: str | None, round: str | None,
-                   months: int = DEFAULT_WINDOW_MONTHS) -> pd.DataFrame:
-    """The rows of a round, or of the peer window ending with a period (default: the latest period)."""
+def _period_rows(frame: pd.DataFrame, period: str | None, round: str | None,
+                 months: int = DEFAULT_WINDOW_MONTHS) -> np.ndarray:
+    """Which rows a regional comparison reads: those of a round, or of the peer window ending with a period
+    (default: the latest period of a closed round)."""
     if period is not None and round is not None:
         raise ValueError("give a period or a round, not both")
     if round is not None:
-        return frame[frame["round"] == str(round)]
-    if frame.empty:
-        return frame
-    if period is None:
-        period = latest_period(frame)
-    bounds = period_bounds(pd.Series([str(period)]))
-    label = bounds["label"].iloc[0] or str(period)
-    return frame[peer_window(frame, label, int(bounds["end_month"].iloc[0]), months)]
+        return (frame["round"] == str(round)).to_numpy(dtype=bool)
+    closed = frame[frame["closed"]]
+    if closed.empty:
+        return np.zeros(len(frame), dtype=bool)
+    text = str(latest_period(closed) if period is None else period)
+    try:
+        parsed = parse_period(text)
+        label, end_month = parsed.label, parsed.end_month
+    except PeriodError:  # free text of older files: that label only
+        label, end_month = text, -1
+    return peer_window(frame, label, end_month, months)
 
 
 def latest_period(frame: pd.DataFrame) -> str:
@@ -558,21 +561,6 @@ def latest_period(frame: pd.DataFrame) -> str:
     free-text labels only when no label follows the grammar."""
     order = frame[["end_month", "period"]].drop_duplicates().sort_values(["end_month", "period"], kind="stable")
     return str(order["period"].iloc[-1])
-
-
-def _comparable_rows(frame: pd.DataFrame, questionnaires: Questionnaires | None) -> pd.DataFrame:
-    """Keep, per questionnaire, the rows of its newest version and rows of older versions comparable for
-    their domain (so regions never pool scores that measure different things)."""
-    if frame.empty or not bool(frame["has_versions"].iloc[0]):
-        return frame
-    keep = np.zeros(len(frame), dtype=bool)
-    for qid, part in frame.groupby("questionnaire", sort=False):
-        newest = max(part["version"].unique(), key=version_key)
-        for version, rows in part.groupby("version", sort=False):
-            verdict = _comparable_domains((qid, newest), (qid, version), questionnaires)
-            ok = np.ones(len(rows), bool) if verdict is None else rows["domain"].map(verdict).fillna(False).to_numpy(bool)
-            keep[frame.index.get_indexer(rows.index)] = ok
-    return frame[keep]
 
 
 def compare_regions(
@@ -593,7 +581,11 @@ def compare_regions(
     selects that round value only); suppressed and missing scores
     are left out; partnerships absent from the Partnerships frame have no region and are left out. When
     several versions of a questionnaire were used, rows of an older version are used for a domain only
-    when the crosswalk says that domain is comparable with the newest version.
+    when the crosswalk says that domain is comparable with the newest version (the newest of the rounds
+    used).
+
+    Computed on the codes of :func:`compare_all_with_peers`: the window's rounds as dense partnership ×
+    domain arrays, then one sorted array per (nation or region, domain) and the quantiles read off it.
 
     Returns
     -------
@@ -605,20 +597,83 @@ def compare_regions(
     """
     rule = _rule(min_peers, min_peers_spread, DisclosureRule().min_peers_extremes)
     frame = _score_frame(scores)
-    places = _partnership_frame(partnerships)[["partnership", "nation", "region"]]
-    frame = _select_period(frame[frame["closed"]], period, round, window_months)
-    frame = _latest_per_partnership(frame)
-    frame = frame[frame["score"].notna() & ~frame["suppressed"]]
-    frame = _comparable_rows(frame, questionnaires)
-    frame = frame.merge(places, on="partnership", how="inner")
-    domain_order = {d: i for i, d in enumerate(dict.fromkeys(frame["domain"]))}
-    out = scope_figures(frame, "score", "domain", rule)
-    out["suppressed"] = out["median"].isna()
-    out["_scope"] = out["scope"].map({"nation": 0, "region": 1})
-    out["_domain"] = out["domain"].map(domain_order)
-    out = out.sort_values(["_scope", "nation", "region", "_domain"], kind="stable")
-    out = out[list(REGION_COLUMNS)].reset_index(drop=True)
-    return out.astype({"partnerships": int, "suppressed": bool, "median": float, "q1": float, "q3": float})
+    places = _partnership_frame(partnerships)
+    keys = _Keys.of(frame, places)
+    candidates = _Candidates.of(keys, _period_rows(frame, period, round, window_months) & keys.closed)
+    shown = ~np.isnan(candidates.value) & ~candidates.hidden
+    used = shown & _comparable_with_newest(candidates, shown, keys, questionnaires)
+    at, domain = np.nonzero(used)
+    # domains in the order they first come in the scores
+    first = np.full(len(keys.domain_names), len(frame), dtype=np.int64)
+    np.minimum.at(first, domain, candidates.row[at, domain])
+    domain_rank = np.argsort(np.argsort(first, kind="stable"), kind="stable")
+    nation, nations = pd.factorize(places["nation"])
+    region_of, regions = pd.factorize(places["region"])
+    region, _ = pd.factorize(nation.astype(np.int64) * max(len(regions), 1) + region_of)
+    lead = _first_rows(region)
+    parts = []
+    for scope, instance, nation_of, region_name in ((0, nation, np.arange(len(nations)), None),
+                                                    (1, region, nation[lead], region_of[lead])):
+        segment, count, figures = _segment_figures(instance[at], domain, candidates.value[at, domain],
+                                                   max(len(keys.domain_names), 1), rule)
+        group = segment // max(len(keys.domain_names), 1)
+        parts.append({"scope": np.full(len(segment), scope), "nation": nation_of[group],
+                      "region": region_name[group] if region_name is not None else np.full(len(segment), -1),
+                      "domain": segment % max(len(keys.domain_names), 1), "partnerships": count, **figures})
+    part = {c: np.concatenate([x[c] for x in parts]) for c in parts[0]}
+    nation_names = np.asarray(nations, dtype=object)
+    region_names = np.asarray(list(regions) + [""], dtype=object)  # -1: the nation rows' empty region
+    nation_rank = np.argsort(np.argsort(nation_names, kind="stable"), kind="stable")
+    region_rank = np.argsort(np.argsort(region_names, kind="stable"), kind="stable")
+    order = np.lexsort((domain_rank[part["domain"]], region_rank[part["region"]], nation_rank[part["nation"]],
+                        part["scope"]))
+    return pd.DataFrame({
+        "scope": _text_array(["nation", "region"]).take(part["scope"][order]),
+        "nation": _text_array(nation_names).take(part["nation"][order]),
+        "region": _text_array(region_names).take(part["region"][order]),
+        "domain": _text_array(keys.domain_names).take(part["domain"][order]),
+        "partnerships": part["partnerships"][order].astype(np.int64),
+        "median": part["median"][order], "q1": part["q1"][order], "q3": part["q3"][order],
+        "suppressed": np.isnan(part["median"][order]),
+    })
+
+
+def _comparable_with_newest(candidates: _Candidates, shown: np.ndarray, keys: _Keys,
+                            questionnaires: Questionnaires | None) -> np.ndarray:
+    """Per questionnaire, every domain of the rounds on its newest version (of those with a score shown), and
+    the domains of older versions that the crosswalk finds comparable with the newest (so regions never pool
+    scores that measure different things)."""
+    keep = np.ones_like(shown)
+    if not keys.has_versions:
+        return keep
+    present = [int(v) for v in pd.unique(candidates.version[shown.any(axis=1)])]
+    newest: dict[str, str] = {}
+    for qid in dict.fromkeys(keys.version_keys[v][0] for v in present):
+        newest[qid] = max((keys.version_keys[v][1] for v in present if keys.version_keys[v][0] == qid),
+                          key=version_key)
+    for v in present:
+        qid, version = keys.version_keys[v]
+        verdict = _comparable_domains((qid, newest[qid]), (qid, version), questionnaires)
+        if verdict is not None:
+            keep[candidates.version == v] = np.array([verdict.get(d, False) for d in keys.domain_names], dtype=bool)
+    return keep
+
+
+def _segment_figures(instance: np.ndarray, domain: np.ndarray, value: np.ndarray, n_domains: int,
+                     rule: DisclosureRule) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The shown median, Q1 and Q3 of the values of each (instance, domain) segment that has any, read off one
+    sorted array (:func:`assessment.disclosure.peer_figures`' figures, without a loop over groups)."""
+    segment = instance.astype(np.int64) * n_domains + domain
+    order = np.lexsort((value, segment))
+    x = value[order]
+    segments, start, count = np.unique(segment[order], return_index=True, return_counts=True)
+    none_left_out = np.full(len(segments), -1, dtype=np.int64)
+    distinct, inverse = np.unique(count, return_inverse=True)
+    figures = {}
+    for figure, percent in (("median", 50.0), ("q1", 25.0), ("q3", 75.0)):
+        allowed = np.array([figure in _shown(int(m), rule) for m in distinct], dtype=bool)[inverse.reshape(-1)]
+        figures[figure] = np.where(allowed, _loo_percentile(x, start, none_left_out, count, percent), np.nan)
+    return segments, count, figures
 
 
 def region_matrix(regions_frame: pd.DataFrame) -> pd.DataFrame:
@@ -782,7 +837,8 @@ def compare_all_with_peers(
     parts = []
     for window in pd.unique(owners.window):
         in_window_ = owners.window == window
-        candidates = _Candidates.of(frame, keys, int(window), window_months)
+        inside = peer_window(frame, keys.period_labels[window], int(keys.period_ends[window]), window_months)
+        candidates = _Candidates.of(keys, inside & keys.closed)
         for version in pd.unique(owners.version[in_window_]):
             mine = np.flatnonzero(in_window_ & (owners.version == version))
             usable = candidates.usable(int(version), keys, questionnaires, verdicts)
@@ -924,12 +980,13 @@ class _Candidates:
     value: np.ndarray  # (P, D) score, NaN when missing
     hidden: np.ndarray  # (P, D)
     period: np.ndarray  # (P, D) period code, -1 when missing
+    row: np.ndarray  # (P, D) the score frame's row, -1 when missing
 
     @classmethod
-    def of(cls, frame: pd.DataFrame, keys: _Keys, window: int, months: int) -> _Candidates:
+    def of(cls, keys: _Keys, rows: np.ndarray) -> _Candidates:
+        """From the rows (a mask) of a peer window's closed rounds."""
         n, d = keys.n_partnerships, max(len(keys.domain_names), 1)
-        inside = peer_window(frame, keys.period_labels[window], int(keys.period_ends[window]), months)
-        rows = np.flatnonzero(inside & keys.closed & (keys.partnership >= 0))
+        rows = np.flatnonzero(rows & (keys.partnership >= 0))
         # the most recent round per partnership (_latest_per_partnership): latest period end, then round value
         pairs, _ = pd.factorize(keys.pair[rows])
         first = rows[_first_rows(pairs)]
@@ -950,12 +1007,15 @@ class _Candidates:
         hidden[cells] = keys.hidden[lead]
         period = np.full(n * d, -1, dtype=np.int64)
         period[cells] = keys.period[lead]
+        row = np.full(n * d, -1, dtype=np.int64)
+        row[cells] = lead
         who, whos = pd.factorize(keys.partnership[rows])
         has_round = np.zeros(n, dtype=bool)
         has_round[whos] = True
         version = np.full(n, -1, dtype=np.int64)
         version[whos] = keys.version[rows[_first_rows(who)]]
-        return cls(has_round, version, value.reshape(n, d), hidden.reshape(n, d), period.reshape(n, d))
+        return cls(has_round, version, value.reshape(n, d), hidden.reshape(n, d), period.reshape(n, d),
+                   row.reshape(n, d))
 
     def usable(self, own: int, keys: _Keys, questionnaires, verdicts: dict) -> _Usable:
         """Which candidate rows are comparable with a round on version ``own``, scored, and used (not hidden)."""

@@ -89,6 +89,10 @@ def test_a_generated_national_set_in_one_pass_equals_one_at_a_time():
     want = _one_by_one(scores, places, list(pairs.itertuples(index=False, name=None)), ["all", "nation", "region"],
                        questionnaires=qs)
     _assert_same(got, want)
+    from assessment.peers import compare_regions
+
+    _assert_same_regions(compare_regions(scores, places, questionnaires=qs),
+                         _regions_by_rows(scores, places, questionnaires=qs))
 
 
 def _edge_case_frames():
@@ -156,3 +160,87 @@ def test_an_unknown_custom_group_is_refused():
     scores, places = _edge_case_frames()
     with pytest.raises(ValueError, match="unknown peer group 'g9'"):
         compare_all_with_peers(scores, places, peer_groups=["g9"])
+
+
+# -- Compare regions on the same codes -------------------------------------------------------------------------
+
+
+def _regions_by_rows(scores, partnerships, *, period=None, round=None, min_peers=3, questionnaires=None,
+                     min_peers_spread=5, window_months=12):
+    """compare_regions as it was before it read the one-pass codes (pandas on text keys, one group at a
+    time): the reference it must equal. One change: partnerships not listed are left out before the newest
+    version is chosen (as the docstring says, they are left out), not after."""
+    from assessment.disclosure import DisclosureRule, scope_figures
+    from assessment.peers import (
+        REGION_COLUMNS,
+        _comparable_domains,
+        _latest_per_partnership,
+        _partnership_frame,
+        _period_rows,
+        _rule,
+        _score_frame,
+    )
+    from assessment.questionnaire.schema import version_key
+
+    rule = _rule(min_peers, min_peers_spread, DisclosureRule().min_peers_extremes)
+    frame = _score_frame(scores)
+    places = _partnership_frame(partnerships)[["partnership", "nation", "region"]]
+    frame = frame[_period_rows(frame, period, round, window_months) & frame["closed"].to_numpy()]
+    frame = _latest_per_partnership(frame)
+    frame = frame[frame["score"].notna() & ~frame["suppressed"]]
+    frame = frame[frame["partnership"].isin(places["partnership"])]
+    if len(frame) and bool(frame["has_versions"].iloc[0]):
+        keep = np.zeros(len(frame), dtype=bool)
+        for qid, part in frame.groupby("questionnaire", sort=False):
+            newest = max(part["version"].unique(), key=version_key)
+            for version, rows in part.groupby("version", sort=False):
+                verdict = _comparable_domains((qid, newest), (qid, version), questionnaires)
+                ok = (np.ones(len(rows), bool) if verdict is None
+                      else np.array([verdict.get(d, False) for d in rows["domain"]], dtype=bool))
+                keep[frame.index.get_indexer(rows.index)] = ok
+        frame = frame[keep]
+    frame = frame.merge(places, on="partnership", how="inner")
+    domain_order = {d: i for i, d in enumerate(dict.fromkeys(frame["domain"]))}
+    out = scope_figures(frame, "score", "domain", rule)
+    out["suppressed"] = out["median"].isna()
+    out["_scope"] = out["scope"].map({"nation": 0, "region": 1})
+    out["_domain"] = out["domain"].map(domain_order)
+    out = out.sort_values(["_scope", "nation", "region", "_domain"], kind="stable")
+    out = out[list(REGION_COLUMNS)].reset_index(drop=True)
+    return out.astype({"partnerships": int, "suppressed": bool, "median": float, "q1": float, "q3": float})
+
+
+def _assert_same_regions(got: pd.DataFrame, want: pd.DataFrame) -> None:
+    assert len(want) > 0
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=0, atol=1e-9)
+
+
+def test_compare_regions_equals_the_row_by_row_route_on_the_demo(demo_scores):
+    from assessment.peers import compare_regions
+
+    scores, places, shipped = demo_scores
+    for options in ({}, {"window_months": 6, "min_peers": 2, "min_peers_spread": 3}, {"period": "2025-H2"}):
+        got = compare_regions(scores, places, questionnaires=shipped, **options)
+        _assert_same_regions(got, _regions_by_rows(scores, places, questionnaires=shipped, **options))
+    some_round = scores.loc[scores["closed"], "round"].iloc[0]
+    _assert_same_regions(compare_regions(scores, places, round=some_round, questionnaires=shipped),
+                         _regions_by_rows(scores, places, round=some_round, questionnaires=shipped))
+    # without the questionnaires no older version is comparable with the newest
+    _assert_same_regions(compare_regions(scores, places), _regions_by_rows(scores, places))
+
+
+@pytest.mark.parametrize("options", [{}, {"period": "pilot"}, {"round": "9"}, {"period": "2025-H2", "min_peers": 1,
+                                                                              "min_peers_spread": 2}])
+def test_compare_regions_edge_cases_equal_the_row_by_row_route(options):
+    from assessment.peers import compare_regions
+
+    scores, places = _edge_case_frames()
+    _assert_same_regions(compare_regions(scores, places, **options), _regions_by_rows(scores, places, **options))
+
+
+def test_compare_regions_with_nothing_closed_is_empty():
+    from assessment.peers import REGION_COLUMNS, compare_regions
+
+    scores, places = _edge_case_frames()
+    out = compare_regions(scores.assign(closed=False), places)
+    assert out.empty and list(out.columns) == list(REGION_COLUMNS)
