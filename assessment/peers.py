@@ -889,8 +889,8 @@ class _Keys:
 
     @classmethod
     def of(cls, frame: pd.DataFrame, places: pd.DataFrame) -> _Keys:
-        listed = pd.Index(places["partnership"]).get_indexer(frame["partnership"])
-        everyone, _ = pd.factorize(frame["partnership"])
+        everyone, names = pd.factorize(frame["partnership"])
+        listed = pd.Index(places["partnership"]).get_indexer(names)[everyone] if len(names) else everyone
         round_, round_names = pd.factorize(frame["round"])
         pair, _ = pd.factorize(everyone.astype(np.int64) * max(len(round_names), 1) + round_)
         domain, domain_names = pd.factorize(frame["domain"])
@@ -1210,16 +1210,18 @@ def _loo_percentile(x: np.ndarray, start: np.ndarray, k: np.ndarray, n: np.ndarr
 
 def _loo_rank(x, segment, start, row_segment, k, n, own, median) -> np.ndarray:
     """``percentileofscore(peers, own, kind="mean")`` per row, by ``searchsorted`` on one key array
-    (``segment`` sorted, ``x`` sorted within each segment)."""
+    (``segment`` sorted, ``x`` sorted within each segment). A value's key is its segment and its rank among
+    all values (the number of values below it), so ``x < own`` exactly when the rank of ``x`` is below the
+    count of values under ``own``, and ``x <= own`` when it is below the count of values up to ``own``."""
     if not len(x):
         return np.full(len(own), np.nan)
-    values = np.unique(np.concatenate([x, own[np.isfinite(own)]]))
-    width = len(values) + 1
-    keys = segment.astype(np.int64) * width + np.searchsorted(values, x)
-    own_rank = np.searchsorted(values, np.where(np.isfinite(own), own, values[0]))
-    row_key = row_segment.astype(np.int64) * width + own_rank
-    below = np.searchsorted(keys, row_key, side="left") - start
-    at_or_below = np.searchsorted(keys, row_key, side="right") - start
+    everything = np.sort(x)
+    width = len(x) + 1
+    keys = segment.astype(np.int64) * width + np.searchsorted(everything, x, side="left")
+    finite = np.where(np.isfinite(own), own, everything[0])
+    base = row_segment.astype(np.int64) * width
+    below = np.searchsorted(keys, base + np.searchsorted(everything, finite, side="left"), side="left") - start
+    at_or_below = np.searchsorted(keys, base + np.searchsorted(everything, finite, side="right"), side="left") - start
     removed = np.where(k >= 0, x[np.clip(start + np.maximum(k, 0), 0, len(x) - 1)], np.nan)
     below = below - ((k >= 0) & (removed < own))
     at_or_below = at_or_below - ((k >= 0) & (removed <= own))
