@@ -106,6 +106,13 @@ def _groups_text(value: object) -> str:
     return str(value)
 
 
+def _groups_column(groups: pd.Series) -> pd.Series:
+    """The ``groups`` column as ``;``-separated text (lists joined, missing empty)."""
+    if isinstance(groups.dtype, pd.StringDtype):  # text already: no lists to join
+        return groups.fillna("").astype(str)
+    return groups.map(_groups_text)
+
+
 def _partnership_frame(partnerships: pd.DataFrame) -> pd.DataFrame:
     """The Partnerships frame with text identifiers, a ``groups`` text column and boolean opt-ins."""
     _require(partnerships, ("partnership", "nation", "region"), "partnerships")
@@ -114,7 +121,7 @@ def _partnership_frame(partnerships: pd.DataFrame) -> pd.DataFrame:
             "partnership": partnerships["partnership"].astype(str),
             "nation": partnerships["nation"].astype("string").fillna("").astype(str),
             "region": partnerships["region"].astype("string").fillna("").astype(str),
-            "groups": (partnerships["groups"].map(_groups_text) if "groups" in partnerships else ""),
+            "groups": _groups_column(partnerships["groups"]) if "groups" in partnerships else "",
         },
         index=partnerships.index,
     )
@@ -1219,9 +1226,13 @@ def _loo_rank(x, segment, start, row_segment, k, n, own, median) -> np.ndarray:
     width = len(x) + 1
     keys = segment.astype(np.int64) * width + np.searchsorted(everything, x, side="left")
     finite = np.where(np.isfinite(own), own, everything[0])
-    base = row_segment.astype(np.int64) * width
-    below = np.searchsorted(keys, base + np.searchsorted(everything, finite, side="left"), side="left") - start
-    at_or_below = np.searchsorted(keys, base + np.searchsorted(everything, finite, side="right"), side="left") - start
+    # the queries in key order first: searchsorted is several times faster on sorted queries
+    order = np.lexsort((finite, row_segment))
+    base = row_segment[order].astype(np.int64) * width
+    below, at_or_below = np.empty(len(own), dtype=np.int64), np.empty(len(own), dtype=np.int64)
+    below[order] = np.searchsorted(keys, base + np.searchsorted(everything, finite[order], side="left"))
+    at_or_below[order] = np.searchsorted(keys, base + np.searchsorted(everything, finite[order], side="right"))
+    below, at_or_below = below - start, at_or_below - start
     removed = np.where(k >= 0, x[np.clip(start + np.maximum(k, 0), 0, len(x) - 1)], np.nan)
     below = below - ((k >= 0) & (removed < own))
     at_or_below = at_or_below - ((k >= 0) & (removed <= own))
