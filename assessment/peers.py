@@ -849,10 +849,11 @@ def compare_all_with_peers(
         for version in pd.unique(owners.version[in_window_]):
             mine = np.flatnonzero(in_window_ & (owners.version == version))
             usable = candidates.usable(int(version), keys, questionnaires, verdicts)
+            own_ranks = usable.ranks_of(owners.own[mine])
             for g, name in enumerate(peer_groups):
                 if name not in groups:
                     groups[name] = _Group.of(places, name)
-                parts.append(_group_pass(usable, owners, mine, groups[name], g, rule, keys, texts))
+                parts.append(_group_pass(usable, owners, mine, own_ranks, groups[name], g, rule, keys, texts))
     if not parts:
         return pd.DataFrame(columns=list(COMPARISON_COLUMNS)).astype(
             {"n_peers": int, "n_excluded": int, "suppressed": bool, "score": float})
@@ -1036,7 +1037,12 @@ class _Candidates:
             table[other] = verdicts[(own, other)]
         comparable = self.has_round[:, None] & table[np.maximum(self.version, 0)]
         scored = comparable & ~np.isnan(self.value)
-        return _Usable(self, comparable, scored, scored & ~self.hidden)
+        used = scored & ~self.hidden
+        # every used value's rank among them all (how many are below it): sort keys shared by every group
+        values = np.sort(self.value[used])
+        rank = np.zeros(used.shape, dtype=np.int64)
+        rank[used] = np.searchsorted(values, self.value[used], side="left")
+        return _Usable(self, comparable, scored, used, values, rank)
 
 
 @dataclass(frozen=True)
@@ -1045,6 +1051,14 @@ class _Usable:
     comparable: np.ndarray  # (P, D)
     scored: np.ndarray
     used: np.ndarray
+    values: np.ndarray  # every used value, sorted
+    rank: np.ndarray  # (P, D) a used value's place in ``values`` (the number below it)
+
+    def ranks_of(self, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How many used values are below each own score, and how many are at or below it (NaN: none)."""
+        finite = np.where(np.isfinite(own), own, -np.inf)
+        return (np.searchsorted(self.values, finite, side="left"),
+                np.searchsorted(self.values, finite, side="right"))
 
 
 @dataclass(frozen=True)
@@ -1094,8 +1108,8 @@ class _Texts:
         return _text_array(list(self.code))
 
 
-def _group_pass(usable: _Usable, owners: _Owners, mine: np.ndarray, group: _Group, g: int, rule: DisclosureRule,
-                keys: _Keys, texts: _Texts) -> dict[str, np.ndarray]:
+def _group_pass(usable: _Usable, owners: _Owners, mine: np.ndarray, own_ranks: tuple[np.ndarray, np.ndarray],
+                group: _Group, g: int, rule: DisclosureRule, keys: _Keys, texts: _Texts) -> dict[str, np.ndarray]:
     """Every compared row ``mine`` (owner entries of one window and version) against one peer group, the
     partnership itself left out."""
     n_domains = usable.used.shape[1]
@@ -1120,15 +1134,20 @@ def _group_pass(usable: _Usable, owners: _Owners, mine: np.ndarray, group: _Grou
     # one sorted array of used peer scores per (instance, domain) segment
     at_member, at_domain = np.nonzero(usable.used[group.members])
     segment = group.member_instance[at_member] * n_domains + at_domain
-    x = usable.candidates.value[group.members[at_member], at_domain]
-    order = np.lexsort((x, segment))
-    x, sorted_segment = x[order], segment[order]
+    # sorted by one integer key: the segment, then the value's rank among all used values
+    width = len(usable.values) + 1
+    key = segment * width + usable.rank[group.members[at_member], at_domain]
+    order = np.argsort(key, kind="stable")
+    key, sorted_segment = key[order], segment[order]
+    x = usable.candidates.value[group.members[at_member], at_domain][order]
     position = np.full((len(group.members), n_domains), -1, dtype=np.int64)
     position[at_member[order], at_domain[order]] = np.arange(len(order))
     row_segment = instance * n_domains + d
     start = np.searchsorted(sorted_segment, row_segment, side="left")
     k = np.where(self_used, position[np.maximum(at, 0), d] - start, -1)
-    figures = _loo_figures(x, sorted_segment, start, row_segment, k, n_used, owners.own[mine], rule)
+    figures = _loo_figures(x, start, k, n_used, owners.own[mine], rule)
+    figures["percentile_rank"] = _loo_rank(x, key, start, row_segment * width, own_ranks, k, n_used,
+                                           owners.own[mine], figures["median"])
 
     # peer periods: counts per (segment, period), the row's own round taken off; one text per combination
     n_periods = max(len(keys.period_labels), 1)
@@ -1181,17 +1200,15 @@ def _shown(n: int, rule: DisclosureRule) -> tuple[str, ...]:
     return shown_peer_figures(n, rule)
 
 
-def _loo_figures(x: np.ndarray, segment: np.ndarray, start: np.ndarray, row_segment: np.ndarray, k: np.ndarray,
-                 n: np.ndarray, own: np.ndarray, rule: DisclosureRule) -> dict[str, np.ndarray]:
-    """Median, quartiles, range, percentile rank and gaps of each row's peers, read off the sorted values
-    ``x`` of its segment (from ``start``) with the row's own value (at offset ``k``, -1 when it is not
-    among them) left out."""
+def _loo_figures(x: np.ndarray, start: np.ndarray, k: np.ndarray, n: np.ndarray, own: np.ndarray,
+                 rule: DisclosureRule) -> dict[str, np.ndarray]:
+    """Median, quartiles, range and gaps of each row's peers, read off the sorted values ``x`` of its segment
+    (from ``start``) with the row's own value (at offset ``k``, -1 when it is not among them) left out."""
     out = {}
     distinct, inverse = np.unique(n, return_inverse=True)
     for figure, percent in (("median", 50.0), ("q1", 25.0), ("q3", 75.0), ("min", 0.0), ("max", 100.0)):
         allowed = np.array([figure in _shown(int(m), rule) for m in distinct], dtype=bool)[inverse.reshape(-1)]
         out[figure] = np.where(allowed, _loo_percentile(x, start, k, n, percent), np.nan)
-    out["percentile_rank"] = _loo_rank(x, segment, start, row_segment, k, n, own, out["median"])
     out["gap_to_median"] = own - out["median"]
     out["gap_to_top_quartile"] = own - out["q3"]
     return out
@@ -1215,23 +1232,19 @@ def _loo_percentile(x: np.ndarray, start: np.ndarray, k: np.ndarray, n: np.ndarr
     return np.where(ok, value, np.nan)
 
 
-def _loo_rank(x, segment, start, row_segment, k, n, own, median) -> np.ndarray:
-    """``percentileofscore(peers, own, kind="mean")`` per row, by ``searchsorted`` on one key array
-    (``segment`` sorted, ``x`` sorted within each segment). A value's key is its segment and its rank among
-    all values (the number of values below it), so ``x < own`` exactly when the rank of ``x`` is below the
-    count of values under ``own``, and ``x <= own`` when it is below the count of values up to ``own``."""
+def _loo_rank(x, keys, start, row_base, own_ranks, k, n, own, median) -> np.ndarray:
+    """``percentileofscore(peers, own, kind="mean")`` per row, by ``searchsorted`` on the sorted segment keys
+    (segment × width + the value's rank among all used values). With ``below`` the number of used values
+    under ``own`` and ``upto`` the number at or under it, a peer ``x`` is ``< own`` exactly when its rank is
+    below ``below`` and ``<= own`` when it is below ``upto``."""
     if not len(x):
         return np.full(len(own), np.nan)
-    everything = np.sort(x)
-    width = len(x) + 1
-    keys = segment.astype(np.int64) * width + np.searchsorted(everything, x, side="left")
-    finite = np.where(np.isfinite(own), own, everything[0])
-    # the queries in key order first: searchsorted is several times faster on sorted queries
-    order = np.lexsort((finite, row_segment))
-    base = row_segment[order].astype(np.int64) * width
+    below_all, upto_all = own_ranks
+    query = row_base + below_all
+    order = np.argsort(query, kind="stable")  # searchsorted is several times faster on sorted queries
     below, at_or_below = np.empty(len(own), dtype=np.int64), np.empty(len(own), dtype=np.int64)
-    below[order] = np.searchsorted(keys, base + np.searchsorted(everything, finite[order], side="left"))
-    at_or_below[order] = np.searchsorted(keys, base + np.searchsorted(everything, finite[order], side="right"))
+    below[order] = np.searchsorted(keys, query[order], side="left")
+    at_or_below[order] = np.searchsorted(keys, (row_base + upto_all)[order], side="left")
     below, at_or_below = below - start, at_or_below - start
     removed = np.where(k >= 0, x[np.clip(start + np.maximum(k, 0), 0, len(x) - 1)], np.nan)
     below = below - ((k >= 0) & (removed < own))
