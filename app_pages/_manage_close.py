@@ -77,7 +77,7 @@ def _confirm_close(key: str, label: str) -> None:
         left, right = st.columns(2)
         if left.button("Yes, close the round", key="manage_close_confirmed", type="primary"):
             with resources.writing() as session:
-                service.close_round(session, resources.principal(), key, **_options())
+                service.close_round(session, resources.principal(), key, settings=resources.settings(), **_options())
             st.session_state.pop(PENDING, None)
             done(f"Round {widgets.plain(key)} is closed and its scores are computed.")
         if right.button("Cancel", key="manage_close_cancel"):

@@ -540,6 +540,14 @@ def seed_demo(session, questionnaires: Sequence[Questionnaire], *, base_url: str
     and closes it (which computes and stores its scores); the open rounds stay open with invitations.
     The shipped forces must be loaded already (``assessment.storage.db.upgrade`` loads them).
     """
+    from assessment.storage import figures
+
+    with figures.deferred(session):  # one computation of the stored figures at the end, not one per close
+        return _seed_demo(session, questionnaires, base_url=base_url, partnerships=partnerships, seed=seed,
+                          open_rounds=open_rounds, progress=progress)
+
+
+def _seed_demo(session, questionnaires, *, base_url, partnerships, seed, open_rounds, progress) -> DemoSummary:
     from assessment.storage import services
     from assessment.storage.imports import import_responses
     from assessment.storage.reference import forces
@@ -589,11 +597,12 @@ def shipped_questionnaires(settings) -> tuple[list[Questionnaire], list[str]]:
 
 def prepare_database(engine, settings, *, demo: bool | None = None) -> StartReport:
     """First start (and every start): upgrade the schema, load the reference forces, publish the shipped
-    questionnaires and, when ``settings.demo`` is on and there are no partnerships yet, seed the demo.
+    questionnaires and, when ``settings.demo`` is on and there are no partnerships yet, seed the demo; then
+    bring the stored trend and peer figures up to these settings (:func:`assessment.storage.figures.refresh`).
 
     Safe to run on every start and from several processes: each step does nothing when already done.
     """
-    from assessment.storage import services
+    from assessment.storage import figures, services
     from assessment.storage.catalogue import count_partnerships
     from assessment.storage.db import make_session_factory, upgrade
 
@@ -618,4 +627,6 @@ def prepare_database(engine, settings, *, demo: bool | None = None) -> StartRepo
                     by_id.setdefault(questionnaire.id, []).append(questionnaire)
                 versions = max(by_id.values(), key=len)
                 seeded = seed_demo(session, versions, base_url=settings.base_url or COMMAND_LINE_BASE_URL)
+    with factory.begin() as session:  # stored trend and peer figures under these settings (a no-op when current)
+        figures.refresh(session, figures.FigureOptions.from_settings(settings))
     return StartReport(tuple(published), tuple(problems), seeded)

@@ -30,6 +30,7 @@ from assessment.questionnaire.schema import Questionnaire
 from assessment.reports import ReportContext, ResultsModel, build_results_model
 from assessment.settings import Settings
 from assessment.storage import actions as action_store
+from assessment.storage import figures
 from assessment.storage import resume as resume_store
 from assessment.storage import services as storage
 from assessment.storage import users as user_store
@@ -325,8 +326,13 @@ def partnership_scores(session: Session, principal: Principal) -> pd.DataFrame:
 
 
 def portfolio_trends(session: Session, principal: Principal, **options: Any) -> pd.DataFrame:
-    """The latest trends of every partnership the principal may see (a commissioner's portfolio)."""
+    """The trends of every partnership the principal may see (a commissioner's portfolio): read from the
+    stored figures (options: ``resamples``, ``seed``, ``min_respondents``, ``min_group_size``)."""
     allowed = _visible(principal, "portfolio_trends")
+    if set(options) <= _STORED_TREND_OPTIONS:
+        stored = figures.read_trends(session, figures.FigureOptions(**options),
+                                     None if allowed is None else sorted(allowed))
+        return stored
     keys = storage.list_partnerships(session)["partnership"]
     frames = [_trends(session, key, **options) for key in keys if allowed is None or key in allowed]
     frames = [f for f in frames if not f.empty]
@@ -400,14 +406,23 @@ def open_round(session: Session, principal: Principal, key: str):
     return storage.open_round(session, key, actor=principal.name)
 
 
-def close_round(session: Session, principal: Principal, key: str, **options: Any):
+def _figure_options(settings: Settings | None) -> figures.FigureOptions | None:
+    return None if settings is None else figures.FigureOptions.from_settings(settings)
+
+
+def close_round(session: Session, principal: Principal, key: str, *, settings: Settings | None = None,
+                **options: Any):
+    """Close a round: its scores, and the stored trend and peer figures (with ``settings``' thresholds)."""
     principal.require("close_round", _round_partnership(session, key))
-    return storage.close_round(session, key, actor=principal.name, **options)
+    return storage.close_round(session, key, actor=principal.name, figure_options=_figure_options(settings),
+                               **options)
 
 
-def reopen_round(session: Session, principal: Principal, key: str, *, reason: str):
+def reopen_round(session: Session, principal: Principal, key: str, *, reason: str,
+                 settings: Settings | None = None):
     principal.require("reopen_round", _round_partnership(session, key))
-    return storage.reopen_round(session, key, actor=principal.name, reason=reason)
+    return storage.reopen_round(session, key, actor=principal.name, reason=reason,
+                                figure_options=_figure_options(settings))
 
 
 def create_invitations(session: Session, principal: Principal, round_key: str, agency: str, count: int,
@@ -488,7 +503,12 @@ def peer_comparison(session: Session, principal: Principal, partnership: str, ro
     return table, wider
 
 
+_STORED_TREND_OPTIONS = frozenset({"resamples", "seed", "min_respondents", "min_group_size"})
+
+
 def _trends(session: Session, partnership: str, **options: Any) -> pd.DataFrame:
+    if set(options) <= _STORED_TREND_OPTIONS:  # the stored figures (computed afresh when theirs differ)
+        return figures.read_trends(session, figures.FigureOptions(**options), [partnership])
     respondents = storage.respondent_scores(session, partnership=partnership)
     if respondents.empty:
         return pd.DataFrame(columns=list(trends.TREND_COLUMNS))

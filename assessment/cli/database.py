@@ -226,11 +226,13 @@ def round_open(key, actor) -> None:
 def round_close(key, actor) -> None:
     """Close an open round: answers freeze and the scores are computed and stored."""
     from assessment.storage import services as s
+    from assessment.storage.figures import FigureOptions
 
     settings = load_settings()
     with transaction() as session:
         info = s.close_round(session, key, actor=actor, min_coverage=settings.min_coverage,
-                             split_threshold=settings.split_threshold, min_group_size=settings.min_group_size)
+                             split_threshold=settings.split_threshold, min_group_size=settings.min_group_size,
+                             figure_options=FigureOptions.from_settings(settings))
         n = len(s.partnership_scores(session, [key]))
     click.echo(f"round {info.key} is {info.status}; {n} domain score(s) stored")
 
@@ -242,9 +244,11 @@ def round_close(key, actor) -> None:
 def round_reopen(key, reason, actor) -> None:
     """Reopen a closed round (an administrator's action; audited). Its scores are withdrawn until it closes."""
     from assessment.storage import services as s
+    from assessment.storage.figures import FigureOptions
 
     with transaction() as session:
-        info = s.reopen_round(session, key, actor=actor, reason=reason)
+        info = s.reopen_round(session, key, actor=actor, reason=reason,
+                              figure_options=FigureOptions.from_settings(load_settings()))
     click.echo(f"round {info.key} is {info.status} again")
 
 

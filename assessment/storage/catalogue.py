@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from assessment.questionnaire import Questionnaire, content_hash, normalised_definition
 from assessment.questionnaire.schema import version_key
+from assessment.storage import figures
 from assessment.storage._common import (
     Conflict,
     NotFound,
@@ -273,6 +274,7 @@ def add_partnership(session: Session, key: str, name: str, *, actor: str, member
     if orgs:
         session.execute(insert(PartnershipMember), [{"partnership_id": row.id, "organisation_id": oid} for oid, _ in orgs])
     _set_groups(session, row.id, groups)
+    figures.partnerships_changed(session)  # a new partnership is a peer without a round ("n_excluded")
     audit(session, actor, "add", "partnership", key, name=name, nation=nation, region=region,
           members=[org.key for _, org in orgs], groups=sorted(set(groups)),
           share_practice=bool(share_practice), named_to_peers=bool(named_to_peers))
@@ -299,6 +301,7 @@ def set_peer_groups(session: Session, key: str, groups: Sequence[str], *, actor:
     row = get_partnership(session, key)
     session.execute(delete(PeerGroupMember).where(PeerGroupMember.partnership_id == row.id))
     _set_groups(session, row.id, groups)
+    figures.partnerships_changed(session)
     audit(session, actor, "set-groups", "partnership", key, groups=sorted(set(groups)))
     return _partnership(session, row)
 

@@ -57,6 +57,9 @@ __all__ = [
     "PartnershipScoreRow",
     "RespondentScoreRow",
     "ScoreRoundRow",
+    "FigureStateRow",
+    "PeerFigureRow",
+    "TrendFigureRow",
     "UserGrantRow",
     "UserRow",
     "utcnow",
@@ -380,6 +383,64 @@ class ItemCountRow(Base):
     value: Mapped[str] = mapped_column(String(8), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     count: Mapped[int] = mapped_column(Integer)
+
+
+class FigureStateRow(Base):
+    """What the stored figures of one kind (``trends``, ``peers``) were computed from: the fingerprint of
+    their inputs (the settings that matter, the published questionnaire versions, the closed rounds and, for
+    peers, the peer groups) and those settings (:mod:`assessment.storage.figures`). No row: none stored yet."""
+
+    __tablename__ = "figure_states"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    options: Mapped[dict[str, Any]]
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TrendFigureRow(Base):
+    """A closed round's domain trend as pages show it (:data:`assessment.trends.TREND_COLUMNS`, blanked by the
+    disclosure rule before it is stored): score, interval, change from the round before and its verdict."""
+
+    __tablename__ = "trend_figures"
+    round_id: Mapped[int] = _round_fk()
+    domain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)  # the row's place in the partnership's trend frame
+    score: Mapped[float | None] = mapped_column(Double)
+    ci_low: Mapped[float | None] = mapped_column(Double)
+    ci_high: Mapped[float | None] = mapped_column(Double)
+    n_respondents: Mapped[int] = mapped_column(Integer)
+    comparable_with_previous: Mapped[bool | None] = mapped_column(Boolean)
+    break_reason: Mapped[str] = mapped_column(Text)
+    change: Mapped[float | None] = mapped_column(Double)
+    change_low: Mapped[float | None] = mapped_column(Double)
+    change_high: Mapped[float | None] = mapped_column(Double)
+    verdict: Mapped[str] = mapped_column(String(30))
+
+
+class PeerFigureRow(Base):
+    """A closed round's domain against one peer group as pages show it (:data:`assessment.peers.
+    COMPARISON_COLUMNS`: figures the disclosure rule does not allow are empty, never stored)."""
+
+    __tablename__ = "peer_figures"
+    __table_args__ = (Index("ix_peer_figures_peer_group", "peer_group"),)
+    round_id: Mapped[int] = _round_fk()
+    peer_group: Mapped[str] = mapped_column(String(160), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(120), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Double)
+    n_peers: Mapped[int] = mapped_column(Integer)
+    median: Mapped[float | None] = mapped_column(Double)
+    q1: Mapped[float | None] = mapped_column(Double)
+    q3: Mapped[float | None] = mapped_column(Double)
+    min: Mapped[float | None] = mapped_column(Double)
+    max: Mapped[float | None] = mapped_column(Double)
+    percentile_rank: Mapped[float | None] = mapped_column(Double)
+    gap_to_median: Mapped[float | None] = mapped_column(Double)
+    gap_to_top_quartile: Mapped[float | None] = mapped_column(Double)
+    suppressed: Mapped[bool] = mapped_column(Boolean)
+    n_excluded: Mapped[int] = mapped_column(Integer)
+    excluded_reasons: Mapped[str] = mapped_column(Text)
+    peer_periods: Mapped[str] = mapped_column(Text)
 
 
 class AuditEvent(Base):

@@ -1,7 +1,8 @@
 """Rounds: draft -> open -> closed (reopen audited).
 
 Closing a round stores its scores (:mod:`assessment.storage.scores`); reopening withdraws them (a reopened
-round has no official scores) and closing it again recomputes them.
+round has no official scores) and closing it again recomputes them. Both keep the stored trend and peer
+figures current in the same transaction (:mod:`assessment.storage.figures`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from assessment.periods import PeriodError, in_window, parse_period, period_bounds, period_label, window_text
-from assessment.storage import checkpoints
+from assessment.storage import checkpoints, figures
 from assessment.storage._common import (
     Conflict,
     StateError,
@@ -157,19 +158,27 @@ def open_round(session: Session, key: str, *, actor: str) -> RoundInfo:
 
 
 def close_round(session: Session, key: str, *, actor: str, min_coverage: float = 0.5,
-                split_threshold: float = 1.0, min_group_size: int = 3) -> RoundInfo:
+                split_threshold: float = 1.0, min_group_size: int = 3,
+                figure_options: figures.FigureOptions | None = None) -> RoundInfo:
     """open -> closed: answers are frozen and the round's scores are computed and stored (official).
+
+    The stored trend and peer figures are brought up to date in the same transaction
+    (:func:`assessment.storage.figures.round_changed`, with ``figure_options``: the deployment's settings;
+    default, those the stored figures were computed with).
 
     The round is locked first (``FOR UPDATE`` on PostgreSQL, the write transaction on SQLite), so the close
     waits for every save, submission and import in flight and the scores include them; anything that
     comes after sees the round closed and is refused.
     """
+    before = figures.begin_change(session)
     row = _transition(session, key, actor, "open", "closed", "closed", min_coverage=min_coverage,
                       split_threshold=split_threshold, min_group_size=min_group_size)
     store_scores(session, row, min_coverage=min_coverage, split_threshold=split_threshold,
                  min_group_size=min_group_size)
+    info = _info(session, row)
+    figures.round_changed(session, key, before=before, options=figure_options)
     checkpoints.reached("round.closing", session, round=key)
-    return _info(session, row)
+    return info
 
 
 @dataclass(frozen=True)
@@ -204,17 +213,21 @@ def close_preview(session: Session, key: str, *, min_coverage: float = 0.5, spli
     return ClosePreview(counts, unsubmitted, suppressed)
 
 
-def reopen_round(session: Session, key: str, *, actor: str, reason: str) -> RoundInfo:
+def reopen_round(session: Session, key: str, *, actor: str, reason: str,
+                 figure_options: figures.FigureOptions | None = None) -> RoundInfo:
     """closed -> open, for an administrator, with a reason (audited); the stored scores are withdrawn
-    until the round closes again."""
+    until the round closes again, and the stored figures updated as for :func:`close_round`."""
     if not reason or not reason.strip():
         raise InvalidInput("reopening a closed round needs a reason (it is recorded in the audit trail)")
     if get_round(session, key).purged_at is not None:
         raise StateError(f"round '{key}' cannot be reopened: its respondent-level answers were purged after the "
                          "retention period, so its scores could not be computed again")
+    before = figures.begin_change(session)
     row = _transition(session, key, actor, "closed", "open", "reopened", reason=reason.strip())
     withdraw_scores(session, row)
-    return _info(session, row)
+    info = _info(session, row)
+    figures.round_changed(session, key, before=before, options=figure_options)
+    return info
 
 
 def list_rounds(session: Session, partnership: str | None = None) -> pd.DataFrame:

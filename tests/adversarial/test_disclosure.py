@@ -360,3 +360,28 @@ def test_the_walk_covers_every_page():
     listed = {p.stem for p in (ROOT / "app_pages").glob("*.py") if not p.stem.startswith("_")}
     # take_assessment is walked through its invite link; sign_in shows no figures (only sign-in buttons)
     assert listed == {*PAGES, "take_assessment", "sign_in"}
+
+
+def test_the_stored_trend_and_peer_figures_hold_no_hidden_figure(world_db):
+    """Issue 17 stores trends and peer figures for pages to read: the tables themselves (what a BI tool or a
+    backup would see) hold only what the disclosure rule lets a page show."""
+    from sqlalchemy import text
+
+    db, rounds, hidden = world_db
+    with db.engine.connect() as connection:
+        stored = {name: pd.read_sql(text(f"SELECT * FROM {name}"), connection)
+                  for name in ("trend_figures", "peer_figures")}
+        ids = dict(connection.execute(text("SELECT key, id FROM rounds")).all())
+    assert len(stored["trend_figures"]) and len(stored["peer_figures"])
+    assert world.leaks(list(stored.values()), hidden) == []
+    small = stored["trend_figures"][stored["trend_figures"]["round_id"] == ids[rounds["tiny_hidden"]]]
+    assert len(small) and small[["score", "ci_low", "ci_high", "change"]].isna().all().all()
+    after = stored["trend_figures"][stored["trend_figures"]["round_id"] == ids[rounds["tiny_shown"]]]
+    assert after[["change", "change_low", "change_high"]].isna().all().all()  # shown − hidden gives it back
+    assert set(after["verdict"]) == {trends.TOO_FEW}
+    peer = stored["peer_figures"]
+    rule = DisclosureRule()
+    assert peer.loc[peer["n_peers"] < rule.min_peers, ["median", "q1", "q3"]].isna().all().all()
+    assert peer.loc[peer["n_peers"] < rule.min_peers_spread, ["q1", "q3"]].isna().all().all()
+    assert peer.loc[peer["n_peers"] < rule.min_peers_extremes, ["min", "max"]].isna().all().all()
+    assert peer.loc[peer["round_id"] == ids[rounds["tiny_hidden"]], "score"].isna().all()
