@@ -1039,9 +1039,11 @@ class _Candidates:
         scored = comparable & ~np.isnan(self.value)
         used = scored & ~self.hidden
         # every used value's rank among them all (how many are below it): sort keys shared by every group
-        values = np.sort(self.value[used])
+        mine = self.value[used]
+        order = np.argsort(mine, kind="stable")
+        values = mine[order]
         rank = np.zeros(used.shape, dtype=np.int64)
-        rank[used] = np.searchsorted(values, self.value[used], side="left")
+        rank[used] = _in_order(order, np.searchsorted(values, values, side="left"))
         return _Usable(self, comparable, scored, used, values, rank)
 
 
@@ -1057,8 +1059,16 @@ class _Usable:
     def ranks_of(self, own: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """How many used values are below each own score, and how many are at or below it (NaN: none)."""
         finite = np.where(np.isfinite(own), own, -np.inf)
-        return (np.searchsorted(self.values, finite, side="left"),
-                np.searchsorted(self.values, finite, side="right"))
+        order = np.argsort(finite, kind="stable")  # searchsorted is several times faster on sorted queries
+        return (_in_order(order, np.searchsorted(self.values, finite[order], side="left")),
+                _in_order(order, np.searchsorted(self.values, finite[order], side="right")))
+
+
+def _in_order(order: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` computed on ``x[order]``, put back in the order of ``x``."""
+    out = np.empty_like(values)
+    out[order] = values
+    return out
 
 
 @dataclass(frozen=True)
