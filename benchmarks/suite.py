@@ -695,37 +695,11 @@ def section_pages(ctx: Context) -> list[Measurement]:
 
 
 def section_browser(ctx: Context) -> list[Measurement]:
-    """Interaction latency in Chromium against `streamlit run` on a database of every round of the scale
-    (benchmarks/browser.py), each beside the same kind of interaction on an empty app in the same run."""
+    """Interaction latency in Chromium and the first start (benchmarks/browser.py)."""
     from benchmarks import browser
+    from benchmarks.filled_cache import filled_copy
 
-    if (reason := browser.available()) is not None:
-        raise Skip(reason)
-    db, path, closes = _filled_database(ctx)
-    db.engine.dispose()
-    empty = ctx.work_dir / "empty_app.py"
-    empty.write_text(browser.EMPTY_APP, encoding="utf-8")
-    env = {**os.environ, "ASSESSMENT_DATABASE_URL": db.url, "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none",
-           "ASSESSMENT_DATA_DIR": str(ctx.work_dir)}
-    runs = max(ctx.runs, 10)
-    try:
-        with browser.serve(ROOT_DIR / "streamlit_app.py", env, ctx.work_dir / "app.log") as app_url, \
-                browser.serve(empty, env, ctx.work_dir / "empty.log") as empty_url:
-            found = browser.measure(app_url, empty_url, runs, log=ctx.log)
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    out = []
-    for figure in found:
-        app, reference = browser.summary(figure["app"]), browser.summary(figure["reference"])
-        out.append(Measurement(
-            "browser", f"{figure['name']}, p95 of {len(figure['app'])} (Chromium, {len(closes)} closed rounds)",
-            app["p95"], reference="the same interaction on an empty app, p95", reference_value=reference["p95"],
-            max_value=1.0, runs=tuple(figure["app"]), reference_runs=tuple(figure["reference"]),
-            extra={"median_s": app["median"], "reference_median_s": reference["median"],
-                   "first_visit_s": figure["first"]},
-            note=f"median {app['median']:.2f} s; first (warm-up, untimed) {figure['first']:.2f} s"))
-    return out
+    return browser.section(ctx, filled_copy)
 
 
 SECTIONS: dict[str, Callable[[Context], list[Measurement]]] = {
