@@ -138,13 +138,20 @@ if context is None:
     st.rerun()  # the section is drawn afresh: nothing of the confirmation is left to re-draw (and lose the focus)
 
 me = Principal.for_respondent(context.round, context.respondent)
+try:  # the respondent is gone from this session's key: their link was re-issued, or their place released
+    with resources.reading() as session:
+        saved = service.respondent_answers(session, me).set_index("item")
+except (service.StorageError, service.InvalidInvitation):
+    for key in ("take_respondent", "take_step", "take_resume_key"):
+        st.session_state.pop(key, None)
+    st.query_params.pop(RESUME_PARAMETER, None)
+    st.query_params[frame.TAKE_MARK] = "1"
+    refuse()
 with resources.reading() as session:
     questionnaire = service.respondent_questionnaire(session, me)
 partnership_name = st.session_state.get("take_partnership_name", context.partnership)
 st.caption(f"{widgets.plain(partnership_name)} · {widgets.plain(context.period)} · "
            f"answering as {agency_label(context.agency)}")
-with resources.reading() as session:
-    saved = service.respondent_answers(session, me).set_index("item")
 values, comments = saved["value"].to_dict(), saved["comment"].to_dict()
 
 

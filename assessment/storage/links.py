@@ -14,6 +14,8 @@ respondents who submitted through it (see :func:`invited_places`).
 
 from __future__ import annotations
 
+import secrets
+
 import pandas as pd
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -91,7 +93,10 @@ def _unsubmitted(link_id: int):
 def reissue_link(session: Session, link: int, *, actor: str, base_url: str,
                  expires_days: int = 30) -> IssuedInvitation:
     """A new link in place of a lost one: same round, agency and places; the old token stops working and
-    whoever had started on it continues on the new link. Refused for a withdrawn or fully submitted link."""
+    whoever had started on it continues on the new link, under a new respondent key (a browser session still
+    open on the old link can no longer read, save or submit). A multi-use link's submitted respondents move
+    to the new link too, with its count of uses, so its places are not handed out or counted twice.
+    Refused for a withdrawn or fully submitted link."""
     old = _live_link(session, link, "re-issued")
     started, submitted = session.execute(
         select(func.count(), func.sum(case((RespondentRow.submitted_at.is_not(None), 1), else_=0)))
@@ -105,7 +110,14 @@ def reissue_link(session: Session, link: int, *, actor: str, base_url: str,
     now = utcnow()
     moved = select(RespondentRow.id).where(_unsubmitted(old.id))
     session.execute(delete(ResumeKeyRow).where(ResumeKeyRow.respondent_id.in_(moved)))
-    session.execute(update(RespondentRow).where(_unsubmitted(old.id)).values(invitation_id=new_id))
+    # Whoever is still answering continues on the new link under a new pseudonymous key: a browser session
+    # still open on the old link knows only the old key, so it can no longer read, save or submit them.
+    for respondent_id in session.scalars(moved).all():
+        session.execute(update(RespondentRow).where(RespondentRow.id == respondent_id)
+                        .values(key=f"r-{secrets.token_hex(6)}", invitation_id=new_id))
+    if old.max_uses > 1:  # a workshop link's used places move with it: never handed out or counted twice
+        session.execute(update(RespondentRow).where(RespondentRow.invitation_id == old.id).values(invitation_id=new_id))
+        session.execute(update(InvitationRow).where(InvitationRow.id == new_id).values(uses=old.uses))
     session.execute(update(InvitationRow).where(InvitationRow.id == old.id)
                     .values(revoked=True, withdrawn_at=now, replaced_by_id=new_id))
     audit(session, actor, "reissue", "invitation", str(old.id), round=round_key, replaced_by=new_id)

@@ -66,8 +66,12 @@ def test_a_lost_link_is_reissued_the_old_token_fails_and_the_respondent_continue
     assert new_link.link.startswith("http://x/?invite=")
     with db.sessions() as session, pytest.raises(s.InvalidInvitation):
         s.resolve_invitation(session, tokens[1])
-    with db.sessions() as session:
-        assert s.resolve_invitation(session, new_link.token).respondent == started
+    with db.sessions() as session:  # the same respondent, under a new key (a session on the old link has lost it)
+        resumed = s.resolve_invitation(session, new_link.token).respondent
+        assert resumed is not None and resumed != started
+        assert len(s.respondent_answers(session, ROUND, resumed)) == 0
+        with pytest.raises(StateError):
+            s.respondent_answers(session, ROUND, started)
         after = s.list_links(session, ROUND).set_index("link")
         police = s.response_counts(session, ROUND).set_index("agency").loc["police"]
     assert after.loc[links["started"], "state"] == "withdrawn"

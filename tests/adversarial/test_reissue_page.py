@@ -1,0 +1,48 @@
+"""The respondent's page when the lead re-issues the link a browser is answering on (issue 15): the browser
+session still open on the old link gets the one invalid-link box at its next rerun, never the staff
+navigation, never the answers (which now belong to the new link's holder), and the new link's holder resumes
+them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from assessment.service import INVALID_INVITATION_MESSAGE
+from tests.app.test_respondent_resume import (  # noqa: F401  (the fixture, found by pytest by name)
+    ROUND,
+    answer_section,
+    is_respondent_view,
+    link,
+    ok,
+    open_url,
+    started,
+)
+
+
+def _reissue(token: str) -> str:
+    from assessment.settings import load_settings
+    from assessment.storage import services
+    from assessment.storage.db import make_engine, make_session_factory
+    from assessment.storage.invitations import hash_token
+    from assessment.storage.models import InvitationRow
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            link_id = session.scalar(select(InvitationRow.id).where(InvitationRow.token_hash == hash_token(token)))
+            return services.reissue_link(session, link_id, actor="lead", base_url="http://localhost:8501").token
+    finally:
+        engine.dispose()
+
+
+def test_a_browser_still_on_a_reissued_link_gets_the_invalid_link_box_and_no_answers(link):  # noqa: F811
+    at = started(link)
+    answer_section(at)  # the finder of the lost link answers the first section
+    new = _reissue(link)
+    ok(at.run())  # their next rerun (any click)
+    assert is_respondent_view(at)
+    assert [e.value for e in at.error] == [INVALID_INVITATION_MESSAGE]
+    assert not at.radio  # no section, no saved answers shown
+    holder = open_url(invite=new)  # the new link's holder resumes the answers
+    assert is_respondent_view(holder)
+    assert holder.header[0].value.startswith("2 of 3:"), [h.value for h in holder.header]
