@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.orm import Session
 
 from assessment.peers import COMPARISON_COLUMNS, compare_all_with_peers
@@ -293,6 +293,7 @@ def refresh(session: Session, options: FigureOptions | None = None, *, kinds: Se
     commit."""
     if not _any_closed(session):
         return []
+    _lock_writers(session)  # a replica starting at the same moment refreshes first; then these are current
     done = []
     for kind in kinds:
         chosen = options or stored_options(session, kind) or FigureOptions()
@@ -364,10 +365,24 @@ def begin_change(session: Session) -> dict[str, str]:
     :func:`round_changed`."""
     from assessment.storage.models import FigureStateRow
 
+    _lock_writers(session)
     states = session.scalars(select(FigureStateRow).order_by(FigureStateRow.kind).with_for_update()
                              .execution_options(populate_existing=True)).all()
     return {state.kind: fingerprint(session, state.kind, FigureOptions.from_dict(state.options))
             for state in states}
+
+
+#: PostgreSQL advisory lock taken by every writer of stored figures (see :func:`_lock_writers`).
+WRITERS_LOCK_KEY = 7_246_513_906_021_017
+
+
+def _lock_writers(session: Session) -> None:
+    """PostgreSQL: writers of stored figures take turns on one transaction-scoped advisory lock. The
+    ``figure_states`` rows alone cannot serialise them before the first close of a deployment (no row to lock
+    yet): two first closes, or two app replicas refreshing at start, then both inserted the same rows and
+    one failed on the key. SQLite's write transaction already serialises writers."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITERS_LOCK_KEY})
 
 
 def partnerships_changed(session: Session) -> None:
