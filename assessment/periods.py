@@ -63,6 +63,14 @@ class Period:
         return self.end.year * 12 + self.end.month - 1
 
 
+def _shown(value: str, width: int = 40) -> str:
+    """The value as a message names it: "(empty)" for blank, cut to ``width`` characters (a pasted page
+    must not become the message)."""
+    if not value.strip():
+        return "(empty)"
+    return value if len(value) <= width else value[:width] + "…"
+
+
 def _first_last_month(year: int, part: str | None, text: str) -> tuple[int, int, str]:
     """(first month index, last month index, canonical label) of one matched label."""
     if part is None:
@@ -78,7 +86,7 @@ def _first_last_month(year: int, part: str | None, text: str) -> tuple[int, int,
         if int(part) != (year + 1) % 100:
             raise PeriodError(f"period '{text}' is not a financial year: the second year must follow the first "
                               f"(e.g. {year}-{(year + 1) % 100:02d})")
-        return year * 12 + 3, year * 12 + 14, f"{year}-{part}"
+        return year * 12 + 3, year * 12 + 14, f"{year}-{int(part):02d}"  # ASCII digits, as the year
     raise PeriodError(f"period '{text}' is not a period: use {PERIOD_FORMS}")
 
 
@@ -107,13 +115,13 @@ def parse_period(text: object) -> Period:
     """
     value = "" if text is None else str(text)
     match = _REGEX.match(value)
+    shown = _shown(value)
     if match is None:
-        shown = value if value.strip() else "(empty)"
         raise PeriodError(f"period '{shown}' is not a period: use {PERIOD_FORMS}")
     year = int(match["year"])
     if year < 1900:
-        raise PeriodError(f"period '{value}' is not a period: the year must be 1900 or later")
-    first, last, label = _first_last_month(year, match["part"], value)
+        raise PeriodError(f"period '{shown}' is not a period: the year must be 1900 or later")
+    first, last, label = _first_last_month(year, match["part"], shown)
     return Period(label, _month_start(first), _month_end(last))
 
 
