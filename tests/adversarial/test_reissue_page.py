@@ -46,3 +46,33 @@ def test_a_browser_still_on_a_reissued_link_gets_the_invalid_link_box_and_no_ans
     holder = open_url(invite=new)  # the new link's holder resumes the answers
     assert is_respondent_view(holder)
     assert holder.header[0].value.startswith("2 of 3:"), [h.value for h in holder.header]
+
+
+def test_a_browser_whose_workshop_place_was_released_gets_the_box_not_a_crash(link):  # noqa: F811
+    """A multi-use link: a browser starts and leaves the page open for more than 24 hours without answering;
+    someone else opens the link, which releases the place (the empty start is removed). The first browser's
+    next click used to crash the page (the respondent was gone); it gets the invalid-link box."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from assessment.settings import load_settings
+    from assessment.storage import services
+    from assessment.storage.db import make_engine, make_session_factory
+    from assessment.storage.models import RespondentRow, utcnow
+
+    engine = make_engine(load_settings().database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            workshop = services.create_invitations(session, ROUND, "police", 1, max_uses=2, actor="lead",
+                                                   base_url="http://localhost:8501")[0].rsplit("invite=", 1)[1]
+        at = started(workshop)
+        with make_session_factory(engine).begin() as session:
+            session.execute(update(RespondentRow).values(started_at=utcnow() - dt.timedelta(hours=25)))
+            services.start_respondent(session, workshop)  # someone else: the idle place is released
+    finally:
+        engine.dispose()
+    ok(at.run())
+    assert is_respondent_view(at)
+    assert [e.value for e in at.error] == [INVALID_INVITATION_MESSAGE]
+    assert not at.radio
