@@ -512,19 +512,24 @@ def wider_peer_group(
     min_peers: int = 3,
     questionnaires: Questionnaires | None = None,
     window_months: int = DEFAULT_WINDOW_MONTHS,
+    tables: Mapping[str, pd.DataFrame] | None = None,
 ) -> str | None:
     """The next wider peer group that is large enough, when the chosen one is too small.
 
     A group is *large enough* when no domain is suppressed (every domain has at least ``min_peers`` peers).
     Widening goes region → nation → all; a custom group widens to the region first. Returns None when the
     chosen group is already large enough or no wider group is; a wider group with exactly the same
-    members as the chosen one is skipped.
+    members as the chosen one is skipped. ``tables``: the partnership's round already compared with some
+    groups (:func:`compare_with_peers` tables by group, e.g. the stored figures), used instead of comparing
+    again.
     """
 
     def members(group: str) -> list[str]:
         return peer_group_members(partnerships, partnership, group)
 
     def large_enough(group: str) -> bool:
+        if tables is not None and group in tables:
+            return not tables[group]["suppressed"].astype(bool).any()
         table = compare_with_peers(scores, partnerships, partnership=partnership, round=round,
                                    peer_group=group, min_peers=min_peers, questionnaires=questionnaires,
                                    window_months=window_months)

@@ -490,16 +490,28 @@ def peer_comparison(session: Session, principal: Principal, partnership: str, ro
     principal.require("peer_comparison", partnership)
     if _round_partnership(session, round_key) != partnership:
         raise ValueError(f"round '{round_key}' is not a round of partnership '{partnership}'")
-    scores, places, qs = storage.partnership_scores(session), storage.list_partnerships(session), _questionnaires(session)
-    table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
-                                     peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
-                                     min_peers_spread=min_peers_spread, min_peers_extremes=min_peers_extremes,
-                                     window_months=window_months)
+    options = figures.FigureOptions(min_peers=min_peers, min_peers_spread=min_peers_spread,
+                                    min_peers_extremes=min_peers_extremes, window_months=window_months)
+    stored: dict[str, pd.DataFrame] = {}
+    if figures.is_current(session, "peers", options):  # the stored figures (issue 17), when they are current
+        every = figures.read_peers(session, options, partnership=partnership, round_key=round_key)
+        stored = {str(g): t.reset_index(drop=True) for g, t in every.groupby("peer_group", sort=False)}
+    places = storage.list_partnerships(session)
+    scores = qs = None
+    table = stored.get(peer_group)
+    if table is None:  # not stored (settings or data changed since, or a group the partnership is not in)
+        scores, qs = storage.partnership_scores(session), _questionnaires(session)
+        table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
+                                         peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
+                                         min_peers_spread=min_peers_spread, min_peers_extremes=min_peers_extremes,
+                                         window_months=window_months)
     wider = None
     if table.empty or table["suppressed"].astype(bool).all():
-        wider = peers.wider_peer_group(scores, places, partnership=partnership, round=round_key,
-                                       peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
-                                       window_months=window_months)
+        wider = peers.wider_peer_group(storage.partnership_scores(session) if scores is None else scores, places,
+                                       partnership=partnership, round=round_key, peer_group=peer_group,
+                                       min_peers=min_peers, window_months=window_months,
+                                       questionnaires=_questionnaires(session) if qs is None else qs,
+                                       tables=stored)
     return table, wider
 
 

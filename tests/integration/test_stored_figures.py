@@ -162,7 +162,7 @@ def test_the_service_reads_the_stored_trends_and_filters_them_by_access(demo_wor
 
 
 def _refuse(*args, **kwargs):
-    raise AssertionError("trends were computed on a read: the stored figures should have been read")
+    raise AssertionError("figures were computed on a read: the stored figures should have been read")
 
 
 def test_the_migration_backfills_a_database_in_use(demo_world, table_dump):
@@ -188,3 +188,27 @@ def test_the_migration_leaves_an_empty_database_empty(db, table_dump):
     """A restore needs an empty database: the upgrade stores no figure state where no round is closed."""
     dump = table_dump(db.engine)
     assert dump["figure_states"] == [] and dump["trend_figures"] == [] and dump["peer_figures"] == []
+
+
+def test_the_results_peer_table_is_read_from_the_stored_figures_and_equals_one_computed(demo_world, monkeypatch):
+    admin = Principal.with_grants(ADMIN, [("administrator", None)])
+    with demo_world.sessions.begin() as session:
+        s.set_peer_groups(session, s.list_partnerships(session)["partnership"].iloc[0], ["coastal"], actor=ADMIN)
+        s.set_peer_groups(session, s.list_partnerships(session)["partnership"].iloc[1], ["coastal"], actor=ADMIN)
+    with demo_world.sessions() as session:
+        places = s.list_partnerships(session)
+        groups = dict(zip(places["partnership"], places["groups"], strict=True))
+        scores, qs = s.partnership_scores(session), service._questionnaires(session)
+        cases = [(p, r, g) for p, r in scores[["partnership", "round"]].drop_duplicates().itertuples(index=False)
+                 for g in (*BUILT_IN_PEER_GROUPS, *[x for x in groups[p].split(";") if x])]
+        expected = {case: peers.compare_with_peers(scores, places, partnership=case[0], round=case[1],
+                                                   peer_group=case[2], questionnaires=qs) for case in cases}
+        wider = {case: peers.wider_peer_group(scores, places, partnership=case[0], round=case[1], peer_group=case[2],
+                                              questionnaires=qs)
+                 for case in cases if expected[case]["suppressed"].all()}
+        monkeypatch.setattr(peers, "compare_with_peers", _refuse)  # every table below is read, not computed
+        for case in cases:
+            table, wider_group = service.peer_comparison(session, admin, *case)
+            pd.testing.assert_frame_equal(table, expected[case], check_dtype=False, rtol=1e-12, atol=1e-12)
+            assert wider_group == wider.get(case)
+    assert any(g == "coastal" for _, _, g in cases) and any(w is not None for w in wider.values())
