@@ -583,14 +583,34 @@ def _filled_database(ctx: Context):
     import_raw_sqlite(str(path), rounds, db.round_ids)
     filled = time.perf_counter() - start
     closes = []
+    figures = _stored_figures()
     for r in rounds:
         begin = time.perf_counter()
-        with db.factory.begin() as session:
+        with db.factory.begin() as session, figures.deferred(session, refresh_at_end=False):
+            # a bulk load: the stored trend and peer figures (issue 17) are computed once after the last close
             services.open_round(session, r.key, actor="benchmark")
             services.close_round(session, r.key, actor="benchmark")
         closes.append(time.perf_counter() - begin)
-    ctx.log(f"   filled {len(rounds)} rounds in {filled:.0f} s and closed them in {sum(closes):.0f} s")
+    begin = time.perf_counter()
+    with db.factory.begin() as session:
+        figures.refresh(session)
+    ctx.cache["refresh_figures_s"] = time.perf_counter() - begin
+    ctx.log(f"   filled {len(rounds)} rounds in {filled:.0f} s, closed them in {sum(closes):.0f} s and stored "
+            f"their trend and peer figures in {ctx.cache['refresh_figures_s']:.1f} s")
     return db, path, closes
+
+
+def _stored_figures():
+    """assessment.storage.figures, or a stand-in that stores nothing (before issue 17's stored figures)."""
+    try:
+        from assessment.storage import figures
+    except ImportError:
+        import contextlib
+        import types
+
+        return types.SimpleNamespace(deferred=lambda session, **_: contextlib.nullcontext(),
+                                     refresh=lambda session: [])
+    return figures
 
 
 def section_pages(ctx: Context) -> list[Measurement]:
@@ -694,6 +714,88 @@ def section_pages(ctx: Context) -> list[Measurement]:
     ]
 
 
+def section_portfolio(ctx: Context) -> list[Measurement]:
+    """Portfolio page data (issue 17): what the page asks the service for, reading the trend verdicts stored
+    when rounds close, beside the peer pass floor of the peers section timed in turn with it."""
+    _need("assessment.storage.figures", "read_trends", "refresh")
+    from assessment import service, trends
+    from assessment.permissions import ADMINISTRATOR, Principal
+    from assessment.storage import figures
+    from assessment.storage import services as storage
+
+    db, path, closes = _filled_database(ctx)
+    options = figures.FigureOptions()  # the settings' defaults, as the app passes them
+    staff = Principal.with_grants("benchmark", [(ADMINISTRATOR, None)], read_only=True)
+    try:
+        with db.factory() as session:
+            scores = storage.partnership_scores(session)
+            places = storage.list_partnerships(session)
+        latest = sorted(scores["period"].unique())[-1]
+        region_of = places.set_index("partnership")["region"]
+
+        def floor() -> None:  # the peers section's reference: one groupby quantile pass over all
+            frame = scores[scores["period"] == latest]
+            frame = frame.assign(region=frame["partnership"].map(region_of))
+            frame.groupby(["region", "domain"])["score"].quantile([0.25, 0.5, 0.75])
+
+        def page_data() -> None:  # app_pages/_commissioners.portfolio_view: the set, the trends, the cells
+            with db.factory() as session:
+                chosen = trends.portfolio_selection(service.list_partnerships(session, staff))
+                frame = service.portfolio_trends(session, staff, **options.trend_options())
+            changes = trends.portfolio_changes(frame, chosen)
+            if changes.empty:
+                raise RuntimeError("the portfolio is empty: the figures were not stored")
+
+        timed = time_interleaved({"page": page_data, "floor": floor}, runs=max(ctx.runs, 5))
+
+        def computed() -> None:  # what the page did before issue 17: bootstrap every partnership's trends
+            with db.factory() as session:
+                trends.domain_trends(storage.respondent_scores(session), partnership=None,
+                                     questionnaires=service._questionnaires(session), **options.trend_options())
+
+        begin = time.perf_counter()
+        computed()  # once: seconds at national scale, and its figure is only for comparison
+        before = time.perf_counter() - begin
+        keys = list(scores.drop_duplicates("partnership")["round"].iloc[:3])  # a first round each, 3 partnerships
+        reopen, close = [], []
+        for key in keys:  # the price at the writer: figures kept current in the close transaction
+            for label, action, spent in (("reopen", storage.reopen_round, reopen), ("close", storage.close_round, close)):
+                begin = time.perf_counter()
+                with db.factory.begin() as session:
+                    if label == "reopen":
+                        action(session, key, actor="benchmark", reason="benchmark")
+                    else:
+                        action(session, key, actor="benchmark")
+                spent.append(time.perf_counter() - begin)
+        with db.factory() as session:
+            current = all(figures.is_current(session, kind, options) for kind in figures.KINDS)
+    finally:
+        db.engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    n, rounds = places["partnership"].nunique(), len(closes)
+    floor_name = "one groupby quantile pass over all (floor), interleaved"
+    return [
+        Measurement(
+            "portfolio", f"portfolio page data, {ctx.scale} ({n} partnerships, {rounds} closed rounds): "
+            "service.portfolio_trends reading the stored figures + portfolio_changes",
+            timed["page"].median, reference=floor_name, reference_value=timed["floor"].median, max_ratio=2.0,
+            runs=timed["page"].runs, reference_runs=timed["floor"].runs),
+        Measurement(
+            "portfolio", "the same trends computed on each view, as before issue 17 (domain_trends, 1 run)",
+            before, reference=floor_name, reference_value=timed["floor"].median, runs=(before,)),
+        Measurement(
+            "portfolio", "store every trend and peer figure once (figures.refresh, after the bulk load)",
+            ctx.cache["refresh_figures_s"], reference="", runs=(ctx.cache["refresh_figures_s"],)),
+        Measurement(
+            "portfolio", f"close a round, figures kept current (close_round, median of {len(close)})",
+            float(np.median(close)), reference="close a round without them (the bulk load, median)",
+            reference_value=float(np.median(closes)), runs=tuple(close),
+            note=f"reopen (median of {len(reopen)}): {np.median(reopen):.2f} s; stored figures current "
+                 f"after: {current}"),
+    ]
+
+
 def section_browser(ctx: Context) -> list[Measurement]:
     """Interaction latency in Chromium and the first start (benchmarks/browser.py)."""
     from benchmarks import browser
@@ -709,6 +811,7 @@ SECTIONS: dict[str, Callable[[Context], list[Measurement]]] = {
     "sqlite": section_sqlite,
     "postgres": section_postgres,
     "pages": section_pages,
+    "portfolio": section_portfolio,
     "browser": section_browser,
 }
 

@@ -344,17 +344,19 @@ _DEFERRED = "stored_figures_deferred"
 
 
 @contextmanager
-def deferred(session: Session) -> Iterator[None]:
+def deferred(session: Session, *, refresh_at_end: bool = True) -> Iterator[None]:
     """Within the block, closes, reopens and partnership edits leave the stored figures alone; at its end
-    they are brought up to date once (:func:`refresh` with the stored options, else the defaults). For bulk
-    loads such as the demo, which would otherwise recompute peer figures after every close."""
+    they are brought up to date once (:func:`refresh` with the stored options, else the defaults; not with
+    ``refresh_at_end=False``, for a bulk load spread over several transactions that refreshes after the
+    last). For bulk loads such as the demo, which would otherwise recompute peer figures after every close.
+    Readers never use figures left stale meanwhile (their fingerprint no longer matches)."""
     outer = session.info.get(_DEFERRED, False)
     session.info[_DEFERRED] = True
     try:
         yield
     finally:
         session.info[_DEFERRED] = outer
-    if not outer:
+    if not outer and refresh_at_end:
         refresh(session)
 
 
