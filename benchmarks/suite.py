@@ -746,7 +746,13 @@ def section_portfolio(ctx: Context) -> list[Measurement]:
             if changes.empty:
                 raise RuntimeError("the portfolio is empty: the figures were not stored")
 
-        timed = time_interleaved({"page": page_data, "floor": floor}, runs=max(ctx.runs, 5))
+        def regions_data() -> None:  # app_pages/regions.py: the latest period's region figures (computed)
+            with db.factory() as session:
+                period = service.region_periods(session, staff)["period"].iloc[0]
+                service.compare_regions(session, staff, period)
+
+        timed = time_interleaved({"page": page_data, "floor": floor, "regions": regions_data},
+                                 runs=max(ctx.runs, 5))
 
         def computed() -> None:  # what the page did before issue 17: bootstrap every partnership's trends
             with db.factory() as session:
@@ -781,6 +787,10 @@ def section_portfolio(ctx: Context) -> list[Measurement]:
             "service.portfolio_trends reading the stored figures + portfolio_changes",
             timed["page"].median, reference=floor_name, reference_value=timed["floor"].median, max_ratio=2.0,
             runs=timed["page"].runs, reference_runs=timed["floor"].runs),
+        Measurement(
+            "portfolio", "Compare regions page data, latest period (service.compare_regions: computed, not stored)",
+            timed["regions"].median, reference=floor_name, reference_value=timed["floor"].median,
+            runs=timed["regions"].runs, reference_runs=timed["floor"].runs),
         Measurement(
             "portfolio", "the same trends computed on each view, as before issue 17 (domain_trends, 1 run)",
             before, reference=floor_name, reference_value=timed["floor"].median, runs=(before,)),

@@ -212,3 +212,27 @@ def test_the_results_peer_table_is_read_from_the_stored_figures_and_equals_one_c
             pd.testing.assert_frame_equal(table, expected[case], check_dtype=False, rtol=1e-12, atol=1e-12)
             assert wider_group == wider.get(case)
     assert any(g == "coastal" for _, _, g in cases) and any(w is not None for w in wider.values())
+
+
+def test_two_closes_at_once_leave_the_stored_figures_current(demo_world):
+    """Two closes in two transactions at the same time (PostgreSQL: they take the figures' lock in turn)."""
+    import threading
+
+    first, second = _open(demo_world)[:2]
+    barrier, errors = threading.Barrier(2), []
+
+    def close(key: str) -> None:
+        try:
+            with demo_world.sessions.begin() as session:
+                barrier.wait(timeout=30)
+                s.close_round(session, key, actor=ADMIN)
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=close, args=(key,)) for key in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and set(_closed(demo_world)) >= {first, second}
+    assert_stored_equal_fresh(demo_world)
