@@ -138,15 +138,25 @@ if context is None:
     st.rerun()  # the section is drawn afresh: nothing of the confirmation is left to re-draw (and lose the focus)
 
 me = Principal.for_respondent(context.round, context.respondent)
-try:  # the respondent is gone from this session's key: their link was re-issued, or their place released
-    with resources.reading() as session:
-        saved = service.respondent_answers(session, me).set_index("item")
-except (service.StorageError, service.InvalidInvitation):
+
+
+def link_gone() -> None:
+    """This session's link stopped working (withdrawn, expired, re-issued, or the place released): the one
+    refusal, and nothing of the respondent is kept in the session."""
     for key in ("take_respondent", "take_step", "take_resume_key"):
         st.session_state.pop(key, None)
     st.query_params.pop(RESUME_PARAMETER, None)
     st.query_params[frame.TAKE_MARK] = "1"
     refuse()
+
+
+if st.session_state.pop("take_link_gone", False):  # a save just found the link withdrawn or expired
+    link_gone()
+try:  # the respondent is gone from this session's key: their link was re-issued, or their place released
+    with resources.reading() as session:
+        saved = service.respondent_answers(session, me).set_index("item")
+except (service.StorageError, service.InvalidInvitation):
+    link_gone()
 with resources.reading() as session:
     questionnaire = service.respondent_questionnaire(session, me)
 partnership_name = st.session_state.get("take_partnership_name", context.partnership)
@@ -162,7 +172,9 @@ def save(item_id: str) -> None:
     try:
         with resources.writing() as session:
             service.save_answer(session, me, item_id, value, comment)
-    except (service.StorageError, service.InvalidInvitation, ValueError) as exc:
+    except service.InvalidInvitation:
+        st.session_state["take_link_gone"] = True
+    except (service.StorageError, ValueError) as exc:
         st.session_state["take_problem"] = getattr(exc, "summary", "") or str(exc)  # one line, not the report
 
 

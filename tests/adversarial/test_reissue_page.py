@@ -76,3 +76,25 @@ def test_a_browser_whose_workshop_place_was_released_gets_the_box_not_a_crash(li
     assert is_respondent_view(at)
     assert [e.value for e in at.error] == [INVALID_INVITATION_MESSAGE]
     assert not at.radio
+
+
+def test_a_browser_answering_on_a_withdrawn_link_gets_the_box_at_its_next_answer(link):  # noqa: F811
+    """The lead withdraws the link while its respondent is answering: the next answer is refused (storage),
+    and the page then gives the one invalid-link box instead of the form (it kept showing the form, each
+    answer met by "could not be saved")."""
+    from assessment.settings import load_settings
+    from assessment.storage import services
+    from assessment.storage.db import make_engine, make_session_factory
+
+    at = started(link)
+    engine = make_engine(load_settings().database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            (number,) = services.list_links(session, ROUND)["link"].tolist()
+            services.withdraw_link(session, number, actor="lead")
+    finally:
+        engine.dispose()
+    ok(at.radio[0].set_value("3").run())
+    assert is_respondent_view(at)
+    assert [e.value for e in at.error] == [INVALID_INVITATION_MESSAGE]
+    assert not at.radio
