@@ -123,3 +123,29 @@ def test_the_first_two_closes_of_a_deployment_both_succeed_and_leave_the_figures
         assert figures.is_current(session, "peers", figures.FigureOptions())
         rounds = set(figures.read_trends(session, figures.FigureOptions())["round"])
     assert rounds == {"kent-2026-h1", "surrey-2026-h1"}
+
+
+def test_a_commissioner_reads_no_stored_figure_of_a_partnership_outside_their_grants(four_then_nine):
+    """Every reader of the stored trend and peer figures, called by a commissioner of Surrey for Kent, is
+    refused in the service; their portfolio and their own peer table hold Surrey's rows only."""
+    from assessment.permissions import AccessDenied
+    from assessment.settings import load_settings
+
+    db, small, later = four_then_nine
+    surrey = Principal.with_grants("commissioner@example.org", [("commissioner", "surrey")])
+    options = figures.FigureOptions().trend_options()
+    with db.sessions() as session:
+        assert figures.is_current(session, "trends", figures.FigureOptions())
+        assert figures.is_current(session, "peers", figures.FigureOptions())
+        for attempt in (lambda: service.partnership_trends(session, surrey, "kent", **options),
+                        lambda: service.peer_comparison(session, surrey, "kent", later, "all"),
+                        lambda: service.results_model(session, surrey, later, settings=load_settings()),
+                        lambda: service.list_actions(session, surrey, "kent", **options)):
+            with pytest.raises(AccessDenied):
+                attempt()
+        with pytest.raises((AccessDenied, ValueError)):  # Surrey's partnership, Kent's round
+            service.peer_comparison(session, surrey, "surrey", later, "all")
+        portfolio = service.portfolio_trends(session, surrey, **options)
+        own, _ = service.peer_comparison(session, surrey, "surrey", "surrey-2026-h1", "all")
+    assert set(portfolio["partnership"]) == {"surrey"}
+    assert set(own["partnership"]) == {"surrey"} and set(own["round"]) == {"surrey-2026-h1"}
