@@ -149,3 +149,46 @@ def test_a_commissioner_reads_no_stored_figure_of_a_partnership_outside_their_gr
         own, _ = service.peer_comparison(session, surrey, "surrey", "surrey-2026-h1", "all")
     assert set(portfolio["partnership"]) == {"surrey"}
     assert set(own["partnership"]) == {"surrey"} and set(own["round"]) == {"surrey-2026-h1"}
+
+
+def test_two_replicas_refreshing_at_start_take_turns(four_then_nine, monkeypatch):
+    """Two app replicas start together after a settings change: each runs the refresh of prepare_database.
+    The first is held inside its rewrite; the second must wait for it (PostgreSQL: the writers' lock) and
+    then find the figures current, instead of writing the same rows and failing on their key."""
+    db, _small, _later = four_then_nine
+    inside, release = threading.Event(), threading.Event()
+    real = figures._write_trends
+    first = {}
+
+    def held(session, options, partnership):
+        if first.setdefault("thread", threading.get_ident()) == threading.get_ident():
+            inside.set()
+            assert release.wait(60)
+        return real(session, options, partnership)
+
+    monkeypatch.setattr(figures, "_write_trends", held)
+    done: dict[str, object] = {}
+
+    def refresh(name: str) -> None:
+        try:
+            with db.sessions.begin() as session:
+                done[name] = figures.refresh(session, STRICT)
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+            done[name] = exc
+
+    one = threading.Thread(target=refresh, args=("one",), daemon=True)
+    one.start()
+    assert inside.wait(60)
+    two = threading.Thread(target=refresh, args=("two",), daemon=True)
+    queued = threading.Event()
+    queued.set()
+    two.start()
+    if db.kind == "postgresql":
+        wait_until_queued(db, queued)  # the second replica waits for the first
+    release.set()
+    one.join(120)
+    two.join(120)
+    assert done["one"] == ["trends"], done  # the stricter min group size is a trend option
+    assert done["two"] == [], done  # it found them current
+    with db.sessions() as session:
+        assert figures.is_current(session, "trends", STRICT) and figures.is_current(session, "peers", STRICT)
