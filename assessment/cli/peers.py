@@ -267,7 +267,7 @@ def trends(responses_path, partnership, questionnaires_dir, resamples, seed, out
                 scored = score_responses(definition, rows.reset_index(drop=True), source=source,
                                          min_coverage=settings.min_coverage,
                                          split_threshold=settings.split_threshold,
-                                         min_group_size=settings.min_group_size)
+                                         min_group_size=settings.min_group_size, frames=["respondents"])
             except ValidationFailed as exc:
                 raise ValidationFailed(_renumbered(exc.problems, rows.index), exc.summary) from exc
             respondents.append(scored.respondents)

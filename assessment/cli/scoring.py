@@ -75,6 +75,7 @@ def score(questionnaire_path: Path, responses_path: Path, table: str | None, old
             split_threshold=settings.split_threshold if split_threshold is None else split_threshold,
             min_group_size=settings.min_group_size if min_group_size is None else min_group_size,
             source=str(responses_path),
+            frames=[SCORE_TABLES[table]],
         )
     except ValidationFailed as exc:
         fail_with(exc.problems, exc.summary)

@@ -19,12 +19,13 @@ from assessment.scoring.encoding import (
     read_answers_bytes,
     read_answers_csv,
 )
-from assessment.scoring.engine import STATUSES, TOLERANCE, Scores, score_encoded, score_responses
+from assessment.scoring.engine import FRAMES, STATUSES, TOLERANCE, Scores, score_encoded, score_responses
 
 __all__ = [
     "ANSWER_COLUMNS",
     "CARRIED_COLUMNS",
     "DK_CODE",
+    "FRAMES",
     "MAX_ROWS_REPORTED",
     "MISSING_CODE",
     "NA_CODE",

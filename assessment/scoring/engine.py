@@ -8,6 +8,7 @@ docs/scoring.md.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -25,7 +26,10 @@ from assessment.scoring.encoding import (
 from assessment.scoring.suppression import COMPLEMENTARY, NONE, REASONS, SMALL_GROUP, agency_suppression
 from assessment.vocabulary import AGENCIES
 
-__all__ = ["STATUSES", "TOLERANCE", "Scores", "score_encoded", "score_responses"]
+__all__ = ["FRAMES", "STATUSES", "TOLERANCE", "Scores", "score_encoded", "score_responses"]
+
+#: The frames scoring can build, in the order of :class:`Scores`' fields (``frames=`` picks some of them).
+FRAMES = ("respondents", "agencies", "partnerships", "overall", "items")
 
 STATUSES = ("scored", "insufficient", "not_applicable", "not_asked")
 # Thresholds are compared with this tolerance so that a value that is exactly on a threshold in
@@ -38,6 +42,9 @@ SCORE_HIDING = frozenset(code for code, figures in HIDDEN_FIGURES.items() if "sc
 @dataclass(frozen=True)
 class Scores:
     """Every scoring output, as tidy DataFrames sorted by their key columns.
+
+    A frame that was not asked for (``frames=`` of :func:`score_encoded`) is ``None``; by default every
+    frame is built.
 
     Attributes
     ----------
@@ -62,11 +69,11 @@ class Scores:
         count_<value> per scale value, suppressed, suppression_reason, score_hidden, hidden (+ carried).
     """
 
-    respondents: pd.DataFrame
-    agencies: pd.DataFrame
-    partnerships: pd.DataFrame
-    overall: pd.DataFrame
-    items: pd.DataFrame
+    respondents: pd.DataFrame | None
+    agencies: pd.DataFrame | None
+    partnerships: pd.DataFrame | None
+    overall: pd.DataFrame | None
+    items: pd.DataFrame | None
 
 
 def _check_parameters(min_coverage: float, split_threshold: float, min_group_size: int) -> None:
@@ -76,6 +83,19 @@ def _check_parameters(min_coverage: float, split_threshold: float, min_group_siz
         raise ValueError(f"split_threshold must be greater than 0, got {split_threshold}")
     if int(min_group_size) != min_group_size or min_group_size < 1:
         raise ValueError(f"min_group_size must be a whole number of at least 1, got {min_group_size}")
+
+
+def _wanted(frames: Iterable[str] | str | None) -> frozenset[str]:
+    """The frames asked for (all by default), or a ValueError naming the unknown ones."""
+    if frames is None:
+        return frozenset(FRAMES)
+    wanted = frozenset([frames] if isinstance(frames, str) else frames)
+    unknown = sorted(wanted - set(FRAMES))
+    if unknown:
+        raise ValueError(f"unknown score frame(s) {', '.join(map(repr, unknown))}: choose from {', '.join(FRAMES)}")
+    if not wanted:
+        raise ValueError(f"frames is empty: ask for at least one of {', '.join(FRAMES)}")
+    return wanted
 
 
 def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -215,8 +235,10 @@ class _Layout:
         return np.add.reduceat(values, self.class_starts, axis=1).astype(float)
 
 
-def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int):
-    """Per (respondent, weight class): answered, NA, DK counts and value sums; per (group, item, code) counts.
+def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int,
+                        with_items: bool = True):
+    """Per (respondent, weight class): answered, NA, DK counts and value sums; per (group, item, code) counts
+    (``None`` without ``with_items``).
 
     Builds the (respondent x item) int8 grid of value codes (MISSING where a respondent has no row), then
     sums it with two float32 matrix products (exact: every sum is a small whole number). Answered, NA
@@ -249,6 +271,8 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     rest, answered = np.divmod(packed, base)
     dk, na = np.divmod(rest, base)
     del packed, rest
+    if not with_items:
+        return answered, value_sum, na, dk, None
     key = np.add.outer(respondent_group * (n_items * width), np.arange(n_items, dtype=np.int64) * width)
     key += shifted
     del shifted
@@ -258,7 +282,8 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     return answered, value_sum, na, dk, item_counts.reshape(n_groups, n_items, width)[:, alphabetical]
 
 
-def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int):
+def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int,
+                         with_items: bool = True):
     """The same counts from bincount passes over the answer rows (for sparse answers)."""
     n_respondents, n_items = len(respondent_group), len(layout.item_ids)
     n_classes = len(layout.class_weight)
@@ -272,6 +297,8 @@ def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_gr
     counts = np.bincount(key, minlength=n_respondents * n_classes * width).reshape(n_respondents, n_classes, width)
     answered = counts[:, :, 3:].sum(axis=2)
     value_sum = (counts[:, :, 3:] * layout.scale_values).sum(axis=2).astype(float)
+    if not with_items:
+        return answered, value_sum, counts[:, :, 2], counts[:, :, 1], None
     key = respondent_group[encoded.respondent] * n_items
     key += item
     key *= width
@@ -315,40 +342,54 @@ def score_encoded(
     min_coverage: float = 0.5,
     split_threshold: float = 1.0,
     min_group_size: int = 3,
+    frames: Iterable[str] | str | None = None,
 ) -> Scores:
     """Score encoded answers (see :func:`score_responses` for the rules).
 
     The steps, each a whole-array pass: respondents' domain scores; agencies' and partnerships' figures
     per (partnership, round, domain); suppression flags; the overall score; item figures; then the frames
-    (every grid is already in output order, so columns are reshapes).
+    (every grid is already in output order, so columns are reshapes). ``frames`` (names from
+    :data:`FRAMES`; default all) limits the work to what those frames need: the per-item answer counts
+    are counted only for ``items``, and a frame not asked for is ``None``. The figures of a frame do not
+    depend on which other frames are asked for.
     """
     _check_parameters(min_coverage, split_threshold, min_group_size)
+    wanted = _wanted(frames)
     layout = _Layout.of(encoded.questionnaire)
     respondent_group = encoded.respondents["group"].to_numpy(dtype=np.int64)
     respondent_agency = layout.agency_rank[encoded.respondents["agency"].to_numpy(dtype=np.int64)]
-    r = _respondent_domains(encoded, layout, respondent_group, respondent_agency, min_coverage)
-    p = _group_domains(layout, r, respondent_group, respondent_agency, len(encoded.groups), split_threshold)
-    p.agency_reason, p.row_small, p.any_hidden, p.mean_hidden = agency_suppression(
-        p.n_scored, np.arange(len(layout.agency_ids)), min_group_size)  # flags only: no value changes
-    _overall(p, layout)
-    i = _item_figures(layout, r.item_counts, p, min_group_size)
-    return Scores(respondents=_respondents_frame(encoded, layout, r, respondent_group, respondent_agency),
-                  agencies=_agencies_frame(encoded.groups, layout, p),
-                  partnerships=_partnerships_frame(encoded.questionnaire, encoded.groups, layout, p),
-                  overall=_overall_frame(encoded.questionnaire, encoded.groups, p),
-                  items=_items_frame(encoded.questionnaire, encoded.groups, layout, i))
+    r = _respondent_domains(encoded, layout, respondent_group, respondent_agency, min_coverage,
+                            with_items="items" in wanted)
+    built = dict.fromkeys(FRAMES)
+    if "respondents" in wanted:
+        built["respondents"] = _respondents_frame(encoded, layout, r, respondent_group, respondent_agency)
+    if wanted - {"respondents"}:
+        groups, q = encoded.groups, encoded.questionnaire
+        p = _group_domains(layout, r, respondent_group, respondent_agency, len(groups), split_threshold)
+        p.agency_reason, p.row_small, p.any_hidden, p.mean_hidden = agency_suppression(
+            p.n_scored, np.arange(len(layout.agency_ids)), min_group_size)  # flags only: no value changes
+        if "agencies" in wanted:
+            built["agencies"] = _agencies_frame(groups, layout, p)
+        if "partnerships" in wanted:
+            built["partnerships"] = _partnerships_frame(q, groups, layout, p)
+        if "overall" in wanted:
+            _overall(p, layout)
+            built["overall"] = _overall_frame(q, groups, p)
+        if "items" in wanted:
+            built["items"] = _items_frame(q, groups, layout, _item_figures(layout, r.item_counts, p, min_group_size))
+    return Scores(**built)
 
 
 def _respondent_domains(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray,
-                        respondent_agency: np.ndarray, min_coverage: float) -> SimpleNamespace:
+                        respondent_agency: np.ndarray, min_coverage: float, with_items: bool = True) -> SimpleNamespace:
     """Respondents: counts and sums per (respondent, weight class), then per domain; coverage, status
-    and score per (respondent, domain)."""
+    and score per (respondent, domain); with ``with_items``, answer counts per (group, item, code)."""
     q = encoded.questionnaire
     n_respondents, n_items, n_groups = len(respondent_group), len(layout.item_ids), len(encoded.groups)
     if n_respondents * n_items <= DENSE_LIMIT_FACTOR * encoded.n_answers + (1 << 22):
-        counts = _class_counts_dense(encoded, layout, respondent_group, n_groups)
+        counts = _class_counts_dense(encoded, layout, respondent_group, n_groups, with_items)
     else:
-        counts = _class_counts_sparse(encoded, layout, respondent_group, n_groups)
+        counts = _class_counts_sparse(encoded, layout, respondent_group, n_groups, with_items)
     answered_c, value_sum_c, na_c, dk_c, item_counts = counts
     del counts
     r = SimpleNamespace(item_counts=item_counts)
@@ -569,6 +610,7 @@ def score_responses(
     split_threshold: float = 1.0,
     min_group_size: int = 3,
     source: str = "",
+    frames: Iterable[str] | str | None = None,
 ) -> Scores:
     """Validate, encode and score answers to one questionnaire version.
 
@@ -598,6 +640,9 @@ def score_responses(
         The thresholds (defaults 0.5, 1.0 and 3).
     source : str, optional
         File name for problem reports.
+    frames : iterable of str, optional
+        The frames to build, from :data:`FRAMES` (default: all five). The others are ``None`` in the
+        result and cost nothing: ask for ``["partnerships"]`` when only partnership figures are needed.
 
     Returns
     -------
@@ -608,9 +653,10 @@ def score_responses(
     ValidationFailed
         When any answer row is invalid; nothing is scored.
     ValueError
-        For thresholds out of range.
+        For thresholds out of range or an unknown frame name.
     """
     _check_parameters(min_coverage, split_threshold, min_group_size)
+    frames = _wanted(frames)
     encoded = encode_answers(questionnaire, answers, source=source)
     return score_encoded(encoded, min_coverage=min_coverage, split_threshold=split_threshold,
-                         min_group_size=min_group_size)
+                         min_group_size=min_group_size, frames=frames)

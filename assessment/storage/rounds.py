@@ -206,7 +206,8 @@ def close_preview(session: Session, key: str, *, min_coverage: float = 0.5, spli
     if not answers.empty:
         questionnaire = questionnaire_of_version_id(session, row.questionnaire_version_id)
         agencies = score_responses(questionnaire, answers.drop(columns=["comment"]), min_coverage=min_coverage,
-                                   split_threshold=split_threshold, min_group_size=min_group_size).agencies
+                                   split_threshold=split_threshold, min_group_size=min_group_size,
+                                   frames=["agencies"]).agencies
         hidden = agencies[agencies["suppressed"].astype(bool)]
         suppressed = (hidden.groupby("agency")["domain"].nunique().rename("domains").reset_index()
                       .astype({"agency": str, "domains": "int64"}))

@@ -133,6 +133,7 @@ def store_scores(session: Session, row: RoundRow, *, min_coverage: float, split_
     if answers.empty:
         return
     questionnaire = questionnaire_of_version_id(session, row.questionnaire_version_id)
+    # every frame: a closed round stores all five score tables
     scores = score_responses(questionnaire, answers.drop(columns=["comment"]), min_coverage=min_coverage,
                              split_threshold=split_threshold, min_group_size=min_group_size)
     session.execute(insert(ScoreRoundRow), [{"round_id": row.id, "computed_at": utcnow()}])

@@ -170,6 +170,20 @@ def test_the_engine_gives_the_references_partnership_scores_at_board_scale(board
         assert name
 
 
+def test_the_partnership_figures_alone_equal_those_of_the_full_run(board):
+    """What the suite times as "partnership figures" (frames=["partnerships"]) is the full run's frame:
+    board scale has small agencies (suppressed), DK, NA and coverage failures."""
+    from assessment.scoring import encode_answers, score_encoded
+
+    encoded = encode_answers(board.questionnaire, board.answers_frame(with_period=True))
+    full = score_encoded(encoded)
+    alone = score_encoded(encoded, frames=["partnerships"])
+    assert (full.partnerships["suppression_reason"] == "complementary").any()
+    pd.testing.assert_frame_equal(alone.partnerships, full.partnerships)
+    assert alone.respondents is None and alone.items is None
+    assert_engine_matches(board, alone, REFERENCES["numpy"](board))
+
+
 def test_the_engine_gives_the_hand_computed_scores_too(mini_v1):
     from assessment.scoring import score_responses
 

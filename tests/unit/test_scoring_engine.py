@@ -123,3 +123,50 @@ def test_medians_per_group_and_domain(sizes):
             values = score[group == g, d]
             expected = np.nanmedian(values) if np.isfinite(values).any() else np.nan
             assert got[g, d] == pytest.approx(expected, nan_ok=True)
+
+
+# -- frames=: build only the frames asked for ----------------------------------------------------------------
+
+FRAME_CHOICES = [
+    ["partnerships"],
+    ["respondents"],
+    ["agencies"],
+    ["overall"],
+    ["items"],
+    ["partnerships", "agencies"],
+    ["respondents", "items"],
+    list(engine.FRAMES),
+]
+
+
+@pytest.mark.parametrize("frames", FRAME_CHOICES, ids=["+".join(f) for f in FRAME_CHOICES])
+@pytest.mark.parametrize("route", ["dense", "sparse"])
+def test_frames_asked_for_alone_equal_those_of_the_full_run(mini_v1, monkeypatch, frames, route):
+    answers = read_answers_csv(RESPONSES)
+    if route == "sparse":
+        monkeypatch.setattr(engine, "DENSE_LIMIT_FACTOR", -10**9)
+    encoded = encode_answers(mini_v1, answers)
+    full = score_encoded(encoded, min_group_size=2)
+    some = score_encoded(encoded, min_group_size=2, frames=frames)
+    for name in engine.FRAMES:
+        if name in frames:
+            pd.testing.assert_frame_equal(getattr(some, name), getattr(full, name))
+        else:
+            assert getattr(some, name) is None, name
+
+
+def test_score_responses_passes_frames_on(mini_v1):
+    answers = read_answers_csv(RESPONSES)
+    full = score_responses(mini_v1, answers)
+    only = score_responses(mini_v1, answers, frames=iter(["partnerships"]))  # any iterable, read once
+    pd.testing.assert_frame_equal(only.partnerships, full.partnerships)
+    assert only.respondents is None and only.agencies is None and only.overall is None and only.items is None
+
+
+@pytest.mark.parametrize(("frames", "message"), [
+    (["partnership"], "unknown score frame(s) 'partnership': choose from respondents, agencies, partnerships"),
+    ([], "frames is empty"),
+])
+def test_bad_frame_names_are_refused_with_the_choices(mini_v1, frames, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        score_responses(mini_v1, read_answers_csv(RESPONSES), frames=frames)
