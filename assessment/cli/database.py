@@ -430,6 +430,9 @@ def restore(file, accept_unsigned, actor) -> None:
     click.echo(f"restored {sum(report.rows.values()):,} rows from {file} (backup of {report.created_at}, "
                f"schema revision {report.revision}, {trust}):")
     click.echo("  " + ", ".join(f"{table} {rows:,}" for table, rows in report.rows.items()))
+    if report.upgraded_to:
+        click.echo(f"  upgraded from schema revision {report.revision} to {report.upgraded_to} (the migrations "
+                   "moved the data forward)")
     if report.invitations_revoked:
         click.echo(f"  {report.invitations_revoked} invitation(s) restored revoked: issue new links with "
                    "`assessment invite`")

@@ -16,17 +16,24 @@ nothing unknown, nothing missing), the signature (an unsigned or wrongly signed 
 when the caller accepts it), the declared sizes against the limits below (a zip bomb is refused from its
 header, never expanded), then streams every member once to check its SHA-256, its row count and every
 row: JSON, column types, lengths, NUL characters, primary keys, unique keys and foreign keys. Only then,
-in one transaction, it creates the schema at the backup's revision, refuses a database that holds
-anything beyond the shipped reference forces, loads every table in foreign-key order (invitations come
-back revoked: a backup never carries working invite links into another deployment), moves PostgreSQL's
-id counters past the restored ids, checks the stored row counts, and records the restore in the audit
-trail. Any refusal rolls the whole transaction back: the target database is left as it was. Finally the
-schema is upgraded to the newest revision.
+in one transaction, it refuses a database that holds anything beyond the shipped reference forces,
+brings the (empty) schema to the backup's revision, loads every table in foreign-key order (invitations
+come back revoked: a backup never carries working invite links into another deployment), checks the
+stored row counts, upgrades the schema to the newest revision (the migrations move the data of an older
+backup, e.g. the JSON score frames of revisions before 0008 into the typed score tables), moves
+PostgreSQL's id counters past the restored ids and records the restore in the audit trail. Any refusal
+or failure rolls the whole transaction back: the target database is left as it was.
+
+A backup is checked against the schema of its own revision: the models at the newest revision, otherwise
+the tables the migrations create up to that revision (built once in an in-memory SQLite database and
+read back with generic column types).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -48,10 +55,12 @@ from sqlalchemy import (
     Engine,
     Float,
     Integer,
+    MetaData,
     String,
     Table,
     UniqueConstraint,
     delete,
+    event,
     func,
     select,
     text,
@@ -94,7 +103,8 @@ MAX_ROW_BYTES = 64 << 20
 #: frames) is limited by ``MAX_ROW_BYTES`` only.
 MAX_TEXT_CHARS = 100_000
 TEXT_COLUMN_LIMITS = {("answers", "comment"): COMMENT_LIMIT}
-GENERATED_TEXT: frozenset[tuple[str, str]] = frozenset()  # text columns holding generated JSON (none since the typed score tables)
+#: Text columns holding generated JSON: the score frames of backups made before the typed score tables (0008).
+GENERATED_TEXT: frozenset[tuple[str, str]] = frozenset({("score_frames", "frame")})
 #: The range of an INTEGER column on PostgreSQL (SQLite would store more: the two must agree).
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
 
@@ -132,6 +142,7 @@ class RestoreReport:
     rows: dict[str, int]
     signed: bool
     invitations_revoked: int
+    upgraded_to: str | None = None  # the newest revision, when the backup was older and was upgraded to it
 
 
 def _secret(key) -> bytes | None:
@@ -161,11 +172,52 @@ def _plain(value):
     return value
 
 
+# -- the schema of a revision -------------------------------------------------------------------------------
+
+def _generic_type(_inspector, _table, column_info) -> None:
+    column_info["type"] = column_info["type"].as_generic()
+
+
+def _reflected_schema(revision: str) -> tuple[Table, ...]:
+    """The tables the migrations create up to ``revision``, in foreign-key order, with generic column types
+    (so they check values and insert rows on any engine)."""
+    from alembic import command
+
+    from assessment.storage.db import alembic_config, make_engine
+
+    engine = make_engine("sqlite://")  # in memory: one connection holds the whole database
+    try:
+        with engine.connect() as connection:
+            command.upgrade(alembic_config(connection), revision)
+            connection.commit()
+            meta = MetaData()
+            event.listen(meta, "column_reflect", _generic_type)
+            meta.reflect(connection)
+    finally:
+        engine.dispose()
+    return tuple(table for table in meta.sorted_tables if table.name != "alembic_version")
+
+
+@functools.lru_cache(maxsize=8)
+def _schema_at(revision: str) -> tuple[Table, ...]:
+    """The tables of schema revision ``revision`` in foreign-key order: the models at the newest revision,
+    the migrations' tables at an older one."""
+    from assessment.storage.db import head_revision
+
+    if revision == head_revision():
+        return tuple(Base.metadata.sorted_tables)
+    return _reflected_schema(revision)
+
+
 # -- backup -------------------------------------------------------------------------------------------------
 
 def backup(engine: Engine, path: str | Path, *, key=None, actor: str = "system") -> BackupInfo:
     """Write every table to one file (a consistent snapshot: one read transaction), signed when ``key`` is
-    given, and record the backup in the audit trail."""
+    given, and record the backup in the audit trail.
+
+    The tables are those of the database's schema revision (the command line backs up only a database at
+    the newest revision; an older one is what the software of that revision wrote).
+    """
     from assessment.storage.db import current_revision
 
     revision = current_revision(engine)
@@ -180,7 +232,7 @@ def backup(engine: Engine, path: str | Path, *, key=None, actor: str = "system")
         # transaction at the first statement, see storage/db.py.)
         if engine.dialect.name == "postgresql":
             connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        for table in Base.metadata.sorted_tables:
+        for table in _schema_at(revision):
             names = [c.name for c in table.columns]
             digest, size, count = hashlib.sha256(), 0, 0
             with archive.open(_member(table.name), "w", force_zip64=True) as out:
@@ -219,6 +271,7 @@ class _Plan:
     signed: bool
     tables: dict[str, dict[str, Any]]  # in foreign-key order
     members: dict[str, zipfile.ZipInfo]
+    schema: dict[str, Table]  # the tables of the backup's revision
 
 
 def _unsafe_name(name: str) -> bool:
@@ -292,11 +345,7 @@ def _check_signature(manifest: bytes, signature: bytes | None, key, name: str, a
 
 
 def _known_revisions() -> tuple[set[str], str]:
-    from alembic.script import ScriptDirectory
-
-    from assessment.storage.db import alembic_config
-
-    scripts = ScriptDirectory.from_config(alembic_config())
+    scripts = _scripts()
     return {script.revision for script in scripts.walk_revisions()}, scripts.get_current_head()
 
 
@@ -313,7 +362,7 @@ def _check_manifest(data: bytes, name: str) -> dict:
         raise BackupRefused(f"{name}: unsupported backup format {manifest.get('format')!r}, expected "
                             f"{BACKUP_FORMAT}{hint}")
     revision = manifest.get("revision")
-    known, head = _known_revisions()
+    known, _head = _known_revisions()
     if not isinstance(revision, str) or not REVISION_PATTERN.match(revision) or revision not in known:
         raise BackupRefused(f"{name}: the backup's schema revision {revision!r} is unknown to this version of the "
                             f"software (it knows {', '.join(sorted(known))}): restore it with the version that "
@@ -323,11 +372,11 @@ def _check_manifest(data: bytes, name: str) -> dict:
     tables = manifest.get("tables")
     if not isinstance(tables, dict) or not tables:
         raise BackupRefused(f"{name}: {MANIFEST} lists no tables")
-    models = {table.name: table for table in Base.metadata.sorted_tables}
+    models = {table.name: table for table in _schema_at(revision)}
     for table_name, entry in tables.items():
         where = f"{name}: {MANIFEST}, table {table_name!r}"
         if table_name not in models:
-            raise BackupRefused(f"{where} is not a table of this version of the software")
+            raise BackupRefused(f"{where} is not a table of this version of the software at schema revision {revision}")
         if not isinstance(entry, dict) or set(entry) != {"columns", "rows", "bytes", "sha256"}:
             raise BackupRefused(f"{where} must have exactly columns, rows, bytes and sha256")
         columns = entry["columns"]
@@ -337,8 +386,7 @@ def _check_manifest(data: bytes, name: str) -> dict:
         unknown = [c for c in columns if c not in models[table_name].columns]
         if unknown:
             raise BackupRefused(f"{where} has unknown columns {unknown}")
-        absent = [c.name for c in models[table_name].columns if c.name not in columns
-                  and (revision == head or c.primary_key)]
+        absent = [c.name for c in models[table_name].columns if c.name not in columns]
         if absent:
             raise BackupRefused(f"{where} lacks columns {absent}")
         for field in ("rows", "bytes"):
@@ -346,8 +394,8 @@ def _check_manifest(data: bytes, name: str) -> dict:
                 raise BackupRefused(f"{where}: {field} must be a whole number >= 0")
         if not isinstance(entry["sha256"], str) or not re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]):
             raise BackupRefused(f"{where}: sha256 must be 64 lower-case hex digits")
-    if revision == head and (missing := [t for t in models if t not in tables]):
-        raise BackupRefused(f"{name}: {MANIFEST} lacks tables {missing}")
+    if missing := [t for t in models if t not in tables]:
+        raise BackupRefused(f"{name}: {MANIFEST} lacks tables {missing} of schema revision {revision}")
     manifest["tables"] = {t: tables[t] for t in models if t in tables}  # foreign-key order
     return manifest
 
@@ -387,7 +435,8 @@ def _inspect(archive: zipfile.ZipFile, name: str, key, accept_unsigned: bool, ma
             raise BackupRefused(f"{name}: {info.filename} holds {info.file_size:,} bytes but the manifest says "
                                 f"{entry['bytes']:,}")
     return _Plan(name, manifest["revision"], manifest["created_at"], signed, tables,
-                 {t: members[_member(t)] for t in tables})
+                 {t: members[_member(t)] for t in tables},
+                 {table.name: table for table in _schema_at(manifest["revision"])})
 
 
 def _lines(archive: zipfile.ZipFile, info: zipfile.ZipInfo, digest, name: str) -> Iterator[tuple[int, bytes, bool]]:
@@ -553,7 +602,7 @@ class _TableCheck:
 
 def _verify(archive: zipfile.ZipFile, plan: _Plan) -> None:
     """Stream every member once: SHA-256, row count and every row. Nothing is written."""
-    tables = {t.name: t for t in Base.metadata.sorted_tables}
+    tables = plan.schema
     keys: dict[tuple[str, str], set] = {(fk.column.table.name, fk.column.name): set()
                                         for t in plan.tables for fk in tables[t].foreign_keys}
     for table_name, entry in plan.tables.items():
@@ -577,19 +626,87 @@ def _verify(archive: zipfile.ZipFile, plan: _Plan) -> None:
 # -- restore: the one transaction --------------------------------------------------------------------------------
 
 def _check_empty(connection: Connection) -> None:
-    """Refuse anything but an empty database; the shipped forces alone are removed (the backup has them)."""
+    """Refuse anything but an empty database (at whatever revision it is); the shipped forces alone are
+    removed (the backup has them)."""
+    meta = MetaData()
+    meta.reflect(connection)
     occupied = []
-    for table in Base.metadata.sorted_tables:
+    for table in meta.sorted_tables:
+        if table.name == "alembic_version":
+            continue
         count = connection.scalar(select(func.count()).select_from(table)) or 0
         if table.name == "organisations":
             count -= connection.scalar(select(func.count()).select_from(table)
-                                       .where(OrganisationRow.reference.is_(True))) or 0
+                                       .where(table.c.reference.is_(True))) or 0
         if count:
             occupied.append(f"{table.name} ({count} rows)")
     if occupied:
         raise Conflict("restore needs an empty database, but this one holds data: " + ", ".join(occupied)
                        + ". Point ASSESSMENT_DATABASE_URL at a new, empty database.")
-    connection.execute(delete(OrganisationRow).where(OrganisationRow.reference.is_(True)))
+    if "organisations" in meta.tables:
+        connection.execute(delete(OrganisationRow).where(OrganisationRow.reference.is_(True)))
+
+
+def _to_revision(connection: Connection, revision: str) -> None:
+    """Bring the target database's schema to the backup's revision: create it, or move an empty database
+    (e.g. one the app created at the newest revision) up or down to it."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    from assessment.storage.db import alembic_config
+
+    current = MigrationContext.configure(connection).get_current_revision()
+    if current is not None:
+        _check_empty(connection)  # before any migration touches it
+    if current == revision:
+        return
+    order = [script.revision for script in _scripts().walk_revisions()]  # newest first
+    if current is not None and current not in order:
+        raise BackupRefused(f"the target database is at schema revision {current!r}, which this version of the "
+                            "software does not know (a newer version made it): restore into a new, empty database")
+    if current is not None and order.index(revision) > order.index(current):
+        command.downgrade(alembic_config(connection), revision)  # an empty schema: nothing to move
+    else:
+        command.upgrade(alembic_config(connection), revision)
+
+
+def _scripts():
+    from alembic.script import ScriptDirectory
+
+    from assessment.storage.db import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config())
+
+
+@contextlib.contextmanager
+def _sqlite_foreign_keys_deferred(connection: Connection):
+    """SQLite: foreign keys are not enforced during the restore transaction and checked before it commits.
+
+    Upgrading an older backup rebuilds tables (Alembic batch mode: copy, DROP, rename); with enforcement
+    on, the DROP would delete or refuse the rows that refer to the table. The pragma only takes effect
+    outside a transaction, so it is set before the transaction begins and set back afterwards; every
+    foreign key of the backup was already checked row by row, and ``PRAGMA foreign_key_check`` checks the
+    result before the commit.
+    """
+    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if raw is None:
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection, name: str) -> None:
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL enforced every key as the rows went in
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        table, rowid, parent, _ = problems[0]
+        raise BackupRefused(f"{name}: after loading, {len(problems)} row(s) refer to rows that do not exist (first: "
+                            f"table {table}, row {rowid}, referring to {parent})")
 
 
 def _converter(column):
@@ -635,16 +752,18 @@ def _move_sequences(connection: Connection) -> None:
                 f"COALESCE(MAX({pk[0].name}), 1), MAX({pk[0].name}) IS NOT NULL) FROM {table.name}"))
 
 
-def _load(engine: Engine, archive: zipfile.ZipFile, plan: _Plan, actor: str) -> tuple[dict[str, int], int]:
+def _load(engine: Engine, archive: zipfile.ZipFile, plan: _Plan,
+          actor: str) -> tuple[dict[str, int], int, str | None]:
     from alembic import command
 
-    from assessment.storage.db import alembic_config, write_engine
+    from assessment.storage.db import alembic_config, head_revision, write_engine
 
-    tables = {t.name: t for t in Base.metadata.sorted_tables}
-    with write_engine(engine).connect() as connection:
+    head = head_revision()
+    tables = plan.schema
+    with write_engine(engine).connect() as connection, _sqlite_foreign_keys_deferred(connection):
         transaction = connection.begin()  # SQLite: BEGIN IMMEDIATE, the write lock from the start
         try:
-            command.upgrade(alembic_config(connection), plan.revision)  # transactional DDL on both engines
+            _to_revision(connection, plan.revision)  # transactional DDL on both engines
             _check_empty(connection)
             loaded = {}
             for table_name in plan.tables:
@@ -653,27 +772,44 @@ def _load(engine: Engine, archive: zipfile.ZipFile, plan: _Plan, actor: str) -> 
                 except DBAPIError as exc:  # the database's own constraints: a second line behind _verify
                     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
                     raise BackupRefused(f"{plan.name}: the database refused {_member(table_name)} ({reason})") from exc
-            if engine.dialect.name == "postgresql":
-                _move_sequences(connection)
             stored = {t: connection.scalar(select(func.count()).select_from(tables[t])) for t in plan.tables}
             if stored != loaded:
                 raise BackupRefused(f"{plan.name}: the database holds {stored} rows after loading {loaded}")
+            upgraded_to = None
+            if plan.revision != head:
+                try:
+                    command.upgrade(alembic_config(connection), "head")
+                except Exception as exc:
+                    raise BackupRefused(
+                        f"{plan.name}: the backup is at schema revision {plan.revision}; its rows were checked and "
+                        f"loaded, but upgrading them to this software's schema ({head}) failed ({exc}). Nothing was "
+                        f"restored. Restore it with the version of the software that made it (schema revision "
+                        f"{plan.revision}) into an empty database, then run `assessment db upgrade` there to see "
+                        "which migration fails.") from exc
+                upgraded_to = head
+            _check_foreign_keys(connection, plan.name)
+            if engine.dialect.name == "postgresql":
+                _move_sequences(connection)
             revoked = loaded.get("invitations", 0)
             with Session(bind=connection) as session:
                 audit(session, actor, "restore", "database", plan.name[:120], revision=plan.revision,
                       created_at=plan.created_at, signed=plan.signed, rows=sum(loaded.values()),
-                      invitations_revoked=revoked)
+                      invitations_revoked=revoked, **({"upgraded_to": upgraded_to} if upgraded_to else {}))
             transaction.commit()
         except BaseException:
             transaction.rollback()
             raise
-    return stored, revoked
+    return stored, revoked, upgraded_to
 
 
 def restore(engine: Engine, path: str | Path, *, key=None, accept_unsigned: bool = False, actor: str = "system",
             max_member_bytes: int = MAX_MEMBER_BYTES, max_total_bytes: int = MAX_TOTAL_BYTES) -> RestoreReport:
-    """Check a backup completely, then load it into an empty database (any engine) in one transaction and
-    upgrade it to the newest schema.
+    """Check a backup completely, then load it into an empty database (any engine) and upgrade it to the
+    newest schema, all in one transaction.
+
+    A backup made at an older schema revision (e.g. before the typed score tables, 0008) is loaded into the
+    schema of its revision and then upgraded by the migrations, which move its data forward; if that
+    fails, nothing is written and the message names the revision.
 
     Parameters
     ----------
@@ -691,12 +827,9 @@ def restore(engine: Engine, path: str | Path, *, key=None, accept_unsigned: bool
     Conflict
         The database holds data.
     """
-    from assessment.storage.db import upgrade
-
     path = Path(path)
     with _open(path) as archive:
         plan = _inspect(archive, path.name, key, accept_unsigned, max_member_bytes, max_total_bytes)
         _verify(archive, plan)
-        stored, revoked = _load(engine, archive, plan, actor)
-    upgrade(engine, load_reference=False)
-    return RestoreReport(str(path), plan.revision, plan.created_at, stored, plan.signed, revoked)
+        stored, revoked, upgraded_to = _load(engine, archive, plan, actor)
+    return RestoreReport(str(path), plan.revision, plan.created_at, stored, plan.signed, revoked, upgraded_to)

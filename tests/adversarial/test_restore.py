@@ -512,3 +512,142 @@ def test_backup_is_recorded_in_the_audit_trail_and_signed(db, tmp_path, table_du
         manifest = archive.read(MANIFEST)
         assert archive.read(SIGNATURE).decode().strip() == sign_manifest(manifest, KEY)
         assert json.loads(manifest)["tables"]["answers"]["rows"] == len(table_dump(db.engine)["answers"])
+
+
+# -- a backup made at an older schema revision (before the typed score tables, 0008) ------------------------------
+
+BEFORE_TYPED_SCORES = "0007"
+SCORE_TABLES = ("score_rounds", "score_respondents", "score_agencies", "score_partnerships", "score_overall",
+                "score_items", "score_item_counts")
+
+
+@pytest.fixture(scope="module")
+def old_backups(tmp_path_factory, postgres_server):
+    """``old_backups(kind)`` -> (tables at the newest revision, a backup of the same data made at 0007).
+
+    The data is made at the newest revision, then the database is migrated down to 0007 (the round's
+    scores become the JSON ``score_frames`` that revision stored) and backed up there, as the software of
+    that revision did.
+    """
+    from alembic import command
+
+    from assessment.storage.db import alembic_config, current_revision
+
+    made: dict[str, tuple[dict, bytes]] = {}
+    folder = tmp_path_factory.mktemp("old")
+
+    def get(kind: str) -> tuple[dict, bytes]:
+        if kind not in made:
+            url = (f"sqlite:///{(folder / 'at-0007.db').as_posix()}" if kind == "sqlite" else postgres_server.create())
+            engine = make_engine(url)
+            upgrade(engine)
+            _populate(engine)
+            at_head = dump_tables(engine)
+            with engine.connect() as connection:
+                command.downgrade(alembic_config(connection), BEFORE_TYPED_SCORES)
+                connection.commit()
+            assert current_revision(engine) == BEFORE_TYPED_SCORES
+            info = backup(engine, folder / f"at-0007-{kind}.zip", key=KEY, actor=ADMIN)
+            made[kind] = (at_head, Path(info.path).read_bytes())
+            engine.dispose()
+        return made[kind]
+
+    return get
+
+
+@pytest.mark.parametrize(("from_kind", "to_kind"), [
+    ("sqlite", "sqlite"),
+    pytest.param("postgresql", "postgresql", marks=pytest.mark.postgres),
+    pytest.param("sqlite", "postgresql", marks=pytest.mark.postgres),
+])
+def test_a_backup_made_before_the_typed_score_tables_is_restored_and_upgraded(from_kind, to_kind, old_backups,
+                                                                              request, tmp_path):
+    from assessment.storage.db import current_revision, head_revision
+
+    at_head, data = old_backups(from_kind)
+    crafted = Crafted(data)
+    assert crafted.manifest["revision"] == BEFORE_TYPED_SCORES
+    assert crafted.manifest["tables"]["score_frames"]["rows"] == 5  # one JSON frame per score table
+    assert "score_partnerships" not in crafted.manifest["tables"]
+    path = tmp_path / "at-0007.zip"
+    path.write_bytes(data)
+    target = _new_target(to_kind, request, tmp_path)
+
+    report = restore(target, path, key=KEY)
+
+    assert report.revision == BEFORE_TYPED_SCORES and report.upgraded_to == head_revision()
+    assert current_revision(target) == head_revision()
+    restored = dump_tables(target)
+    for table in SCORE_TABLES:  # the migration moved the frames into the typed tables, row for row
+        assert restored[table] == at_head[table], table
+        assert restored[table], table
+    events = restored["audit_events"]
+    assert events[-1][3] == "restore" and events[-1][6]["upgraded_to"] == head_revision()
+    assert restored | {"audit_events": []} == _as_restored(at_head) | {"audit_events": []}
+    target.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_an_old_backup_restores_into_an_empty_database_the_app_created_at_the_newest_revision(kind, old_backups,
+                                                                                              request, tmp_path):
+    """The app migrates a new database to the newest revision and loads the reference forces on its first
+    start: restore moves that empty schema down to the backup's revision, loads, and upgrades again."""
+    from assessment.storage.db import current_revision, head_revision
+
+    at_head, data = old_backups("sqlite")
+    path = tmp_path / "at-0007.zip"
+    path.write_bytes(data)
+    target = _new_target(kind, request, tmp_path)
+    upgrade(target)  # reference forces loaded
+    report = restore(target, path, key=KEY)
+    assert report.upgraded_to == head_revision() == current_revision(target)
+    restored = dump_tables(target)
+    assert restored | {"audit_events": []} == _as_restored(at_head) | {"audit_events": []}
+    target.dispose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_an_old_backup_whose_data_cannot_be_moved_forward_leaves_nothing_and_names_its_revision(kind, old_backups,
+                                                                                                request, tmp_path):
+    """A score frame that passes every check of its revision (valid JSON) but that the migration cannot
+    turn into typed rows: the whole restore rolls back, the schema included."""
+    _, data = old_backups("sqlite")
+    crafted = Crafted(data)
+    rows = crafted.rows("score_frames")
+    level = rows[0][1]
+    rows[0][2] = json.dumps({"columns": ["domain"], "data": "no rows"})  # JSON, but not a frame
+    path = tmp_path / "bad-frame.zip"
+    path.write_bytes(crafted.put_rows("score_frames", rows).zip())
+    target = _new_target(kind, request, tmp_path)
+    with pytest.raises(BackupRefused, match=r"schema revision 0007.*upgrading them to this software's") as refused:
+        restore(target, path, key=KEY)
+    assert "Restore it with the version of the software that made it" in str(refused.value), level
+    assert inspect(target).get_table_names() == []
+    target.dispose()
+
+
+def test_a_revision_schema_checks_what_the_models_check():
+    """The schema read back from the migrations (used for older backups) gives, at the newest revision, the
+    same tables, columns, types, keys and unique keys as the models (used for backups at the newest)."""
+    from sqlalchemy import JSON as JSONType
+    from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, UniqueConstraint
+
+    from assessment.storage.backup import _reflected_schema
+    from assessment.storage.db import head_revision
+    from assessment.storage.models import Base
+
+    def kind(column):
+        for family in (Boolean, Integer, Float, DateTime, Date, JSONType, String):
+            if isinstance(column.type, family):
+                return family.__name__, getattr(column.type, "length", None)
+        raise AssertionError(f"{column.table.name}.{column.name}: {column.type!r}")
+
+    def shape(table):
+        uniques = {tuple(sorted(c.name for c in u.columns)) for u in table.constraints
+                   if isinstance(u, UniqueConstraint)} | {(c.name,) for c in table.columns if c.unique}
+        return ({c.name: (kind(c), c.nullable, c.primary_key) for c in table.columns}, uniques,
+                {(fk.parent.name, fk.column.table.name, fk.column.name) for fk in table.foreign_keys})
+
+    reflected = {t.name: shape(t) for t in _reflected_schema(head_revision())}
+    models = {t.name: shape(t) for t in Base.metadata.sorted_tables}
+    assert reflected == models
