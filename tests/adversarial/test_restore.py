@@ -521,6 +521,12 @@ SCORE_TABLES = ("score_rounds", "score_respondents", "score_agencies", "score_pa
                 "score_items", "score_item_counts")
 
 
+def _comparable(dump: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    """Tables to compare after an upgrade: without the audit trail, and without the time stored figures were
+    computed (the upgrade computes them again; kind, fingerprint and options must agree)."""
+    return dump | {"audit_events": [], "figure_states": [row[:3] for row in dump.get("figure_states", [])]}
+
+
 @pytest.fixture(scope="module")
 def old_backups(tmp_path_factory, postgres_server):
     """``old_backups(kind)`` -> (tables at the newest revision, a backup of the same data made at 0007).
@@ -583,7 +589,7 @@ def test_a_backup_made_before_the_typed_score_tables_is_restored_and_upgraded(fr
         assert restored[table], table
     events = restored["audit_events"]
     assert events[-1][3] == "restore" and events[-1][6]["upgraded_to"] == head_revision()
-    assert restored | {"audit_events": []} == _as_restored(at_head) | {"audit_events": []}
+    assert _comparable(restored) == _comparable(_as_restored(at_head))
     target.dispose()
 
 
@@ -602,7 +608,7 @@ def test_an_old_backup_restores_into_an_empty_database_the_app_created_at_the_ne
     report = restore(target, path, key=KEY)
     assert report.upgraded_to == head_revision() == current_revision(target)
     restored = dump_tables(target)
-    assert restored | {"audit_events": []} == _as_restored(at_head) | {"audit_events": []}
+    assert _comparable(restored) == _comparable(_as_restored(at_head))
     target.dispose()
 
 
