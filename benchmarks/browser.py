@@ -9,12 +9,14 @@ in the same run: a page switch against a page switch, a selectbox change against
 radio change against a radio change. Runs of the app and of the reference take turns.
 
 How a rerun is seen (so that a fast rerun is neither missed nor waited for): a script injected before the
-page's own (``add_init_script``) counts, for the whole page, every change of ``data-test-script-state`` to
-``running`` (a MutationObserver on ``document`` with ``subtree``, so a replaced app node does not lose it)
-and every websocket message from the server. An interaction is over when the page is idle and either a
-``running`` state was seen after the click, or (a rerun so fast that React never drew ``running``) a
-message arrived after the click and a second passed without another (counted and reported: each such run
-is inflated by up to that second). No fixed wait is added otherwise.
+page's own (``add_init_script``) wraps the page's WebSocket and reads the top-level fields of each message
+from the server (a protobuf ``ForwardMsg``): an interaction is over when the server has said
+``script_finished`` (successfully) after the click, two animation frames have been drawn since, and the
+page is idle. Watching ``data-test-script-state`` alone was not enough: on the empty app React sometimes
+never drew ``running`` for a fast rerun, and on a loaded machine it drew it up to 160 ms after the rerun's
+first messages. When the messages cannot be read (not binary), the fallback is the old pair: a change to
+``running`` seen by a MutationObserver on ``document`` (``subtree``, so a replaced app node does not lose
+it), else a message after the click and a second without another (counted and reported). No fixed wait.
 
 Also here: the first start with the demo on a fresh data folder (:func:`first_start`), from ``streamlit
 run`` to the Home page being usable in Chromium.
@@ -68,12 +70,40 @@ st.navigation([st.Page(one, title="One", url_path="one"), st.Page(two, title="Tw
 
 # Injected before the page's scripts, on every document the context opens.
 _INIT_JS = """(() => {
-    const B = window.__bench = {runs: 0, msgs: 0, lastMsg: 0, state: null, t0: 0, runs0: 0, msgs0: 0};
+    const B = window.__bench = {runs: 0, msgs: 0, lastMsg: 0, state: null, t0: 0, runs0: 0, msgs0: 0,
+                                finishes: 0, finishes0: 0, finishFrame: 0, frames: 0, parsed: 0};
+    const tick = () => { B.frames += 1; requestAnimationFrame(tick); };
+    requestAnimationFrame(tick);
+    // The top-level fields of a ForwardMsg (protobuf): field 6, a varint, is script_finished; 0 is
+    // FINISHED_SUCCESSFULLY (2, finished early for a rerun, and 3, a fragment's run, do not end a rerun).
+    const finished = (buffer) => {
+        const bytes = new Uint8Array(buffer);
+        let at = 0;
+        const varint = () => {
+            let value = 0, shift = 0, byte;
+            do { byte = bytes[at++]; value += (byte & 0x7f) * Math.pow(2, shift); shift += 7; }
+            while (byte & 0x80 && at < bytes.length);
+            return value;
+        };
+        while (at < bytes.length) {
+            const tag = varint(), field = Math.floor(tag / 8), wire = tag & 7;
+            if (wire === 0) { const value = varint(); if (field === 6) return value === 0; }
+            else if (wire === 2) { const length = varint(); at += length; }
+            else if (wire === 1) { at += 8; } else if (wire === 5) { at += 4; } else { return false; }
+        }
+        return false;
+    };
     const Native = window.WebSocket;
     window.WebSocket = class extends Native {
         constructor(...args) {
             super(...args);
-            this.addEventListener('message', () => { B.msgs += 1; B.lastMsg = performance.now(); });
+            this.addEventListener('message', (event) => {
+                B.msgs += 1; B.lastMsg = performance.now();
+                if (event.data instanceof ArrayBuffer) {
+                    B.parsed += 1;
+                    if (finished(event.data)) { B.finishes += 1; B.finishFrame = B.frames; }
+                }
+            });
         }
     };
     const seen = () => {
@@ -83,7 +113,7 @@ _INIT_JS = """(() => {
     };
     new MutationObserver(seen).observe(document, {subtree: true, childList: true, attributes: true,
                                                    attributeFilter: ['data-test-script-state']});
-    B.mark = () => { B.runs0 = B.runs; B.msgs0 = B.msgs; B.t0 = performance.now(); };
+    B.mark = () => { B.runs0 = B.runs; B.msgs0 = B.msgs; B.finishes0 = B.finishes; B.t0 = performance.now(); };
     B.charts = () => Array.from(document.querySelectorAll('.vega-embed')).every(embed => {
         const canvas = embed.querySelector('canvas');
         const surface = canvas || embed.querySelector('svg');
@@ -109,6 +139,9 @@ _INIT_JS = """(() => {
     B.done = () => {
         if (!B.idle()) return false;
         const now = performance.now();
+        if (B.parsed > 0) {  // the server said the script finished, and two frames were drawn since
+            return B.finishes > B.finishes0 && B.frames >= B.finishFrame + 2 ? [now - B.t0, 'finished'] : false;
+        }
         if (B.runs > B.runs0) return [now - B.t0, 'running'];
         if (B.msgs > B.msgs0 && now - B.lastMsg >= QUIET_MS) return [now - B.t0, 'messages'];
         return false;
