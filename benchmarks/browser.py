@@ -311,6 +311,19 @@ def _reference(page, kind: str, i: int) -> tuple[float, str]:
     return timed(page, _REFERENCE[kind](page))
 
 
+def _project_frame(frame: str) -> str | None:
+    """``function (file:line)`` as py-spy names it (paths shortened), when the file is the project's."""
+    where = frame[frame.rfind("(") + 1:].rstrip(")")
+    file = where.rsplit(":", 1)[0].replace(str(ROOT) + "/", "")
+    pages = {path.name for path in (ROOT / "app_pages").glob("*.py")}
+    if file.startswith("assessment/") or file == "streamlit_app.py":
+        return frame.replace(str(ROOT) + "/", "")
+    if file.startswith("app_pages/") or file in pages:
+        name = frame.replace(str(ROOT) + "/", "")
+        return name if "app_pages/" in name else name.replace(f"({file}", f"(app_pages/{file}")
+    return None
+
+
 def summarise_profile(raw: Path, top: int = 14) -> list[tuple[float, str]]:
     """From py-spy's collapsed stacks (``-f raw``): the share of the script thread's busy samples spent in
     each function of the project (inclusive), largest first."""
@@ -320,10 +333,8 @@ def summarise_profile(raw: Path, top: int = 14) -> list[tuple[float, str]]:
         if "script_runner" not in stack or not count.isdigit():
             continue
         total += int(count)
-        for frame in set(stack.split(";")):
-            if "/app_pages/" in frame or "/assessment/" in frame or "streamlit_app.py" in frame:
-                name = frame.replace(str(ROOT) + "/", "")
-                inclusive[name] = inclusive.get(name, 0) + int(count)
+        for name in {_project_frame(frame) for frame in stack.split(";")} - {None}:
+            inclusive[name] = inclusive.get(name, 0) + int(count)
     ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
     return [(100 * n / total, name) for name, n in ranked] if total else []
 

@@ -9,12 +9,12 @@ def test_profile_summary_counts_only_the_script_thread_and_project_frames(tmp_pa
     root = str(browser.ROOT)
     raw = tmp_path / "raw.txt"
     raw.write_text(
-        f"run (script_runner.py:1);page ({root}/app_pages/x.py:3);f ({root}/assessment/trends.py:10);g (pandas/a.py:2) 30\n"
-        f"run (script_runner.py:1);page ({root}/app_pages/x.py:3) 10\n"
+        f"run (script_runner.py:1);page ({root}/app_pages/results.py:3);f (assessment/trends.py:10);g (pandas/a.py:2) 30\n"
+        "run (script_runner.py:1);page (results.py:3) 10\n"
         "serve (tornado/web.py:5);h (assessment/other.py:1) 500\n",
         encoding="utf-8")
     summary = dict((where, share) for share, where in browser.summarise_profile(raw))
-    assert summary["page (app_pages/x.py:3)"] == 100.0
+    assert summary["page (app_pages/results.py:3)"] == 100.0
     assert summary["f (assessment/trends.py:10)"] == 75.0
     assert not any("other.py" in where for where in summary)  # not the script thread
 
