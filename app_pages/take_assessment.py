@@ -14,7 +14,7 @@ from app_pages import _frame as frame
 from app_pages import _resources as resources
 from app_pages import _respondent as respondent
 from app_pages import _widgets as widgets
-from assessment import service
+from assessment import service, timing
 from assessment.permissions import Principal
 from assessment.questionnaire.schema import ANSWER_LABELS
 from assessment.service import INVALID_INVITATION_MESSAGE, INVITE_PARAMETER, RESUME_PARAMETER
@@ -170,7 +170,7 @@ def save(item_id: str) -> None:
     value = st.session_state.get(f"take_value_{item_id}") or ""
     comment = st.session_state.get(f"take_evidence_{item_id}", comments.get(item_id, "")) or ""
     try:
-        with resources.writing() as session:
+        with timing.timed("save_answer"), resources.writing() as session:  # off unless ASSESSMENT_TIMING_LOG is set
             service.save_answer(session, me, item_id, value, comment)
     except service.InvalidInvitation:
         st.session_state["take_link_gone"] = True

@@ -831,6 +831,61 @@ def section_browser(ctx: Context) -> list[Measurement]:
     return browser.section(ctx, filled_copy)
 
 
+def section_load(ctx: Context) -> list[Measurement]:
+    """30 respondents answering at once plus 5 staff on Results, through Streamlit's websocket protocol against
+    `streamlit run` on the demo (benchmarks/load.py); the reference is one respondent alone, same path."""
+    import shutil
+
+    from benchmarks import load
+
+    try:
+        import websockets  # noqa: F401 - a dependency of streamlit's server
+    except ImportError as exc:
+        raise Skip(f"websockets is not importable ({exc})") from exc
+    plan = load.Plan()
+    try:
+        found = load.run_section(ctx.work_dir, ctx.log, plan)
+    finally:
+        shutil.rmtree(ctx.work_dir / "load-data", ignore_errors=True)
+    alone, busy = found["alone"], found["busy"]
+    who = f"{plan.respondents} respondents + {plan.staff} staff on Results"
+    sessions = plan.respondents + plan.staff
+    lost = max(found["confirmed"] - found["stored"], 0)
+    click, click_ref = load.summary(busy.saves), load.summary(alone.saves)
+    server, server_ref = load.summary(found["busy_server"]), load.summary(found["alone_server"])
+    staff = load.summary(busy.staff)
+    mb = 1e6
+    per_session = (found["rss_all_done"] - found["rss_idle"]) / sessions / mb
+    think = f"reading {plan.think[0]:g}-{plan.think[1]:g} s before each answer"
+    return [
+        Measurement("load", f"save p95, click to saved (websocket), {who}, {click['n']} saves", click["p95"],
+                    reference="one respondent alone, same path, p95", reference_value=click_ref["p95"],
+                    max_value=0.5, runs=tuple(busy.saves), reference_runs=tuple(alone.saves),
+                    extra={"median_s": click["median"], "max_s": click["max"], "reference_median_s": click_ref["median"]},
+                    note=f"median {click['median'] * 1e3:.0f} ms, max {click['max'] * 1e3:.0f} ms; {think}"),
+        Measurement("load", f"save p95 on the server (save_answer + commit), {who}", server["p95"],
+                    reference="one respondent alone, on the server, p95", reference_value=server_ref["p95"],
+                    max_value=0.5, runs=tuple(found["busy_server"]), reference_runs=tuple(found["alone_server"]),
+                    extra={"median_s": server["median"], "max_s": server["max"]},
+                    note=f"median {server['median'] * 1e3:.1f} ms, max {server['max'] * 1e3:.0f} ms"),
+        Measurement("load", f"errors seen by the {sessions} sessions, plus confirmed saves missing from the database",
+                    float(len(busy.errors) + len(alone.errors) + lost), unit="errors", max_value=0,
+                    extra={"errors": busy.errors[:20] + alone.errors[:5], "confirmed": found["confirmed"],
+                           "stored": found["stored"]},
+                    note=f"{found['confirmed']} saves confirmed, {found['stored']} new answers stored"),
+        Measurement("load", f"server memory per session: (RSS after the load - RSS idle) / {sessions}", per_session,
+                    unit="MB", reference="server RSS, idle (after the warm-up)", reference_value=found["rss_idle"] / mb,
+                    extra={"rss_idle_mb": found["rss_idle"] / mb, "rss_all_open_mb": found["rss_all_open"] / mb,
+                           "rss_all_done_mb": found["rss_all_done"] / mb},
+                    note=f"RSS idle {found['rss_idle'] / mb:.0f} MB, all {sessions} open "
+                         f"{found['rss_all_open'] / mb:.0f} MB, after the load {found['rss_all_done'] / mb:.0f} MB "
+                         f"(= {found['rss_all_done'] / mb / sessions:.1f} MB per session in all)"),
+        Measurement("load", f"staff: Results rerun after a peer group change, p95 of {staff['n']}, under the load",
+                    staff["p95"], runs=tuple(busy.staff),
+                    note=f"median {staff['median']:.2f} s; one every {plan.staff_think:g} s or so per member of staff"),
+    ]
+
+
 SECTIONS: dict[str, Callable[[Context], list[Measurement]]] = {
     "scoring": section_scoring,
     "peers": section_peers,
@@ -840,6 +895,7 @@ SECTIONS: dict[str, Callable[[Context], list[Measurement]]] = {
     "pages": section_pages,
     "portfolio": section_portfolio,
     "browser": section_browser,
+    "load": section_load,
 }
 
 
