@@ -158,11 +158,13 @@ class Result:
 
 async def respondent(url: str, token: str, answers: int, think: tuple[float, float], result: Result,
                      rng: random.Random, ready: asyncio.Event | None = None,
-                     confirmed: list[int] | None = None) -> Session:
-    """Open the link, confirm the agency, then answer ``answers`` statements, timing each save."""
+                     confirmed: list[int] | None = None, ramp: float = 0.0) -> Session:
+    """Open the link (after a random wait of up to ``ramp`` seconds), confirm the agency, then answer ``answers``
+    statements, timing each save."""
     session = Session(url, f"invite={token}")
     counted = False
     try:
+        await asyncio.sleep(rng.uniform(0, ramp))
         run = await session.open()
         run = await session.rerun({_button(run, "Yes, this is my agency: start").id: True})
         if confirmed is not None:
@@ -239,7 +241,8 @@ class _suppress_timeout:
 
 
 async def load(url: str, tokens: list[str], staff_sessions: int, answers: int, think: tuple[float, float],
-               staff_think: float, seed: int = 17, on_all_open=None, on_done=None) -> tuple[Result, list[Session]]:
+               staff_think: float, seed: int = 17, on_all_open=None, on_done=None, ramp: float = 0.0
+               ) -> tuple[Result, list[Session]]:
     """``len(tokens)`` respondents and ``staff_sessions`` staff at once; the respondents start answering together
     once every one of them has confirmed the agency and every member of staff has opened Results. ``on_all_open()`` runs then (e.g. to read the RSS), and
     ``on_done()`` when every session has finished, before they are closed."""
@@ -250,7 +253,7 @@ async def load(url: str, tokens: list[str], staff_sessions: int, answers: int, t
     staff_tasks = [asyncio.create_task(staff(url, stop, staff_think, result, random.Random(rng.random()), confirmed))
                    for _ in range(staff_sessions)]
     respondents = [asyncio.create_task(respondent(url, t, answers, think, result, random.Random(rng.random()),
-                                                  ready, confirmed)) for t in tokens]
+                                                  ready, confirmed, ramp)) for t in tokens]
     while len(confirmed) < len(tokens) + staff_sessions:  # every session open (or failed to open)
         await asyncio.sleep(0.1)
     if on_all_open is not None:
@@ -282,6 +285,15 @@ def rss_of(pid: int) -> int:
     raise LoadError(f"no VmRSS for process {pid}")
 
 
+def cpu_of(pid: int) -> float:
+    """User + system CPU seconds used so far by process ``pid`` (all its threads; Linux /proc)."""
+    import os
+
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Plan:
     """The load: how many of whom, how many answers each, how long a respondent reads before answering."""
@@ -291,6 +303,7 @@ class Plan:
     answers: int = 20
     think: tuple[float, float] = (2.0, 6.0)  # seconds, uniform: a real reader takes longer (a statement and 5 levels)
     staff_think: float = 5.0  # seconds between peer-group changes (0.5-1.5 times this)
+    ramp: float = 10.0  # the respondents open their links within this many seconds (all in the same instant: 0)
     partnerships: int = 40  # the demo's size
     open_rounds: int = 4
 
@@ -304,6 +317,8 @@ def run_section(work_dir, log=print, plan: Plan | None = None) -> dict:
     Everything a figure needs is in the returned dict (seconds, bytes, counts); the suite turns it into rows.
     """
     import os
+    import shutil
+    import tempfile
     from pathlib import Path
 
     from assessment.demo import prepare_database, seed_demo, shipped_questionnaires
@@ -363,27 +378,38 @@ def run_section(work_dir, log=print, plan: Plan | None = None) -> dict:
         time.sleep(1.0)
         out["rss_idle"] = rss_of(pid)
 
-        mark = log_size()
+        mark, cpu, began = log_size(), cpu_of(pid), time.perf_counter()
         alone, _ = asyncio.run(load(url, [tokens[1]], 0, plan.answers, plan.think, plan.staff_think))
         out["alone"], out["alone_server"] = alone, server_saves(mark)
+        out["alone_cpu"], out["alone_took"] = cpu_of(pid) - cpu, time.perf_counter() - began
         log(f"   one respondent alone: save p95 {summary(alone.saves)['p95'] * 1e3:.0f} ms (click to saved), "
             f"{summary(out['alone_server'])['p95'] * 1e3:.0f} ms on the server; errors {len(alone.errors)}")
 
-        mark = log_size()
+        mark, cpu, client_cpu = log_size(), cpu_of(pid), time.process_time()
         rss_open: list[int] = []
         began = time.perf_counter()
+        profile = _profile(pid, folder)
         busy, _ = asyncio.run(load(url, tokens[2:2 + plan.respondents], plan.staff, plan.answers, plan.think,
                                    plan.staff_think, on_all_open=lambda: rss_open.append(rss_of(pid)),
-                                   on_done=lambda: rss_open.append(rss_of(pid))))
+                                   on_done=lambda: rss_open.append(rss_of(pid)), ramp=plan.ramp))
         out["took"] = time.perf_counter() - began
+        out["busy_cpu"], out["client_cpu"] = cpu_of(pid) - cpu, time.process_time() - client_cpu
+        if profile is not None:
+            profile.wait(timeout=120)
         out["rss_all_open"], out["rss_all_done"] = rss_open
         out["busy"], out["busy_server"] = busy, server_saves(mark)
         log(f"   {plan.respondents} respondents + {plan.staff} staff: save p95 "
             f"{summary(busy.saves)['p95'] * 1e3:.0f} ms (click to saved), "
             f"{summary(out['busy_server'])['p95'] * 1e3:.0f} ms on the server; {len(busy.saves)} saves, "
             f"{len(busy.staff)} Results reruns, errors {len(busy.errors)} in {out['took']:.0f} s")
+        log(f"   server CPU: {out['alone_cpu']:.1f} s in {out['alone_took']:.0f} s alone, {out['busy_cpu']:.1f} s in "
+            f"{out['took']:.0f} s under the load ({out['busy_cpu'] / out['took']:.2f} cores); this client "
+            f"{out['client_cpu']:.1f} s")
         for error in busy.errors[:5]:
             log(f"   error: {error}")
+    kept = Path(tempfile.gettempdir()) / "benchmark-load-app.log"
+    shutil.copy(folder / "app.log", kept)
+    log(f"   the app's log: {kept}")
     # every confirmed save is in the database (each answers a statement not answered before: one new row each)
     out["stored"] = _count_answers(settings.database_url) - out["stored_before"]
     out["confirmed"] = len(warm.saves) + len(alone.saves) + len(busy.saves)
@@ -401,6 +427,22 @@ def _count_answers(url: str) -> int:
             return int(connection.execute(text("SELECT count(*) FROM answers")).scalar_one())
     finally:
         engine.dispose()
+
+
+def _profile(pid: int, folder):
+    """With ``BENCHMARK_LOAD_PROFILE=out.svg`` (or ``.txt``: collapsed stacks) and py-spy installed, sample the
+    server for the first 60 s of the load, only the thread holding the GIL (what the one Python process spends
+    its one core on)."""
+    import os
+    import shutil
+    import subprocess
+
+    out = os.environ.get("BENCHMARK_LOAD_PROFILE")
+    if not out or shutil.which("py-spy") is None:
+        return None
+    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", "60", "--rate", "50",  # noqa: S603,S607
+                             "--format", "raw" if out.endswith(".txt") else "flamegraph", "--output", out,
+                             "--gil"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def _warm(url: str, token: str, result: Result) -> list[Session]:
