@@ -311,10 +311,12 @@ class Plan:
 AGENCIES = ("police", "mental_health_trust", "ambulance", "lived_experience")
 
 
-def run_section(work_dir, log=print, plan: Plan | None = None) -> dict:
+def run_section(work_dir, log=print, plan: Plan | None = None, database_url: str | None = None) -> dict:
     """Seed the demo, serve the app, run one respondent alone (the reference), then the load; return the figures.
 
-    Everything a figure needs is in the returned dict (seconds, bytes, counts); the suite turns it into rows.
+    The database is SQLite in a fresh data folder (the app's default), or ``database_url`` (an empty
+    database, e.g. PostgreSQL). Everything a figure needs is in the returned dict (seconds, bytes, counts);
+    the suite turns it into rows.
     """
     import os
     import shutil
@@ -335,6 +337,8 @@ def run_section(work_dir, log=print, plan: Plan | None = None) -> dict:
     env = {**os.environ, "ASSESSMENT_DATA_DIR": str(folder), "ASSESSMENT_DEMO": "0", "ASSESSMENT_AUTH": "none",
            "ASSESSMENT_BOOTSTRAP_RESAMPLES": "500", TIMING_LOG: str(timing_log)}
     env.pop("ASSESSMENT_DATABASE_URL", None)
+    if database_url:
+        env["ASSESSMENT_DATABASE_URL"] = database_url
     settings = load_settings(env)
     engine = make_engine(settings.database_url)
     start = time.perf_counter()
@@ -354,7 +358,8 @@ def run_section(work_dir, log=print, plan: Plan | None = None) -> dict:
                                                 base_url=settings.base_url)
             tokens.append(links[0].rsplit("invite=", 1)[1])
     engine.dispose()
-    log(f"   demo seeded ({plan.partnerships} partnerships, {len(open_rounds)} open rounds) and {len(tokens)} "
+    log(f"   demo seeded on {engine.dialect.name} ({plan.partnerships} partnerships, {len(open_rounds)} open rounds), "
+        f"{len(tokens)} "
         f"invitations made in {time.perf_counter() - start:.0f} s")
 
     out: dict = {"plan": plan, "stored_before": _count_answers(settings.database_url)}

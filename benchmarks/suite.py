@@ -843,12 +843,26 @@ def section_load(ctx: Context) -> list[Measurement]:
     except ImportError as exc:
         raise Skip(f"websockets is not importable ({exc})") from exc
     plan = load.Plan()
-    try:
-        found = load.run_section(ctx.work_dir, ctx.log, plan)
-    finally:
-        shutil.rmtree(ctx.work_dir / "load-data", ignore_errors=True)
+    kind = os.environ.get("BENCHMARK_LOAD_DATABASE", "sqlite")
+    if kind not in ("sqlite", "postgresql"):
+        raise Skip(f"BENCHMARK_LOAD_DATABASE must be sqlite or postgresql, not {kind!r}")
+    with contextlib.ExitStack() as stack:
+        url = None
+        if kind == "postgresql":
+            import psycopg
+
+            from benchmarks.storage_bench import postgres_database, sqlalchemy_url
+
+            try:
+                url = sqlalchemy_url(stack.enter_context(postgres_database(POSTGRES_ADMIN_URL)))
+            except psycopg.OperationalError as exc:
+                raise Skip(f"no PostgreSQL server at {POSTGRES_ADMIN_URL} ({exc})") from exc
+        try:
+            found = load.run_section(ctx.work_dir, ctx.log, plan, database_url=url)
+        finally:
+            shutil.rmtree(ctx.work_dir / "load-data", ignore_errors=True)
     alone, busy = found["alone"], found["busy"]
-    who = f"{plan.respondents} respondents + {plan.staff} staff on Results"
+    who = f"{plan.respondents} respondents + {plan.staff} staff on Results, {kind}"
     sessions = plan.respondents + plan.staff
     lost = max(found["confirmed"] - found["stored"], 0)
     click, click_ref = load.summary(busy.saves), load.summary(alone.saves)
