@@ -75,4 +75,7 @@ def practices(version: str, practices_frame: pd.DataFrame) -> None:
             st.caption(f"{widgets.plain(who)} · {widgets.plain(row.region or 'region not known')} · in the top "
                        f"quartile (scores from {row.q3:.2f})")
             if row.contact:
-                st.caption(f"Contact: {widgets.plain(row.contact)}")
+                # The addresses exactly as stored, with a copy button: plain() would put an invisible word
+                # joiner after each "@" (against Markdown links), which breaks an address pasted into an email.
+                st.caption("Contact (the partnership's leads):")
+                st.code(row.contact, language=None, wrap_lines=True)

@@ -123,3 +123,20 @@ def course_page_size() -> int:
     from app_pages._regions_course import PAGE_SIZE
 
     return PAGE_SIZE
+
+
+def test_a_named_practice_gives_its_contact_exactly_as_it_can_be_pasted(national_demo):
+    """The leads' addresses with nothing invisible in them (plain() puts a word joiner after '@')."""
+    from assessment import service
+    from assessment.permissions import ANALYST, Principal
+
+    analyst = Principal.with_grants("course group", [(ANALYST, None)])
+    with national_demo() as session:
+        practice = service.promising_practices(session, analyst, "places_of_safety", period="2026-H1").iloc[[0]]
+    practice = practice.assign(partnership_name="Kent crisis care partnership",
+                               contact="lead@kent.example.org, deputy@kent.example.org")
+    at = AppTest.from_function(_practice_pages, args=(practice,), default_timeout=TIMEOUT)
+    at.run()
+    assert_no_exception(at)
+    assert [c.value for c in at.code] == ["lead@kent.example.org, deputy@kent.example.org"]
+    assert any(c.value == "Contact (the partnership's leads):" for c in at.caption)
