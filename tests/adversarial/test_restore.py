@@ -471,6 +471,8 @@ def _check_round_trip(source: Source, target, report) -> None:
     assert (events[-1][2], events[-1][3], events[-1][6]["rows"]) == ("system", "restore",
                                                                       sum(source.info.rows.values()))
     assert restored | {"audit_events": events[:-1]} == _as_restored(source.dump)
+    # the stored trend and peer figures (issue 17) come back exactly, with the fingerprint they were made under
+    assert source.dump["trend_figures"] and source.dump["peer_figures"] and len(source.dump["figure_states"]) == 2
     assert report.rows == {table: len(rows) for table, rows in source.dump.items()} == source.info.rows
     assert report.signed and report.invitations_revoked == len(source.dump["invitations"]) > 0
 
