@@ -48,10 +48,10 @@ def open_actions(version: str, who: Principal, partnership: str) -> pd.DataFrame
 
 @resources._cached
 def portfolio_counts(version: str, who: Principal) -> pd.DataFrame:
-    """Per partnership the principal may see: actions, open, overdue and met."""
-    trends = resources.all_trends(version)
+    """Per partnership the principal may see: actions, open, overdue and met (the reviews read the stored
+    trends of the partnerships with actions only)."""
     with resources.reading() as session:
-        return service.action_counts(session, who, trends=trends)
+        return service.action_counts(session, who, **resources.trend_options())
 
 
 def may_edit(partnership: str) -> bool:

@@ -44,7 +44,7 @@ def portfolio_view(version: str) -> bool:
         st.info("No partnerships yet.")
         return False
     keys = choose_set(places)
-    frame = resources.all_trends(version)
+    frame = resources.latest_trends(version)
     if frame.empty:
         st.info("No closed rounds yet: the portfolio fills in as rounds close.")
         return False

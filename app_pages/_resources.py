@@ -231,10 +231,15 @@ def partnership_trends(version: str, who: Principal, partnership: str) -> pd.Dat
 
 
 @_cached
-def all_trends(version: str, who: Principal) -> pd.DataFrame:
-    """The trends of every partnership the principal may see (the portfolio)."""
+def latest_trends(version: str, who: Principal) -> pd.DataFrame:
+    """Each partnership's latest round per domain, of those the principal may see (the portfolio grid)."""
     with reading() as session:
-        return service.portfolio_trends(session, who, **_trend_options())
+        return service.portfolio_trends(session, who, latest_only=True, **_trend_options())
+
+
+def trend_options() -> dict:
+    """The trend settings (bootstrap resamples and seed, fewest respondents for a change, smallest group)."""
+    return _trend_options()
 
 
 @_cached

@@ -327,14 +327,16 @@ def partnership_scores(session: Session, principal: Principal) -> pd.DataFrame:
 
 def portfolio_trends(session: Session, principal: Principal, **options: Any) -> pd.DataFrame:
     """The trends of every partnership the principal may see (a commissioner's portfolio): read from the
-    stored figures (options: ``resamples``, ``seed``, ``min_respondents``, ``min_group_size``)."""
+    stored figures (options: ``resamples``, ``seed``, ``min_respondents``, ``min_group_size``, and
+    ``latest_only``: each partnership's latest round per domain only, what the portfolio grid shows)."""
     allowed = _visible(principal, "portfolio_trends")
+    latest_only = bool(options.pop("latest_only", False))
     if set(options) <= _STORED_TREND_OPTIONS:
-        stored = figures.read_trends(session, figures.FigureOptions(**options),
-                                     None if allowed is None else sorted(allowed))
-        return stored
+        return figures.read_trends(session, figures.FigureOptions(**options),
+                                   None if allowed is None else sorted(allowed), latest_only=latest_only)
     keys = storage.list_partnerships(session)["partnership"]
-    frames = [_trends(session, key, **options) for key in keys if allowed is None or key in allowed]
+    frames = [_trends(session, key, latest_only=latest_only, **options) for key in keys
+              if allowed is None or key in allowed]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(trends.TREND_COLUMNS))
 

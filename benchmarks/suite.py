@@ -758,7 +758,7 @@ def section_portfolio(ctx: Context) -> list[Measurement]:
         def page_data() -> None:  # app_pages/_commissioners.portfolio_view: the set, the trends, the cells
             with db.factory() as session:
                 chosen = trends.portfolio_selection(service.list_partnerships(session, staff))
-                frame = service.portfolio_trends(session, staff, **options.trend_options())
+                frame = service.portfolio_trends(session, staff, latest_only=True, **options.trend_options())
             changes = trends.portfolio_changes(frame, chosen)
             if changes.empty:
                 raise RuntimeError("the portfolio is empty: the figures were not stored")
@@ -801,7 +801,7 @@ def section_portfolio(ctx: Context) -> list[Measurement]:
     return [
         Measurement(
             "portfolio", f"portfolio page data, {ctx.scale} ({n} partnerships, {rounds} closed rounds): "
-            "service.portfolio_trends reading the stored figures + portfolio_changes",
+            "service.portfolio_trends reading the stored latest rounds + portfolio_changes",
             timed["page"].median, reference=floor_name, reference_value=timed["floor"].median, max_ratio=2.0,
             runs=timed["page"].runs, reference_runs=timed["floor"].runs),
         Measurement(

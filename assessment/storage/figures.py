@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from assessment.peers import COMPARISON_COLUMNS, compare_all_with_peers
@@ -408,9 +408,20 @@ def is_current(session: Session, kind: str, options: FigureOptions) -> bool:
     return state is not None and state.fingerprint == fingerprint(session, kind, options)
 
 
-def read_trends(session: Session, options: FigureOptions, partnerships: Sequence[str] | None = None) -> pd.DataFrame:
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each partnership's latest round per domain (period order, as :func:`assessment.trends.portfolio`)."""
+    return (frame.sort_values(["partnership", "period", "round"], kind="stable")
+            .drop_duplicates(["partnership", "domain"], keep="last").reset_index(drop=True))
+
+
+def read_trends(session: Session, options: FigureOptions, partnerships: Sequence[str] | None = None, *,
+                latest_only: bool = False) -> pd.DataFrame:
     """The stored trends (:data:`assessment.trends.TREND_COLUMNS`) of the partnerships asked for (None: all),
-    computed afresh (not stored) when the stored ones are not those of ``options`` and the inputs now."""
+    computed afresh (not stored) when the stored ones are not those of ``options`` and the inputs now.
+
+    ``latest_only``: only each partnership's latest round per domain (what the portfolio shows), picked in
+    SQL: a partnership's rows are stored in period order, so its latest round of a domain is the row with
+    the highest position."""
     from assessment.storage.models import (
         PartnershipRow,
         QuestionnaireVersionRow,
@@ -420,10 +431,12 @@ def read_trends(session: Session, options: FigureOptions, partnerships: Sequence
 
     if not is_current(session, TRENDS, options):
         if partnerships is None:
-            return _compute_trends(session, options, None)
-        parts = [_compute_trends(session, options, str(p)) for p in partnerships]
-        parts = [p for p in parts if not p.empty]
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TREND_COLUMNS))
+            frame = _compute_trends(session, options, None)
+        else:
+            parts = [_compute_trends(session, options, str(p)) for p in partnerships]
+            parts = [p for p in parts if not p.empty]
+            frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(TREND_COLUMNS))
+        return _latest(frame) if latest_only and not frame.empty else frame
     query = (select(PartnershipRow.key, RoundRow.key, RoundRow.period, QuestionnaireVersionRow.questionnaire,
                     QuestionnaireVersionRow.version, TrendFigureRow.domain,
                     *(getattr(TrendFigureRow, c) for c in _TREND_STORED))
@@ -431,6 +444,13 @@ def read_trends(session: Session, options: FigureOptions, partnerships: Sequence
              .join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id)
              .join(QuestionnaireVersionRow, QuestionnaireVersionRow.id == RoundRow.questionnaire_version_id)
              .order_by(PartnershipRow.key, TrendFigureRow.position))
+    if latest_only:
+        last = (select(RoundRow.partnership_id, TrendFigureRow.domain,
+                       func.max(TrendFigureRow.position).label("position"))
+                .join(RoundRow, RoundRow.id == TrendFigureRow.round_id)
+                .group_by(RoundRow.partnership_id, TrendFigureRow.domain).subquery())
+        query = query.join(last, (last.c.partnership_id == RoundRow.partnership_id)
+                           & (last.c.domain == TrendFigureRow.domain) & (last.c.position == TrendFigureRow.position))
     if partnerships is not None:
         query = query.where(PartnershipRow.key.in_([str(p) for p in partnerships]))
     frame = pd.DataFrame(session.execute(query).all(), columns=list(TREND_COLUMNS))

@@ -124,6 +124,9 @@ def test_a_settings_change_is_detected_and_a_refresh_stores_the_new_figures(demo
         # read before any refresh: computed afresh under the new settings, not the stored rows of the old
         lazily = figures.read_trends(session, OTHER)
         pd.testing.assert_frame_equal(lazily, fresh_trends(session, OTHER).reset_index(drop=True), check_dtype=False)
+        latest = figures.read_trends(session, OTHER, latest_only=True)
+        pd.testing.assert_frame_equal(trends.portfolio_changes(latest), trends.portfolio_changes(lazily),
+                                      check_dtype=False)
         lazy_peers = figures.read_peers(session, OTHER)
         pd.testing.assert_frame_equal(lazy_peers, fresh_peers(session, OTHER), check_dtype=False)
     with demo_world.sessions.begin() as session:
@@ -156,9 +159,15 @@ def test_the_service_reads_the_stored_trends_and_filters_them_by_access(demo_wor
         theirs = service.portfolio_trends(session, commissioner, resamples=2000, seed=20260101,
                                           min_respondents=5, min_group_size=3)
         one = service.partnership_trends(session, admin, mine[0])
+        latest = service.portfolio_trends(session, admin, latest_only=True, resamples=2000, seed=20260101,
+                                          min_respondents=5, min_group_size=3)
     pd.testing.assert_frame_equal(everything, expected.reset_index(drop=True), check_dtype=False)
     assert set(theirs["partnership"]) == set(mine) & set(expected["partnership"])
     assert set(one["partnership"]) == {mine[0]}
+    # the portfolio grid reads each partnership's latest round per domain only: the same cells
+    pd.testing.assert_frame_equal(trends.portfolio_changes(latest), trends.portfolio_changes(expected),
+                                  check_dtype=False)
+    assert len(latest) < len(everything) and not latest.duplicated(["partnership", "domain"]).any()
 
 
 def _refuse(*args, **kwargs):
