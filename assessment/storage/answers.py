@@ -101,6 +101,7 @@ def start_respondent(session: Session, token: str) -> RespondentContext:
                         invitation_id=invitation.invitation_id, started_at=utcnow())
     session.add(row)
     session.flush()
+    checkpoints.reached("respondent.started", session, round=invitation.round, respondent=row.key)
     return _context(session, row, False)
 
 

@@ -2,7 +2,8 @@
 
 The storage code calls :func:`reached` at the moments a race turns on: a round's status has been checked
 under the round lock and the write is about to happen (``"answers.checked"``, ``"import.checked"``), or a
-round is closed and its scores are computed but not yet committed (``"round.closing"``). Nothing is
+round is closed and its scores are computed but not yet committed (``"round.closing"``), or a respondent has
+just started on a link, not yet committed (``"respondent.started"``). Nothing is
 registered in production, so the call costs one dictionary look-up. A test registers a callback with
 :func:`stepping_in` and, from inside it, tries the competing change on another connection, which must wait
 for (or be refused by) the lock this transaction holds.
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 __all__ = ["CHECKPOINTS", "reached", "stepping_in"]
 
-CHECKPOINTS = ("answers.checked", "import.checked", "round.closing")
+CHECKPOINTS = ("answers.checked", "import.checked", "round.closing", "respondent.started")
 
 Callback = Callable[..., None]
 _callbacks: dict[str, list[Callback]] = {}

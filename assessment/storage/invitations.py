@@ -344,10 +344,17 @@ def revoke_round_invitations(session: Session, round_key: str, *, actor: str, ag
     """Withdraw every unused link of a round (optionally one agency's): links nobody has started on; links in
     use are left to their respondents. Return how many."""
     row = get_round(session, round_key)
-    unused = ~exists().where(RespondentRow.invitation_id == InvitationRow.id)
-    query = update(InvitationRow).where(InvitationRow.round_id == row.id, InvitationRow.revoked.is_(False), unused)
+    live = (InvitationRow.round_id == row.id) & InvitationRow.revoked.is_(False)
     if agency is not None:
-        query = query.where(InvitationRow.agency == check_agency(agency))
-    count = session.execute(query.values(revoked=True, withdrawn_at=utcnow())).rowcount or 0
+        live = live & (InvitationRow.agency == check_agency(agency))
+    # Lock the links first (a start holds its link's row lock until it commits), then look for respondents in
+    # a new statement: one started at this moment is seen, and its link left to it. (A single UPDATE ... NOT
+    # EXISTS waited for the lock but judged "unused" on its older snapshot, on PostgreSQL.)
+    links = session.scalars(select(InvitationRow.id).where(live).with_for_update()).all()
+    unused = ~exists().where(RespondentRow.invitation_id == InvitationRow.id)
+    count = 0
+    if links:
+        count = session.execute(update(InvitationRow).where(InvitationRow.id.in_(links), unused)
+                                .values(revoked=True, withdrawn_at=utcnow())).rowcount or 0
     audit(session, actor, "revoke-all", "round", round_key, agency=agency, count=count)
     return count

@@ -91,3 +91,42 @@ def test_a_reissued_workshop_link_keeps_its_places_and_counts_them_once(db, roun
     with db.sessions() as session:
         total = session.scalar(select(func.count()).select_from(RespondentRow))
     assert total == 3
+
+
+def test_withdrawing_the_unused_links_leaves_alone_one_being_started_at_that_moment(db, rounds):  # noqa: F811
+    """The lead withdraws the round's unused links while someone is starting on one: the start holds the
+    link's lock; the withdrawal waits for it and must then see the new respondent and leave the link alone
+    (PostgreSQL judged it unused on its older snapshot and withdrew it: the respondent's first save was
+    refused)."""
+    import threading
+
+    from assessment.storage.checkpoints import stepping_in
+    from tests.adversarial.test_close_races import wait_until_queued
+
+    (token,) = invite(db)
+    outcome: dict[str, object] = {}
+    queued = threading.Event()
+
+    def withdraw_unused() -> None:
+        queued.set()
+        try:
+            with db.sessions.begin() as session:
+                outcome["withdrawn"] = s.revoke_round_invitations(session, ROUND, actor=ADMIN)
+        except Exception as exc:  # noqa: BLE001 - the test reports what went wrong
+            outcome["withdrawn"] = exc
+
+    lead = threading.Thread(target=withdraw_unused, daemon=True)
+
+    def step_in(session, **detail) -> None:
+        lead.start()
+        if db.kind == "postgresql":
+            wait_until_queued(db, queued)  # the withdrawal waits for the start's lock on the link
+        else:
+            queued.wait(60)
+
+    with stepping_in("respondent.started", step_in), db.sessions.begin() as session:
+        who = s.start_respondent(session, token).respondent
+    lead.join(120)
+    assert outcome.get("withdrawn") == 0, outcome
+    with db.sessions.begin() as session:
+        s.save_answer(session, ROUND, who, ITEM, "3")  # the link is still theirs
