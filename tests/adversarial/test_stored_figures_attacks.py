@@ -63,6 +63,10 @@ def test_a_stricter_deployment_never_shows_what_the_stored_rows_hold(four_then_n
     with db.sessions() as session:
         read = {"Trends": service.partnership_trends(session, admin, "kent", **STRICT.trend_options()),
                 "Portfolio": service.portfolio_trends(session, admin, **STRICT.trend_options())}
+        latest = service.portfolio_trends(session, admin, latest_only=True, **STRICT.trend_options())
+    grid = latest[latest["partnership"] == "kent"]  # the portfolio grid: Kent's latest round, its change hidden
+    assert set(grid["round"]) == {later}
+    assert grid[["change", "change_low", "change_high"]].isna().all().all()
     for page, frame in read.items():
         assert (frame["round"] == small).any(), page
         hidden = frame[frame["round"] == small]
