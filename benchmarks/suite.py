@@ -911,8 +911,8 @@ def section_load(ctx: Context) -> list[Measurement]:
                     extra={"errors": busy.errors[:20] + alone.errors[:5], "confirmed": found["confirmed"],
                            "stored": found["stored"]},
                     note=f"{found['confirmed']} saves confirmed, {found['stored']} new answers stored"),
-        Measurement("load", f"server memory per session: (RSS after the load - RSS idle) / {sessions}", per_session,
-                    unit="MB", reference="server RSS, idle (after the warm-up)", reference_value=found["rss_idle"] / mb,
+        Measurement("load", f"server memory per session: (RSS after the load - RSS idle) / {sessions}",
+                    round(per_session, 2), unit="MB/session",
                     extra={"rss_idle_mb": found["rss_idle"] / mb, "rss_all_open_mb": found["rss_all_open"] / mb,
                            "rss_all_done_mb": found["rss_all_done"] / mb},
                     note=f"RSS idle {found['rss_idle'] / mb:.0f} MB, all {sessions} open "
