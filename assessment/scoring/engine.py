@@ -241,11 +241,9 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     (``None`` without ``with_items``).
 
     Builds the (respondent x item) int8 grid of value codes (MISSING where a respondent has no row), then
-    sums it with two float32 matrix products (exact: every sum is a small whole number). Answered, NA
-    and DK counts travel packed in one number, ``answered + B * na + B**2 * dk`` with ``B = items + 1``.
+    sums it per weight class with one float32 matrix product (see :func:`_packed_class_sums`).
     """
     n_respondents, n_items = len(respondent_group), len(layout.item_ids)
-    n_classes = len(layout.class_weight)
     # the grid's columns are the questionnaire's item order (no per-answer reordering); the small
     # results are put in alphabetical order at the end
     grid = np.full(n_respondents * n_items, MISSING_CODE, dtype=np.int8)
@@ -256,21 +254,8 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     del cell
     shifted = (grid + np.int8(3)).reshape(n_respondents, n_items)  # 0 missing, 1 DK, 2 NA, 3.. levels
     del grid
-    base = n_items + 1
-    exact = np.float32 if base**3 < 2**24 and np.abs(layout.scale_values).max() * n_items < 2**24 else np.float64
-    to_class = np.zeros((n_items, n_classes), dtype=exact)
-    to_class[np.arange(n_items), layout.item_class[layout.item_rank]] = 1
     width = len(layout.scale_values) + 3
-    pack = np.zeros(width, dtype=exact)
-    pack[3:] = 1
-    pack[2] = base
-    pack[1] = base * base
-    value_table = np.concatenate([np.zeros(3), layout.scale_values]).astype(exact)
-    packed = np.rint(pack[shifted] @ to_class).astype(np.int32 if exact is np.float32 else np.int64)
-    value_sum = (value_table[shifted] @ to_class).astype(float)
-    rest, answered = np.divmod(packed, base)
-    dk, na = np.divmod(rest, base)
-    del packed, rest
+    answered, value_sum, na, dk = _packed_class_sums(shifted, layout)
     if not with_items:
         return answered, value_sum, na, dk, None
     key = np.add.outer(respondent_group * (n_items * width), np.arange(n_items, dtype=np.int64) * width)
@@ -280,6 +265,45 @@ def _class_counts_dense(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     del key
     alphabetical = np.argsort(layout.item_rank)  # alphabetical position -> questionnaire position
     return answered, value_sum, na, dk, item_counts.reshape(n_groups, n_items, width)[:, alphabetical]
+
+
+def _packed_class_sums(shifted: np.ndarray, layout: _Layout):
+    """Answered, value sum, NA and DK per (respondent, weight class) from the shifted code grid.
+
+    Each code is looked up as one number, ``answered + B na + B**2 dk + B**3 (value - low)`` (``B`` one
+    more than the largest class, ``low`` the lowest scale value or 0), and a float32 matrix product sums
+    them per class: exact, since every partial sum is a whole number below 2**24. When the numbers would
+    not fit, the counts and the value sums take two products (float64 if need be).
+    """
+    n_items, n_classes = shifted.shape[1], len(layout.class_weight)
+    width = len(layout.scale_values) + 3
+    base = int(layout.class_items.max(initial=0)) + 1
+    low = min(int(layout.scale_values.min()), 0)
+    top = int(layout.scale_values.max()) - low
+    one = base**3 * (top * (base - 1) + 1) < 2**24
+    exact = np.float32 if one or (base**3 < 2**24 and np.abs(layout.scale_values).max() * n_items < 2**24) \
+        else np.float64
+    to_class = np.zeros((n_items, n_classes), dtype=exact)
+    to_class[np.arange(n_items), layout.item_class[layout.item_rank]] = 1
+    pack = np.zeros(width, dtype=exact)
+    pack[3:] = 1
+    pack[2] = base
+    pack[1] = base * base
+    if one:
+        pack[3:] += base**3 * (layout.scale_values - low)
+    packed = np.rint(pack[shifted] @ to_class).astype(np.int32 if exact is np.float32 else np.int64)
+    rest, answered = np.divmod(packed, base)
+    rest, na = np.divmod(rest, base)
+    if one:
+        shifted_sum, dk = np.divmod(rest, base)
+        value_sum = shifted_sum.astype(float)
+        if low:
+            value_sum += low * answered
+    else:
+        dk = rest
+        value_table = np.concatenate([np.zeros(3), layout.scale_values]).astype(exact)
+        value_sum = (value_table[shifted] @ to_class).astype(float)
+    return answered, value_sum, na, dk
 
 
 def _class_counts_sparse(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray, n_groups: int,
@@ -359,7 +383,7 @@ def score_encoded(
     respondent_group = encoded.respondents["group"].to_numpy(dtype=np.int64)
     respondent_agency = layout.agency_rank[encoded.respondents["agency"].to_numpy(dtype=np.int64)]
     r = _respondent_domains(encoded, layout, respondent_group, respondent_agency, min_coverage,
-                            with_items="items" in wanted)
+                            with_items="items" in wanted, with_status="respondents" in wanted)
     built = dict.fromkeys(FRAMES)
     if "respondents" in wanted:
         built["respondents"] = _respondents_frame(encoded, layout, r, respondent_group, respondent_agency)
@@ -381,9 +405,11 @@ def score_encoded(
 
 
 def _respondent_domains(encoded: EncodedAnswers, layout: _Layout, respondent_group: np.ndarray,
-                        respondent_agency: np.ndarray, min_coverage: float, with_items: bool = True) -> SimpleNamespace:
-    """Respondents: counts and sums per (respondent, weight class), then per domain; coverage, status
-    and score per (respondent, domain); with ``with_items``, answer counts per (group, item, code)."""
+                        respondent_agency: np.ndarray, min_coverage: float, with_items: bool = True,
+                        with_status: bool = True) -> SimpleNamespace:
+    """Respondents: counts and sums per (respondent, weight class), then per domain; coverage, (with
+    ``with_status``) status and score per (respondent, domain); with ``with_items``, answer counts per
+    (group, item, code)."""
     q = encoded.questionnaire
     n_respondents, n_items, n_groups = len(respondent_group), len(layout.item_ids), len(encoded.groups)
     if n_respondents * n_items <= DENSE_LIMIT_FACTOR * encoded.n_answers + (1 << 22):
@@ -409,7 +435,8 @@ def _respondent_domains(encoded: EncodedAnswers, layout: _Layout, respondent_gro
     r.coverage = _divide(answered_weight, np.where(r.n_applicable > 0, applicable_weight, 0.0))
     # min_items (default 1): one answered item cannot set a domain score when the file asks for more
     r.scored = (r.n_applicable > 0) & (r.n_answered >= max(q.min_items, 1)) & (r.coverage >= min_coverage - TOLERANCE)
-    r.status = np.where(n_asked == 0, 3, np.where(r.n_applicable == 0, 2, np.where(r.scored, 0, 1))).astype(np.int8)
+    if with_status:
+        r.status = np.where(n_asked == 0, 3, np.where(r.n_applicable == 0, 2, np.where(r.scored, 0, 1))).astype(np.int8)
     r.score = np.where(r.scored, _divide(weighted_sum, np.where(r.scored, answered_weight, 0.0)), np.nan)
     return r
 
@@ -424,9 +451,12 @@ def _group_domains(layout: _Layout, r: SimpleNamespace, respondent_group: np.nda
     # -- agencies
     grid = n_groups * n_domains * n_agencies_all
     gd_key = (respondent_group * n_domains)[:, None] + np.arange(n_domains)[None, :]
-    agency_key = (gd_key * n_agencies_all + respondent_agency[:, None])[scored]
+    scored_key = gd_key[scored]
+    scored_score = score[scored]
+    agency_key = scored_key * n_agencies_all
+    agency_key += np.broadcast_to(respondent_agency[:, None], scored.shape)[scored]
     p.n_scored = np.bincount(agency_key, minlength=grid).reshape(n_groups, n_domains, n_agencies_all)
-    score_sum = np.bincount(agency_key, weights=score[scored], minlength=grid).reshape(p.n_scored.shape)
+    score_sum = np.bincount(agency_key, weights=scored_score, minlength=grid).reshape(p.n_scored.shape)
     del agency_key
     p.agency_mean = _divide(score_sum, p.n_scored)
     p.in_group = np.bincount(respondent_group * n_agencies_all + respondent_agency,
@@ -439,22 +469,30 @@ def _group_domains(layout: _Layout, r: SimpleNamespace, respondent_group: np.nda
     p.n_agencies = has_agency.sum(axis=2)
     p.balanced = _divide(np.where(has_agency, p.agency_mean, 0.0).sum(axis=2), p.n_agencies)
     p.respondent_mean = _divide(score_sum.sum(axis=2), p.n_gd)
-    scored_key = gd_key[scored]
-    scored_score = score[scored]
     deviation = scored_score - p.respondent_mean.reshape(-1)[scored_key]
     squares = np.bincount(scored_key, weights=deviation * deviation, minlength=n_groups * n_domains)
     p.sd = np.where(p.n_gd >= 2, np.sqrt(_divide(squares.reshape(p.n_gd.shape), p.n_gd - 1.0)), np.nan)
     p.median = _medians(score, scored, respondent_group, p.n_gd, scored_key, scored_score)
     del scored_key, scored_score, deviation
-    dk_total = np.bincount(gd_key.reshape(-1), weights=r.n_dk.reshape(-1), minlength=n_groups * n_domains)
-    slots = np.bincount(gd_key.reshape(-1), weights=r.n_applicable.reshape(-1), minlength=n_groups * n_domains)
-    p.dk_rate = _divide(dk_total, slots).reshape(p.n_gd.shape)
+    # respondents are sorted by group: per-group sums of whole numbers are sums over runs of rows
+    p.dk_rate = _divide(_group_sums(r.n_dk, respondent_group, n_groups),
+                        _group_sums(r.n_applicable, respondent_group, n_groups))
     highest = np.where(has_agency, p.agency_mean, -np.inf).max(axis=2)
     lowest = np.where(has_agency, p.agency_mean, np.inf).min(axis=2)
     p.agency_gap = np.where(p.n_agencies >= 2, highest - lowest, np.nan)
     with np.errstate(invalid="ignore"):
         p.split = (p.agency_gap >= split_threshold - TOLERANCE) | (p.sd >= split_threshold - TOLERANCE)
     return p
+
+
+def _group_sums(values: np.ndarray, respondent_group: np.ndarray, n_groups: int) -> np.ndarray:
+    """Sum (respondent, domain) rows per group; respondents are sorted by group (0 for a group without any)."""
+    starts = np.searchsorted(respondent_group, np.arange(n_groups))
+    sums = np.zeros((n_groups, values.shape[1]))
+    present = starts < np.append(starts[1:], len(respondent_group))
+    if present.any():
+        sums[present] = np.add.reduceat(values, starts[present], axis=0)
+    return sums
 
 
 def _overall(p: SimpleNamespace, layout: _Layout) -> None:
