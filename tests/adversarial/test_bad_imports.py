@@ -286,3 +286,25 @@ def test_what_an_administrator_types_obeys_the_same_limits_on_both_engines(db, c
         s.add_partnership(session, arguments["key"], arguments["name"], members=["kent"], actor=ADMIN)
     assert [(p.code, p.path) for p in refused.value.problems] == [(code, where)]
     assert fingerprint(db.engine) == before
+
+
+# -- the quick pass of text_problems never hides a problem the exact rules find ----------------------------------
+
+@pytest.mark.parametrize("value", [
+    "ok", "  padded  ", "\tindented", "line\nbreak", "nul\x00", "bell\x07", "del\x7f", "x" * 121, " " + "x" * 120 + " ",
+    "comment\twith tab", "é✓", "",
+])
+@pytest.mark.parametrize("column", ["respondent", "item", "comment"])
+def test_the_quick_pass_of_the_text_check_agrees_with_the_exact_rules(column, value):
+    """text_problems first proves most columns clean with one search over their distinct texts; a column it
+    cannot prove clean gets the exact row-by-row check, so both must give the same problems (a str column
+    takes the quick pass, an object column only the exact check)."""
+    import pandas as pd
+
+    from assessment.storage.limits import text_problems
+
+    rows = ["fine", value, "fine", None]
+    quick = text_problems(pd.DataFrame({column: pd.Series(rows, dtype="str")}))
+    exact = text_problems(pd.DataFrame({column: pd.Series(rows, dtype=object)}))
+    assert [(p.code, p.path) for p in quick[0]] == [(p.code, p.path) for p in exact[0]]
+    assert quick[1] == exact[1]
