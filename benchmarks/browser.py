@@ -225,12 +225,21 @@ class NoRerun(RuntimeError):
     """The action started no rerun (nothing changed)."""
 
 
-def timed(page, action: Callable[[], None], timeout_ms: int = 300_000) -> tuple[float, str]:
-    """Seconds from just before ``action`` to the end of the rerun it started, all drawn; and whether the
-    rerun was seen by its ``running`` state or only by its messages."""
+def timed(page, action: Callable[[], None], timeout_ms: int = 90_000) -> tuple[float, str]:
+    """Seconds from just before ``action`` to the end of the rerun it started, all drawn; and how the end
+    was seen. Raises :class:`NoRerun` when nothing ended within ``timeout_ms`` (the interaction is then
+    reported as not measured, with what the page showed, and the others still run)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page.evaluate("() => window.__bench.mark()")
     action()
-    handle = page.wait_for_function("() => window.__bench.done()", timeout=timeout_ms, polling="raf")
+    try:
+        handle = page.wait_for_function("() => window.__bench.done()", timeout=timeout_ms, polling="raf")
+    except PlaywrightTimeout as exc:
+        state = page.evaluate("() => JSON.stringify({finishes: window.__bench.finishes - window.__bench.finishes0,"
+                              " messages: window.__bench.msgs - window.__bench.msgs0, idle: window.__bench.idle(),"
+                              " charts: window.__bench.charts()})")
+        raise NoRerun(f"no finished, drawn rerun within {timeout_ms / 1000:.0f} s: {state}") from exc
     took_ms, how = handle.json_value()
     return took_ms / 1000, how
 
