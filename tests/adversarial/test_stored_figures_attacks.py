@@ -196,3 +196,52 @@ def test_two_replicas_refreshing_at_start_take_turns(four_then_nine, monkeypatch
     assert done["two"] == [], done  # it found them current
     with db.sessions() as session:
         assert figures.is_current(session, "trends", STRICT) and figures.is_current(session, "peers", STRICT)
+
+
+def test_a_stricter_deployment_hides_the_small_round_on_every_reader_of_its_scores(four_then_nine, monkeypatch):
+    """(c) Kent's round of four was closed under min 3 (its stored scores are flagged as shown); the deployment
+    now says 5. Results (and the board pack, same model), the round's score frames, the board export, the
+    peer table of the stored figures and every partnership's scores must all treat it as hidden."""
+    from assessment.disclosure import blank_suppressed, score_hidden
+    from assessment.settings import load_settings
+    from assessment.storage.exports import export_tables
+
+    db, small, later = four_then_nine
+    monkeypatch.setenv("ASSESSMENT_MIN_GROUP_SIZE", "5")
+    settings = load_settings({"ASSESSMENT_MIN_GROUP_SIZE": "5"})
+    admin = Principal.administrator(ADMIN)
+    with db.sessions() as session:
+        shown_at_close = s.partnership_scores(session, [small], min_group_size=3)
+        assert not score_hidden(shown_at_close).any()  # closed under min 3: four respondents were shown
+
+        model = service.results_model(session, admin, small, settings=settings)
+        assert model.domains["score"].isna().all(), "Results shows the 4-respondent round under min 5"
+        assert model.agencies["score"].isna().all()
+        frames = service.round_scores(session, admin, small)
+        for name, frame in frames.items():
+            assert score_hidden(frame).all(), name
+            assert blank_suppressed(frame)["mean" if name == "items" else "score"].isna().all(), name
+        for name, frame in export_tables(session, small).items():
+            assert frame["mean" if name == "item_scores" else "score"].isna().all(), name
+        every = service.partnership_scores(session, admin)
+        assert score_hidden(every[every["round"] == small]).all()
+        assert not score_hidden(every[every["round"] == later]).any()
+
+    with db.sessions.begin() as session:  # the app's refresh at start, with the deployment's settings
+        figures.refresh(session, figures.FigureOptions.from_settings(settings))
+    with db.sessions() as session:
+        table, _ = service.peer_comparison(session, admin, "kent", small, "all", min_group_size=5)
+        assert table["score"].isna().all()
+
+
+def test_a_looser_deployment_never_shows_what_was_hidden_at_close(four_then_nine):
+    """Kent's round of four (two police, two NHS) hid each agency under min 3; read under min 2 the agencies
+    stay hidden: a looser setting never un-hides a figure."""
+    from assessment.disclosure import score_hidden
+
+    db, small, _ = four_then_nine
+    with db.sessions() as session:
+        at_close = s.agency_scores(session, [small], min_group_size=3)
+        looser = s.agency_scores(session, [small], min_group_size=2)
+    assert score_hidden(at_close).all()
+    pd.testing.assert_frame_equal(looser, at_close)
