@@ -251,7 +251,8 @@ def peer_comparison(version: str, who: Principal, partnership: str, round_key: s
         return service.peer_comparison(session, who, partnership, round_key, peer_group,
                                        min_peers=config.min_peers, min_peers_spread=config.min_peers_spread,
                                        min_peers_extremes=config.min_peers_extremes,
-                                       window_months=config.peer_window_months)
+                                       window_months=config.peer_window_months,
+                                       min_group_size=config.min_group_size)
 
 
 @_cached
@@ -259,7 +260,8 @@ def region_comparison(version: str, who: Principal, period: str) -> pd.DataFrame
     with reading() as session:
         return service.compare_regions(session, who, period, min_peers=settings().min_peers,
                                        min_peers_spread=settings().min_peers_spread,
-                                       window_months=settings().peer_window_months)
+                                       window_months=settings().peer_window_months,
+                                       min_group_size=settings().min_group_size)
 
 
 @_cached
@@ -272,7 +274,8 @@ def region_periods(version: str, who: Principal) -> pd.DataFrame:
 def promising_practices(version: str, who: Principal, domain: str, period: str) -> pd.DataFrame:
     with reading() as session:
         return service.promising_practices(session, who, domain, period=period, min_peers=settings().min_peers,
-                                           min_peers_spread=settings().min_peers_spread)
+                                           min_peers_spread=settings().min_peers_spread,
+                                           min_group_size=settings().min_group_size)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

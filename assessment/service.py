@@ -28,7 +28,7 @@ from assessment.periods import period_bounds
 from assessment.permissions import ADMINISTRATOR, ANALYST, PARTNERSHIP_LEAD, AccessDenied, Principal
 from assessment.questionnaire.schema import Questionnaire
 from assessment.reports import ReportContext, ResultsModel, build_results_model
-from assessment.settings import Settings
+from assessment.settings import Settings, load_settings
 from assessment.storage import actions as action_store
 from assessment.storage import figures
 from assessment.storage import resume as resume_store
@@ -260,11 +260,12 @@ def purge_answers(session: Session, principal: Principal, *, older_than_days: in
 
 
 def compare_regions(session: Session, principal: Principal, period: str, *, min_peers: int = 3,
-                    min_peers_spread: int = 5, window_months: int = 12) -> pd.DataFrame:
+                    min_peers_spread: int = 5, window_months: int = 12,
+                    min_group_size: int | None = None) -> pd.DataFrame:
     """Region × domain figures of the peer window ending with a period (aggregates only: no partnership is
-    named)."""
+    named; a score hidden under ``min_group_size``, None: the deployment's, is no peer value)."""
     principal.require("compare_regions")
-    return peers.compare_regions(storage.partnership_scores(session), storage.list_partnerships(session),
+    return peers.compare_regions(storage.partnership_scores(session, min_group_size=min_group_size), storage.list_partnerships(session),
                                  period=period, min_peers=min_peers, min_peers_spread=min_peers_spread,
                                  questionnaires=_questionnaires(session), window_months=window_months)
 
@@ -282,14 +283,16 @@ def region_periods(session: Session, principal: Principal) -> pd.DataFrame:
 
 
 def promising_practices(session: Session, principal: Principal, domain: str, *, period: str | None = None,
-                        min_peers: int = 3, min_peers_spread: int = 5) -> pd.DataFrame:
+                        min_peers: int = 3, min_peers_spread: int = 5,
+                        min_group_size: int | None = None) -> pd.DataFrame:
     """Evidence from top-quartile partnerships that opted in to share it; the partnership's name only where
     it opted to be named (column ``partnership_name``, empty otherwise; the key is never returned)."""
     principal.require("promising_practices")
     comments = storage.answer_comments(session)
     places = storage.list_partnerships(session)
-    practices = peers.promising_practices(comments[comments["domain"] == domain], storage.partnership_scores(session),
-                                          places, min_peers=min_peers, min_peers_spread=min_peers_spread)
+    scores = storage.partnership_scores(session, min_group_size=min_group_size)
+    practices = peers.promising_practices(comments[comments["domain"] == domain], scores, places,
+                                          min_peers=min_peers, min_peers_spread=min_peers_spread)
     if period is not None:
         practices = practices[practices["period"] == period]
     names = dict(zip(places["partnership"], places["name"], strict=True))
@@ -486,14 +489,19 @@ def round_scores(session: Session, principal: Principal, round_key: str) -> dict
 
 def peer_comparison(session: Session, principal: Principal, partnership: str, round_key: str, peer_group: str,
                     *, min_peers: int = 3, min_peers_spread: int = 5,
-                    min_peers_extremes: int = 10, window_months: int = 12) -> tuple[pd.DataFrame, str | None]:
+                    min_peers_extremes: int = 10, window_months: int = 12,
+                    min_group_size: int | None = None) -> tuple[pd.DataFrame, str | None]:
     """The partnership's gap table against a peer group (peers as a distribution, never named) and the next
-    wider group when this one is too small."""
+    wider group when this one is too small. A score hidden under ``min_group_size`` (None: the deployment's
+    ``ASSESSMENT_MIN_GROUP_SIZE``) is neither shown nor a peer value."""
     principal.require("peer_comparison", partnership)
     if _round_partnership(session, round_key) != partnership:
         raise ValueError(f"round '{round_key}' is not a round of partnership '{partnership}'")
+    if min_group_size is None:
+        min_group_size = load_settings().min_group_size
     options = figures.FigureOptions(min_peers=min_peers, min_peers_spread=min_peers_spread,
-                                    min_peers_extremes=min_peers_extremes, window_months=window_months)
+                                    min_peers_extremes=min_peers_extremes, window_months=window_months,
+                                    min_group_size=min_group_size)
     stored: dict[str, pd.DataFrame] = {}
     if figures.is_current(session, "peers", options):  # the stored figures (issue 17), when they are current
         every = figures.read_peers(session, options, partnership=partnership, round_key=round_key)
@@ -502,14 +510,16 @@ def peer_comparison(session: Session, principal: Principal, partnership: str, ro
     scores = qs = None
     table = stored.get(peer_group)
     if table is None:  # not stored (settings or data changed since, or a group the partnership is not in)
-        scores, qs = storage.partnership_scores(session), _questionnaires(session)
+        scores, qs = storage.partnership_scores(session, min_group_size=min_group_size), _questionnaires(session)
         table = peers.compare_with_peers(scores, places, partnership=partnership, round=round_key,
                                          peer_group=peer_group, min_peers=min_peers, questionnaires=qs,
                                          min_peers_spread=min_peers_spread, min_peers_extremes=min_peers_extremes,
                                          window_months=window_months)
     wider = None
     if table.empty or table["suppressed"].astype(bool).all():
-        wider = peers.wider_peer_group(storage.partnership_scores(session) if scores is None else scores, places,
+        if scores is None:
+            scores = storage.partnership_scores(session, min_group_size=min_group_size)
+        wider = peers.wider_peer_group(scores, places,
                                        partnership=partnership, round=round_key, peer_group=peer_group,
                                        min_peers=min_peers, window_months=window_months,
                                        questionnaires=_questionnaires(session) if qs is None else qs,
@@ -559,7 +569,8 @@ def results_model(session: Session, principal: Principal, round_key: str, peer_g
     peer_table, wider = peer_comparison(session, principal, info.partnership, round_key, peer_group,
                                         min_peers=settings.min_peers, min_peers_spread=settings.min_peers_spread,
                                         min_peers_extremes=settings.min_peers_extremes,
-                                        window_months=settings.peer_window_months)
+                                        window_months=settings.peer_window_months,
+                                        min_group_size=settings.min_group_size)
     qs = _questionnaires(session)
     context = ReportContext(info.partnership, str(place["name"]), round_key, info.period, info.questionnaire,
                             info.version, peer_group, label(peer_group))
@@ -568,8 +579,9 @@ def results_model(session: Session, principal: Principal, round_key: str, peer_g
                           min_group_size=settings.min_group_size)
     return build_results_model(
         context=context, questionnaire=qs[(info.questionnaire, info.version)],
-        domains=storage.partnership_scores(session, [round_key]), agencies=storage.agency_scores(session, [round_key]),
-        items=storage.item_scores(session, [round_key]), overall=storage.overall_scores(session, [round_key]),
+        **{frame: read(session, [round_key], min_group_size=settings.min_group_size)
+           for frame, read in (("domains", storage.partnership_scores), ("agencies", storage.agency_scores),
+                               ("items", storage.item_scores), ("overall", storage.overall_scores))},
         responses=storage.response_counts(session, round_key), peers=peer_table, trends=trend_table,
         actions=_round_actions(session, info.partnership, info.period, trend_table), wider_peer_group=wider,
         wider_peer_group_label=label(wider) if wider else "", min_group_size=settings.min_group_size,

@@ -98,7 +98,11 @@ class FigureOptions:
                 "min_peers_extremes": self.min_peers_extremes, "window_months": self.window_months}
 
     def of(self, kind: str) -> dict:
-        return self.trend_options() if kind == TRENDS else self.peer_options()
+        """The options a kind's figures depend on: the peer figures also on ``min_group_size`` (a score hidden
+        under it is no peer value, :mod:`assessment.storage.scores`)."""
+        if kind == TRENDS:
+            return self.trend_options()
+        return {**self.peer_options(), "min_group_size": self.min_group_size}
 
 
 # -- the inputs and their fingerprint ---------------------------------------------------------------------------
@@ -225,7 +229,7 @@ def _compute_peers(session: Session, options: FigureOptions, rounds: Sequence[st
     from assessment.storage.catalogue import list_partnerships
     from assessment.storage.scores import partnership_scores
 
-    scores = partnership_scores(session)
+    scores = partnership_scores(session, min_group_size=options.min_group_size)
     places = list_partnerships(session)
     if scores.empty or places.empty:
         return pd.DataFrame(columns=list(COMPARISON_COLUMNS))

@@ -9,6 +9,12 @@ questionnaire, version and period on every row, in the column order of the engin
 suppression flags are the typed columns of :mod:`assessment.disclosure` (``FLAG_COLUMNS``): callers blank
 flagged figures with ``assessment.disclosure.blank_suppressed`` before showing them. BI tools read the
 views of :mod:`assessment.storage.bi_views` instead, which blank them in SQL.
+
+The flags are read under the *current* rule: the stored flags were decided with the minimum group size of
+the close, so every ``*_scores`` reader applies the threshold of now (``min_group_size``; by default the
+deployment's ``ASSESSMENT_MIN_GROUP_SIZE``) on top (:func:`_current_flags`): the suppression the rule gives
+with it from the stored counts, joined with the stored flags. A stricter setting than the close's hides
+more; a looser one never un-hides a figure (the stored flags stay).
 """
 
 from __future__ import annotations
@@ -22,8 +28,9 @@ import pandas as pd
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from assessment.disclosure import FLAG_COLUMNS
+from assessment.disclosure import FLAG_COLUMNS, HIDDEN_FIGURES
 from assessment.scoring import score_responses
+from assessment.scoring.suppression import agency_suppression
 from assessment.storage.answers import round_answers
 from assessment.storage.catalogue import questionnaire_of_version_id
 from assessment.storage.models import (
@@ -191,7 +198,89 @@ def _with_counts(session: Session, frame: pd.DataFrame, round_ids: Sequence[int]
     return frame
 
 
-def _read_scores(session: Session, name: str, rounds: Sequence[str] | None, partnership: str | None) -> pd.DataFrame:
+#: How much each ``hidden`` code hides, per frame: the join of two codes is the one hiding more. Along each
+#: chain a code hides every figure of the codes before it (HIDDEN_FIGURES).
+_STRICTNESS = {
+    "partnerships": ("", "agreement", "agreement_and_mean", "all"),
+    "agencies": ("", "score", "all"),
+    "overall": ("", "score"),
+    "items": ("", "score", "all"),
+}
+assert all(set(HIDDEN_FIGURES[a]) <= set(HIDDEN_FIGURES[b])
+           for chain in _STRICTNESS.values() for a, b in zip(chain, chain[1:], strict=False))
+
+
+def _deployment_min_group_size() -> int:
+    from assessment.settings import load_settings
+
+    return load_settings().min_group_size
+
+
+def _agency_counts(session: Session, round_ids: Sequence[int]) -> pd.DataFrame:
+    found = session.execute(select(AgencyScoreRow.round_id, AgencyScoreRow.domain, AgencyScoreRow.agency,
+                                   AgencyScoreRow.n_respondents)
+                            .where(AgencyScoreRow.round_id.in_(list(round_ids)))).all()
+    return pd.DataFrame(found, columns=["_round_id", "domain", "agency", "n_respondents"])
+
+
+def _current_codes(name: str, frame: pd.DataFrame, counts: pd.DataFrame, min_group_size: int) -> np.ndarray:
+    """The ``hidden`` code each row of a stored frame gets from the suppression rule at ``min_group_size``
+    (:func:`assessment.scoring.suppression.agency_suppression` over the stored agency counts, as at close)."""
+    counts = counts.assign(_round_id=counts["_round_id"].astype(np.int64), domain=counts["domain"].astype(str),
+                           agency=counts["agency"].astype(str))
+    cells = pd.MultiIndex.from_frame(counts[["_round_id", "domain"]]).unique()
+    agencies = sorted(counts["agency"].unique())  # the engine breaks ties alphabetically
+    n = np.zeros((len(cells), 1, len(agencies)), dtype=np.int64)
+    n[cells.get_indexer(pd.MultiIndex.from_frame(counts[["_round_id", "domain"]])), 0,
+      pd.Index(agencies).get_indexer(counts["agency"])] = counts["n_respondents"].to_numpy(dtype=np.int64)
+    reason, row_small, any_hidden, mean_hidden = agency_suppression(n, np.arange(len(agencies)), min_group_size)
+    row_small, any_hidden, mean_hidden = row_small[:, 0], any_hidden[:, 0], mean_hidden[:, 0]
+    if name == "overall":  # a hidden domain score would follow from the overall score
+        small_rounds = set(cells[row_small].get_level_values(0))
+        return np.where(frame["_round_id"].isin(small_rounds).to_numpy(), "score", "")
+    at = cells.get_indexer(pd.MultiIndex.from_arrays([frame["_round_id"].astype(np.int64),
+                                                      frame["domain"].astype(str)]))
+    found = at >= 0
+    at = np.where(found, at, 0)
+    if name == "partnerships":
+        kind = np.where(row_small[at], 3, np.where(any_hidden[at], np.where(mean_hidden[at], 2, 1), 0))
+        return np.where(found, np.array(_STRICTNESS[name], dtype=object)[kind], "")
+    if name == "agencies":
+        agency = pd.Index(agencies).get_indexer(frame["agency"].astype(str))
+        code = np.array(["", "all", "score"], dtype=object)[reason[at, 0, np.where(agency >= 0, agency, 0)]]
+        return np.where(found & (agency >= 0), code, "")
+    answered = frame["n_answered"].to_numpy(dtype=np.int64)  # items
+    small = (answered >= 1) & (answered < min_group_size)
+    domain_hidden = found & (any_hidden[at] | row_small[at]) & (answered >= 1)
+    return np.where(small, "all", np.where(domain_hidden, "score", ""))
+
+
+def _current_flags(session: Session, name: str, frame: pd.DataFrame, min_group_size: int | None) -> pd.DataFrame:
+    """The stored flags joined with those of the rule at ``min_group_size`` (None: the deployment's): a row
+    hidden by either is hidden, with the code hiding more (a looser threshold than the close's never un-hides
+    a figure)."""
+    if name == "respondents" or frame.empty:
+        return frame
+    min_group_size = _deployment_min_group_size() if min_group_size is None else int(min_group_size)
+    counts = frame if name == "agencies" else _agency_counts(session, frame["_round_id"].unique().tolist())
+    if counts.empty:
+        return frame
+    chain = _STRICTNESS[name]
+    rank = {code: position for position, code in enumerate(chain)}
+    stored = frame["hidden"].astype(str).to_numpy(dtype=object)
+    now = _current_codes(name, frame, counts, min_group_size)
+    stricter = np.array([rank.get(c, len(chain)) for c in now]) > np.array([rank.get(c, len(chain)) for c in stored])
+    if not stricter.any():
+        return frame
+    frame.loc[stricter, "hidden"] = now[stricter]
+    frame.loc[stricter, "suppressed"] = True
+    frame.loc[stricter, "suppression_reason"] = np.where(now[stricter] == "all", "small_group", "complementary")
+    frame.loc[stricter, "score_hidden"] = [("score" in HIDDEN_FIGURES[c]) for c in now[stricter]]
+    return frame
+
+
+def _read_scores(session: Session, name: str, rounds: Sequence[str] | None, partnership: str | None,
+                 min_group_size: int | None = None) -> pd.DataFrame:
     table = TABLES[name]
     model = table.model
     query = (select(model.round_id, PartnershipRow.key, RoundRow.key, QuestionnaireVersionRow.questionnaire,
@@ -213,33 +302,34 @@ def _read_scores(session: Session, name: str, rounds: Sequence[str] | None, part
     frame = _typed_columns(raw[["_round_id", "partnership", "round", *table.columns]].copy(), table)
     if name == "items":
         frame = _with_counts(session, frame, frame["_round_id"].unique().tolist())
+    frame = _current_flags(session, name, frame, min_group_size)
     for column in _CARRIED:
         frame[column] = raw[column].astype(str)
     return frame.drop(columns="_round_id").reset_index(drop=True)
 
 
 def partnership_scores(session: Session, rounds: Sequence[str] | None = None, *,
-                       partnership: str | None = None) -> pd.DataFrame:
+                       partnership: str | None = None, min_group_size: int | None = None) -> pd.DataFrame:
     """Partnership domain scores of closed rounds (``Scores.partnerships``) with questionnaire, version, period."""
-    return _read_scores(session, "partnerships", rounds, partnership)
+    return _read_scores(session, "partnerships", rounds, partnership, min_group_size)
 
 
-def agency_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
+def agency_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None, min_group_size: int | None = None) -> pd.DataFrame:
     """Agency domain scores of closed rounds (``Scores.agencies``)."""
-    return _read_scores(session, "agencies", rounds, partnership)
+    return _read_scores(session, "agencies", rounds, partnership, min_group_size)
 
 
 def respondent_scores(session: Session, rounds: Sequence[str] | None = None, *,
-                      partnership: str | None = None) -> pd.DataFrame:
+                      partnership: str | None = None, min_group_size: int | None = None) -> pd.DataFrame:
     """Respondent domain scores of closed rounds (``Scores.respondents``; the input of trends)."""
-    return _read_scores(session, "respondents", rounds, partnership)
+    return _read_scores(session, "respondents", rounds, partnership, min_group_size)
 
 
-def overall_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
+def overall_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None, min_group_size: int | None = None) -> pd.DataFrame:
     """Overall partnership scores of closed rounds (``Scores.overall``)."""
-    return _read_scores(session, "overall", rounds, partnership)
+    return _read_scores(session, "overall", rounds, partnership, min_group_size)
 
 
-def item_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None) -> pd.DataFrame:
+def item_scores(session: Session, rounds: Sequence[str] | None = None, *, partnership: str | None = None, min_group_size: int | None = None) -> pd.DataFrame:
     """Item distributions of closed rounds (``Scores.items``)."""
-    return _read_scores(session, "items", rounds, partnership)
+    return _read_scores(session, "items", rounds, partnership, min_group_size)
