@@ -284,7 +284,9 @@ def select_next(label: str) -> Callable:
         if at is None or texts[at] == current:
             page.keyboard.press("Escape")
             raise NoRerun(f"the selectbox {label!r} offers nothing but {current!r}")
-        return options.nth(at).click
+        # By its text: the list is virtualised and scrolls to the current option after it opens, so a
+        # position read before the scroll can name another option (the current one: no rerun) by click time.
+        return page.get_by_role("listbox").last.get_by_role("option", name=texts[at], exact=True).first.click
     return prepare
 
 
