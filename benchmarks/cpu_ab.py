@@ -4,6 +4,8 @@
 synthetic answers; ``python benchmarks/cpu_ab.py import [ANSWERS]`` times ``import_responses`` on SQLite
 (whole partnerships until about ANSWERS answers, default 60,000) beside the raw ``sqlite3`` reference. Each
 prints the median **CPU time** (``time.process_time``) of its runs after a warm-up.
+``python benchmarks/cpu_ab.py partnerships [RUNS] [SCALE]`` times the partnership figures
+(``score_encoded(..., frames=["partnerships"])``) and the numpy limit in turn, CPU and wall clock (issue 17).
 
 Wall-clock figures (``python -m benchmarks``) are the product's figures, but on a machine shared with other
 jobs they swing by a factor of two from run to run; CPU time hardly moves, so an A/B between commits reads
@@ -46,6 +48,31 @@ def scoring(runs: int) -> str:
             f"({data.n_answers:,} answers, median of {runs})")
 
 
+def partnerships(runs: int, scale: str = "national") -> str:
+    from assessment.scoring import encode_answers, score_encoded
+    from benchmarks.generate import generate
+    from benchmarks.references import numpy_scores
+
+    data = generate(scale)
+    encoded = encode_answers(data.questionnaire, data.answers_frame(with_period=True))
+    data._cache.clear()  # the text frame: large, and no input of either
+    timed = {"partnership figures": lambda: score_encoded(encoded, frames=["partnerships"]),
+             "numpy limit": lambda: numpy_scores(data)}
+    cpu: dict[str, list[float]] = {name: [] for name in timed}
+    wall: dict[str, list[float]] = {name: [] for name in timed}
+    for fn in timed.values():
+        fn()
+    for _ in range(runs):
+        for name, fn in timed.items():
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return "\n".join(f"{name}: CPU median {statistics.median(cpu[name]):.3f} s (fastest {min(cpu[name]):.3f}), wall "
+                     f"median {statistics.median(wall[name]):.3f} s ({data.n_answers:,} answers, {runs} runs)"
+                     for name in timed)
+
+
 def imports(limit: int, runs: int = 5) -> str:
     from benchmarks.generate import generate
     from benchmarks.storage_bench import import_raw_sqlite, import_through_project, round_data, setup_database
@@ -78,7 +105,10 @@ def imports(limit: int, runs: int = 5) -> str:
 
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "scoring"
-    if what not in ("scoring", "import"):
-        sys.exit("usage: python benchmarks/cpu_ab.py scoring [RUNS] | import [ANSWERS]")
+    if what not in ("scoring", "import", "partnerships"):
+        sys.exit("usage: python benchmarks/cpu_ab.py scoring [RUNS] | import [ANSWERS] | partnerships [RUNS] [SCALE]")
     number = int(sys.argv[2]) if len(sys.argv) > 2 else None
-    print(scoring(number or 7) if what == "scoring" else imports(number or 60_000))
+    if what == "partnerships":
+        print(partnerships(number or 5, sys.argv[3] if len(sys.argv) > 3 else "national"))
+    else:
+        print(scoring(number or 7) if what == "scoring" else imports(number or 60_000))
