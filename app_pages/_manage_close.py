@@ -18,13 +18,14 @@ from assessment.vocabulary import agency_label
 PENDING = "manage_close_pending"
 
 
-def round_actions(version: str, rounds: pd.DataFrame) -> None:
-    """The "Open or close a round" panel."""
+def round_actions(version: str, rounds: pd.DataFrame) -> tuple[str, str] | None:
+    """The "Open or close a round" panel; the round waiting for its close confirmation ``(key, label)``, if any
+    (the caller draws :func:`confirm_close` full width, so every column of the response rates shows)."""
     st.markdown("**Open or close a round**")
     live = rounds[rounds["status"] != "closed"]
     if live.empty:
         st.caption("No draft or open rounds.")
-        return
+        return None
     names = widgets.partnership_names(version)
     labels = {r.round: f"{names.get(r.partnership, r.partnership)} · {r.period} ({r.status})"
               for r in live.itertuples()}
@@ -32,7 +33,7 @@ def round_actions(version: str, rounds: pd.DataFrame) -> None:
                        placeholder="Choose a draft or open round")
     if key is None:
         st.session_state.pop(PENDING, None)
-        return
+        return None
     status = live.set_index("round").loc[key, "status"]
     if status == "draft" and st.button("Open round", key="manage_open_round"):
         with resources.writing() as session:
@@ -43,7 +44,8 @@ def round_actions(version: str, rounds: pd.DataFrame) -> None:
         if st.button("Close round…", key="manage_close_round"):
             st.session_state[PENDING] = key
         if st.session_state.get(PENDING) == key:
-            _confirm_close(key, labels[key])
+            return key, labels[key]
+    return None
 
 
 def _options() -> dict:
@@ -52,14 +54,15 @@ def _options() -> dict:
             "min_group_size": config.min_group_size}
 
 
-def _confirm_close(key: str, label: str) -> None:
+def confirm_close(key: str, label: str) -> None:
+    """What closing gives, and the two buttons (drawn full width under the panel)."""
     with resources.reading() as session:
         preview = service.close_preview(session, resources.principal(), key, **_options())
     with st.container(border=True, key="manage_close_confirm"):
         st.markdown(f"**Close {widgets.plain(label)}?**")
         counts = preview.counts.assign(agency=preview.counts["agency"].map(agency_label))
         st.dataframe(counts[["agency", "invited", "started", "submitted", "response_rate"]], hide_index=True,
-                     key="manage_close_counts",
+                     key="manage_close_counts", width="stretch",
                      column_config={"agency": "Agency", "invited": "Links issued", "started": "Started",
                                     "submitted": "Submitted",
                                     "response_rate": st.column_config.NumberColumn("Response rate",

@@ -48,7 +48,9 @@ def rounds_section(version: str) -> None:
                 st.session_state["manage_warning"] = warning and widgets.plain(warning)
                 done(f"Created round {widgets.plain(info.key)} (draft). Open it to send invitations.")
     with right:
-        close.round_actions(version, rounds)
+        pending = close.round_actions(version, rounds)
+    if pending is not None:  # full width: a half-width column scrolled the response rates out of sight
+        close.confirm_close(*pending)
     printable.questionnaire_downloads(version)
 
 
