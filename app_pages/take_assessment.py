@@ -61,11 +61,13 @@ def guarded(check):
         st.stop()
 
 
-def remember(context, name: str | None = None) -> None:
-    """Keep the respondent in this browser session and put a resume key in the address bar."""
+def remember(context, name: str | None = None, key: str | None = None) -> None:
+    """Keep the respondent in this browser session and put a resume key in the address bar: ``key`` when the
+    visitor came with a working one (a refresh or a new tab keeps it, so the other tabs' addresses keep working),
+    else a new one (after the invite link)."""
     me = Principal.for_respondent(context.round, context.respondent)
     with resources.writing() as session:
-        key = service.issue_resume_key(session, me)
+        key = key or service.issue_resume_key(session, me)
         name = name or service.respondent_partnership_name(session, me)
     st.session_state.update(take_respondent=context, take_partnership_name=name, take_resume_key=key,
                             take_resumed=context.resumed, take_welcome=context.resumed)
@@ -84,7 +86,7 @@ if resume_key and INVITE_PARAMETER not in st.query_params and st.session_state.g
             session, resources.principal(), resume_key, browser=browser_id(), address=st.context.ip_address,
             limits=service.GuessLimits.from_settings(resources.settings())))
         if resumed is not None:
-            remember(resumed)
+            remember(resumed, key=resume_key)
             st.rerun()
     st.session_state["take_refused"] = resume_key  # counted once, not again on every rerun
     del st.query_params[RESUME_PARAMETER]

@@ -106,6 +106,18 @@ def test_a_refresh_or_a_new_tab_resumes_at_the_first_section_with_a_gap(link):
     assert "2 of 7 statements answered" in again.get("progress")[0].proto.text
 
 
+def test_a_new_tab_leaves_the_first_tab_working(link):
+    at = started(link)
+    answer_section(at)
+    key = param(at, "resume")
+    other = open_url(resume=key)  # a second tab on the same address
+    assert is_respondent_view(other) and other.header[0].value.startswith("2 of 3:")
+    assert not other.error
+    refreshed = open_url(resume=key)  # then the first tab is refreshed: its address still works
+    assert is_respondent_view(refreshed) and not refreshed.error, [e.value for e in refreshed.error]
+    assert refreshed.header[0].value.startswith("2 of 3:")
+
+
 def test_a_respondent_who_goes_back_to_the_home_address_stays_on_the_assessment(link):
     at = started(link)
     at.query_params.clear()  # the visitor edits the address bar down to the site's root
