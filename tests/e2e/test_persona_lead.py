@@ -256,8 +256,17 @@ def tracking(page, *, invited: int, started: int, submitted: int) -> None:
 
 
 def test_lead_runs_a_round_with_respondents_who_refresh_and_resume(lead_app, browser, tmp_path):  # noqa: F811
-    url = lead_app
     lead = new_page(browser, accept_downloads=True)
+    try:
+        lead_runs_a_round(lead_app, browser, lead, tmp_path)
+    except Exception:
+        screenshot(lead, "persona-lead-failed")  # where the lead was, for a human to look at
+        raise
+    finally:
+        lead.context.close()
+
+
+def lead_runs_a_round(url: str, browser, lead, tmp_path) -> None:  # noqa: F811
     page = lead
 
     # 1. Manage › Partnerships: add the partnership; the page stays on that tab
@@ -336,6 +345,9 @@ def test_lead_runs_a_round_with_respondents_who_refresh_and_resume(lead_app, bro
                 first.close()
             person.finish(2, sections)
             screenshot(person.page, f"persona-lead-respondent-{number + 1}-done")
+        except Exception:
+            screenshot(person.page, f"persona-lead-respondent-{number + 1}-failed")  # for a human to look at
+            raise
         finally:
             person.close()
         if number == 0:  # the lead sees the first response counted
@@ -386,4 +398,3 @@ def test_lead_runs_a_round_with_respondents_who_refresh_and_resume(lead_app, bro
     charts = wait_for_charts(page, 1)
     screenshot(page, "persona-lead-results")
     assert charts and all(chart["drawn"] for chart in charts), charts
-    lead.context.close()
