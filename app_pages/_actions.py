@@ -77,7 +77,7 @@ def readable(frame: pd.DataFrame, questionnaire: Questionnaire | None, version: 
 
 
 def show_table(frame: pd.DataFrame, key: str) -> None:
-    st.dataframe(frame[list(COLUMNS)], hide_index=True, key=key, width="stretch",
+    widgets.table(frame[list(COLUMNS)], hide_index=True, key=key, width="stretch",
                  column_config={**COLUMNS,
                                 "due": st.column_config.DateColumn("Due", format="D MMM YYYY"),
                                 "review_level": st.column_config.NumberColumn("Level then", format="%d"),
@@ -218,7 +218,7 @@ def portfolio_panel(version: str) -> None:
         st.caption("No actions agreed yet in these partnerships.")
         return
     names = widgets.partnership_names(version)
-    st.dataframe(counts.assign(partnership=counts["partnership"].map(lambda p: names.get(p, p))), hide_index=True,
+    widgets.table(counts.assign(partnership=counts["partnership"].map(lambda p: names.get(p, p))), hide_index=True,
                  key="portfolio_actions_table",
                  column_config={"partnership": "Partnership", "actions": "Actions", "open": "Open",
                                 "overdue": "Overdue", "met": "Target met at review"})

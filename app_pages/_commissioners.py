@@ -61,7 +61,7 @@ def portfolio_view(version: str) -> bool:
     st.altair_chart(charts.build_portfolio_chart(changes, titles=titles, context=context), width="stretch")
     table = changes.pivot(index="partnership", columns="domain", values="cell").reset_index()
     table.columns.name = None
-    st.dataframe(table.rename(columns=titles), hide_index=True, key="portfolio_table",
+    widgets.table(table.rename(columns=titles), hide_index=True, key="portfolio_table",
                  column_config={"partnership": "Partnership"})
     verdicts = changes["verdict"].value_counts()
     st.caption(" · ".join(f"{verdict}: {count}" for verdict, count in verdicts.items()))

@@ -60,7 +60,7 @@ def beside_results(version: str, partnership: str, round_key: str, own: pd.DataF
     data_quality_notes(version, partnership, period)
     shown = tables.beside_scores(linked, own, titles)
     shown = shown.assign(agency_name=shown["agency"].map(agency_label), direction=shown["direction"].map(_DIRECTION))
-    st.dataframe(shown[list(_FIGURE_COLUMNS)], hide_index=True, key="results_indicators_table",
+    widgets.table(shown[list(_FIGURE_COLUMNS)], hide_index=True, key="results_indicators_table",
                  column_config=_FIGURE_COLUMNS)
 
 
@@ -79,7 +79,7 @@ def beside_trends(version: str, partnership: str, titles: dict[str, str]) -> Non
     wide["agency"] = wide["agency"].map(agency_label)
     st.caption("Next to the domain's trend above: the figures of the indicators linked to it, one column per "
                "period (counts from 1 to 4 as \"fewer than 5\").")
-    st.dataframe(wide.drop(columns=["domain", "indicator"]), hide_index=True, key="trends_indicators_table",
+    widgets.table(wide.drop(columns=["domain", "indicator"]), hide_index=True, key="trends_indicators_table",
                  column_config={"domain_title": "Domain", "name": "Indicator", "agency": "Reported by"})
 
 
@@ -99,7 +99,7 @@ def region_medians(version: str, period: str) -> None:
     st.caption(f"Median of the partnerships' own figures (the agency that owns the source); shown from "
                f"{config.min_peers} partnerships, quartiles from {config.min_peers_spread}. Counts shown as "
                "\"fewer than 5\" are left out, as hidden scores are.")
-    st.dataframe(table[["scope", "nation", "region", "partnerships", "median", "q1", "q3", "suppressed"]],
+    widgets.table(table[["scope", "nation", "region", "partnerships", "median", "q1", "q3", "suppressed"]],
                  hide_index=True, key="regions_indicator_table",
                  column_config={"scope": "Nation or region", "nation": "Nation", "region": "Region",
                                 "partnerships": "Partnerships (n)", "suppressed": "Not shown (too few)",

@@ -24,7 +24,7 @@ def users_section(version: str) -> None:
     names = widgets.partnership_names(version)
     shown = users.assign(role=users["role"].map(lambda r: ROLE_LABELS.get(r, "") if isinstance(r, str) else ""),
                          partnership=users["partnership"].map(lambda p: names.get(p, p) if isinstance(p, str) else ""))
-    st.dataframe(shown, hide_index=True, key="manage_users_table",
+    widgets.table(shown, hide_index=True, key="manage_users_table",
                  column_config={"email": "Email", "name": "Name", "role": "Role", "partnership": "Partnership",
                                 "signed_in": "Has signed in",
                                 "last_sign_in": st.column_config.DatetimeColumn("Last sign-in (UTC)")})
@@ -65,7 +65,7 @@ def audit_section(version: str) -> None:
                                 until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time()),
                                 actor=actor.strip() or None, action=action.strip() or None)
     log = log.assign(detail=log["detail"].map(lambda d: ", ".join(f"{k}={v}" for k, v in (d or {}).items())))
-    st.dataframe(log, hide_index=True, key="manage_audit_table",
+    widgets.table(log, hide_index=True, key="manage_audit_table",
                  column_config={"at": st.column_config.DatetimeColumn("When (UTC)"), "actor": "Who",
                                 "action": "Action", "entity": "On", "entity_key": "Which", "detail": "Detail"})
     st.download_button("Download the audit log (CSV)", data=to_csv_bytes(log), file_name="audit-log.csv",

@@ -21,7 +21,7 @@ def done(message: str) -> None:
 def questionnaires_section(version: str) -> None:
     st.subheader("Published questionnaire versions")
     published = resources.questionnaire_versions(version)
-    st.dataframe(published[["questionnaire", "version", "title", "published_at", "published_by", "content_hash"]],
+    widgets.table(published[["questionnaire", "version", "title", "published_at", "published_by", "content_hash"]],
                  hide_index=True, key="manage_versions_table")
     found, problems = shipped_questionnaires(resources.settings())
     done_keys = set(published["questionnaire"] + "@" + published["version"])
@@ -50,12 +50,12 @@ def questionnaires_section(version: str) -> None:
     a, b = versions[old], versions[new]
     if b.previous == a.version and a.id == b.id:
         walk = build_crosswalk(a, b)
-        st.dataframe(pd.DataFrame([{"change": c.change, "old item": c.old or "", "new item(s)": ", ".join(c.new),
+        widgets.table(pd.DataFrame([{"change": c.change, "old item": c.old or "", "new item(s)": ", ".join(c.new),
                                     "domain": c.new_domain or c.old_domain or ""} for c in walk.items
                                    if c.change != "unchanged"]), hide_index=True, key="manage_diff_items")
     chain = {q.version: q for (qid, _), q in versions.items() if qid == a.id}
     comparability = compare_versions(a, b, chain).values()
-    st.dataframe(pd.DataFrame([{"domain": d.domain, "comparable": d.comparable, "why": d.reason}
+    widgets.table(pd.DataFrame([{"domain": d.domain, "comparable": d.comparable, "why": d.reason}
                                for d in comparability]), hide_index=True, key="manage_diff_domains")
 
 
@@ -64,7 +64,7 @@ def partnerships_section(version: str) -> None:
     places = resources.partnerships(version)
     st.caption("Opt-ins: *share practice* puts the partnership's evidence comments in the promising-practice "
                "library when it scores in the top quartile; *named to peers* shows its name there.")
-    edited = st.data_editor(
+    edited = widgets.editor(
         places[["partnership", "name", "nation", "region", "groups", "share_practice", "named_to_peers"]],
         hide_index=True, key="manage_partnerships_editor", disabled=["partnership", "nation", "region"],
         column_config={"groups": st.column_config.TextColumn("Peer groups (separated by ;)"),

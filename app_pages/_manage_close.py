@@ -61,7 +61,7 @@ def confirm_close(key: str, label: str) -> None:
     with st.container(border=True, key="manage_close_confirm"):
         st.markdown(f"**Close {widgets.plain(label)}?**")
         counts = preview.counts.assign(agency=preview.counts["agency"].map(agency_label))
-        st.dataframe(counts[["agency", "invited", "started", "submitted", "response_rate"]], hide_index=True,
+        widgets.table(counts[["agency", "invited", "started", "submitted", "response_rate"]], hide_index=True,
                      key="manage_close_counts", width="stretch",
                      column_config={"agency": "Agency", "invited": "Links issued", "started": "Started",
                                     "submitted": "Submitted",

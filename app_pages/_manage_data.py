@@ -51,7 +51,7 @@ def import_section(version: str) -> None:
         summary = re.sub(r"[;,.]?\s*nothing was imported\.?$", "", exc.summary or "The file has problems",
                          flags=re.IGNORECASE)
         st.error(f"{widgets.plain(summary)}. Nothing was imported.", icon=":material/error:")
-        st.dataframe(service.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
+        widgets.table(service.problems_frame(exc.problems), hide_index=True, key="manage_import_report",
                      column_config={"row": "Row", "column": "Column", "code": "Code", "problem": "Problem"})
         return
     except service.StorageError as exc:

@@ -67,7 +67,7 @@ def links_panel(round_key: str, base_url: str) -> None:
         st.caption("No links yet.")
         return
     shown = blank_missing(links.assign(agency=links["agency"].map(agency_label)))
-    st.dataframe(shown, hide_index=True, key="manage_links_table",
+    widgets.table(shown, hide_index=True, key="manage_links_table",
                  column_config={"link": "Link", "agency": "Agency", "state": "State", "places": "Places",
                                 "started": "Started", "submitted": "Submitted", "created_at": "Issued at",
                                 "expires_at": "Expires", "withdrawn_at": "Withdrawn at",

@@ -20,7 +20,7 @@ def rounds_section(version: str) -> None:
     rounds = resources.rounds(version)
     names = widgets.partnership_names(version)
     st.subheader("Rounds")
-    st.dataframe(link_states.blank_missing(rounds.assign(partnership=rounds["partnership"].map(names))[
+    widgets.table(link_states.blank_missing(rounds.assign(partnership=rounds["partnership"].map(names))[
         ["round", "partnership", "period", "version", "status", "respondents", "submitted", "closed_at"]]),
         hide_index=True, key="manage_rounds_table")
     left, right = st.columns(2)
@@ -113,7 +113,7 @@ def tracking_section(version: str) -> None:
     cols[0].metric("Invited", int(total["invited"]))
     cols[1].metric("Started", int(total["started"]))
     cols[2].metric("Submitted", int(total["submitted"]))
-    st.dataframe(counts, hide_index=True, key="manage_track_table",
+    widgets.table(counts, hide_index=True, key="manage_track_table",
                  column_config={"agency": "Agency", "invited": "Invited", "started": "Started",
                                 "submitted": "Submitted",
                                 "response_rate": st.column_config.ProgressColumn("Response rate", format="percent",

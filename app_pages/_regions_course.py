@@ -42,7 +42,7 @@ def strongest_table(regions: pd.DataFrame, titles: dict[str, str]) -> None:
     position = {d: i for i, d in enumerate(titles)}
     best = best.iloc[best["domain"].map(position).fillna(len(position)).to_numpy().argsort(kind="stable")]
     best = best.assign(domain=best["domain"].map(lambda d: titles.get(d, d)))
-    st.dataframe(best[["domain", "region", "median", "partnerships"]], hide_index=True, key="regions_strongest",
+    widgets.table(best[["domain", "region", "median", "partnerships"]], hide_index=True, key="regions_strongest",
                  height=ROW_HEIGHT * (len(best) + 1) + 3,
                  column_config={"domain": "Domain", "region": "Highest region",
                                 "median": st.column_config.NumberColumn("Median", format="%.2f"),

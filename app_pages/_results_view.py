@@ -72,7 +72,7 @@ def domain_scores(version: str, model: ResultsModel) -> None:
         context=model.chart_context(model.headline.n_respondents), thresholds=model.thresholds), width="stretch")
     # every column visible at 1400 px (about 930 px for the table beside the sidebar): fixed widths, and the
     # suppression reasons as notes under the table instead of a column
-    st.dataframe(
+    widgets.table(
         model.domains[["domain_title", "score", "level_label", "band_now", "n_respondents", "n_agencies", "dk_rate",
                        "split"]].rename(columns={"band_now": "looks_like"}),
         hide_index=True, key="results_scores_table", width="stretch",
@@ -120,7 +120,7 @@ def gap_to_peers(version: str, model: ResultsModel) -> pd.DataFrame:
         "build_gap_chart", (version, model.context.round, model.context.peer_group, by_gap), gaps,
         titles=None if by_gap else model.titles, peer_group_label=model.context.peer_group_label,
         context=model.chart_context(model.headline.n_respondents), sort_by_gap=by_gap), width="stretch")
-    st.dataframe(gaps[["domain_title", "score", "n_peers", "median", "q1", "q3", "gap_to_median",
+    widgets.table(gaps[["domain_title", "score", "n_peers", "median", "q1", "q3", "gap_to_median",
                        "gap_to_top_quartile", "percentile_rank"]],
                  hide_index=True, key="results_gap_table", width="stretch",
                  column_config={"domain_title": st.column_config.TextColumn("Domain", width=250),
@@ -145,7 +145,7 @@ def agencies(version: str, model: ResultsModel) -> None:
     wide = model.agencies.pivot_table(index="domain_title", columns="agency_name", values="score", sort=False,
                                       dropna=False)
     # up to nine agencies beside the domain, all visible at 1400 px (full names in the column tooltips)
-    st.dataframe(wide.rename_axis("Domain"), key="results_agency_table", width="stretch",
+    widgets.table(wide.rename_axis("Domain"), key="results_agency_table", width="stretch",
                  column_config={"_index": st.column_config.TextColumn("Domain", width=200),
                                 **{c: st.column_config.NumberColumn(c, help=c, **_SCORE, width=78)
                                    for c in wide.columns}})

@@ -114,3 +114,14 @@ def suppression_note(reason: str) -> str:
         "small_group": "fewer than the minimum number of respondents",
         "complementary": "hidden so that a small group's figure cannot be worked out from the others",
     }.get(reason, reason or "")
+
+
+def table(data, **options):
+    """``st.dataframe`` with missing values drawn as empty cells: a table never shows the word None (issue 15).
+    Every table of the app goes through here (``tests/unit/test_code_checks.py``)."""
+    return st.dataframe(data, placeholder="", **options)
+
+
+def editor(data, **options):
+    """``st.data_editor`` with missing values drawn as empty cells, as :func:`table`."""
+    return st.data_editor(data, placeholder="", **options)

@@ -32,7 +32,7 @@ if partnership is not None:
              + (f" · peer groups: {groups}" if groups else ""))
     chosen = widgets.pick_round("home", version, partnership)
     frame = widgets.partnership_rounds(version, partnership)
-    st.dataframe(
+    widgets.table(
         frame[["period", "version", "status", "respondents", "submitted", "closed_at"]],
         hide_index=True, width="stretch",
         column_config={"period": "Period", "version": "Questionnaire version", "status": "Status",

@@ -39,7 +39,7 @@ if may_enter:
     table = rows.merge(now, on=["indicator", "agency"], how="left")
     table["value"] = table["value"].map(lambda v: "" if pd.isna(v) else f"{v:g}")
     table["note"] = table["note"].fillna("").astype(str)
-    edited = st.data_editor(
+    edited = widgets.editor(
         table[["name", "agency_name", "unit", "value", "note"]], hide_index=True, key="indicators_editor",
         disabled=["name", "agency_name", "unit"], width="stretch",
         column_config={"name": "Indicator", "agency_name": "Reported by", "unit": "Unit",
@@ -55,7 +55,7 @@ if may_enter:
                                                        catalogue=catalogue)
         except service.ValidationFailed as exc:
             st.error("Nothing was saved: " + widgets.plain(exc.summary))
-            st.dataframe(service.problems_frame(exc.problems), hide_index=True, key="indicators_save_problems")
+            widgets.table(service.problems_frame(exc.problems), hide_index=True, key="indicators_save_problems")
         else:
             st.session_state["indicators_message"] = (f"Saved {report.rows} figure(s) for {report.periods[0]} "
                                                       f"({report.removed} removed).")
@@ -72,7 +72,7 @@ if may_enter:
                                                              catalogue=catalogue)
             except service.ValidationFailed as exc:
                 st.error(widgets.plain(exc.summary))
-                st.dataframe(service.problems_frame(exc.problems), hide_index=True, key="indicators_import_problems")
+                widgets.table(service.problems_frame(exc.problems), hide_index=True, key="indicators_import_problems")
             else:
                 st.session_state["indicators_message"] = (f"Imported {report.rows} figure(s) "
                                                           f"({report.replaced} replacing stored ones).")
@@ -90,7 +90,7 @@ else:
     beside.data_quality_notes(version, partnership)
     pairs = found.reconciliation.assign(agency=found.reconciliation["agency"].map(agency_label),
                                         other_agency=found.reconciliation["other_agency"].map(agency_label))
-    st.dataframe(pairs[["period", "name", "agency", "shown", "other_agency", "other_shown", "difference", "ratio",
+    widgets.table(pairs[["period", "name", "agency", "shown", "other_agency", "other_shown", "difference", "ratio",
                         "flagged", "reason"]], hide_index=True, key="indicators_reconciliation",
                  column_config={"period": "Period", "name": "Indicator", "agency": "Agency", "shown": "Figure",
                                 "other_agency": "Other agency", "other_shown": "Other figure",

@@ -37,7 +37,7 @@ else:
 
 st.subheader("Counts and suppression")
 table = regions[["scope", "nation", "region", "domain_title", "partnerships", "median", "q1", "q3", "suppressed"]]
-st.dataframe(table, hide_index=True, key="regions_table",
+widgets.table(table, hide_index=True, key="regions_table",
              column_config={"scope": "Nation or region", "nation": "Nation", "region": "Region", "domain_title": "Domain",
                             "partnerships": "Partnerships (n)", "suppressed": "Not shown (too few)",
                             **{c: st.column_config.NumberColumn(c.upper() if c[0] == "q" else "Median",

@@ -50,7 +50,7 @@ else:
                                             items.dropna(subset=["count_1"]), item_texts=texts,
                                             context=model.chart_context(model.headline.n_respondents)),
                        width="stretch")
-st.dataframe(items[["text", "mean", "n_answered", "n_na", "n_dk", "dk_rate"]], hide_index=True,
+widgets.table(items[["text", "mean", "n_answered", "n_na", "n_dk", "dk_rate"]], hide_index=True,
              key="results_items_table", width="stretch",
              column_config={"text": st.column_config.TextColumn("Item", width="large"),
                             "mean": st.column_config.NumberColumn("Mean", format="%.2f"),

@@ -38,7 +38,7 @@ for col, verdict in zip(cols, ("improved", "no clear change", "declined", "not c
 
 table = frame[["domain_title", "period", "version", "score", "ci_low", "ci_high", "n_respondents", "change",
                "change_low", "change_high", "verdict", "break_reason"]]
-st.dataframe(
+widgets.table(
     table, hide_index=True, key="trends_table",
     column_config={"domain_title": "Domain", "period": "Period", "version": "Questionnaire version",
                    "score": st.column_config.NumberColumn("Score", format="%.2f"),

@@ -91,3 +91,15 @@ def test_library_functions_are_short():
     assert not too_long, f"functions longer than {MAX_FUNCTION_LINES} lines (split them into named steps): {too_long}"
     stale = LONG_FUNCTIONS_ALLOWED - set(found)
     assert not stale, f"now short or gone, remove from LONG_FUNCTIONS_ALLOWED: {sorted(stale)}"
+
+
+def test_every_table_of_the_app_draws_missing_values_as_empty_cells():
+    """Issue 15: empty cells showed the word None. Pages draw tables through ``widgets.table``/``widgets.editor``
+    (``placeholder=""``), never ``st.dataframe``/``st.data_editor`` directly."""
+    direct = re.compile(r"\.(dataframe|data_editor)\(")
+    offenders = [f"{path.relative_to(ROOT)}:{number}"
+                 for path in [*sorted((ROOT / "app_pages").glob("*.py")), ROOT / "streamlit_app.py"]
+                 if path.name != "_widgets.py"
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if direct.search(line)]
+    assert not offenders, offenders
