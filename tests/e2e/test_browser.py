@@ -106,16 +106,17 @@ def running_app(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def serve_app(folder: Path, env: dict):
-    """`streamlit run` on a free loopback port with ``env``; yields its URL, stops it afterwards (its log is
-    copied to test-artifacts/ when it did not stop cleanly)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def serve_app(folder: Path, env: dict, *args: str, port: int | None = None, host: str = "127.0.0.1"):
+    """`streamlit run` on a loopback port (``port``, or a free one) with ``env`` and any further ``args`` (e.g.
+    ``--secrets.files``); yields its URL on ``host`` (``localhost`` for sign-in, whose redirect address names
+    it), stops it afterwards (its log is copied to test-artifacts/ when it did not stop cleanly)."""
+    port = port or free_port()
+    url = f"http://{host}:{port}"
     log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.fileWatcherType", "none", *args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(url, process)

@@ -149,11 +149,9 @@ def start_app(folder: Path, env: dict, *extra: str, address: str = "127.0.0.1") 
     return process, f"http://localhost:{port}"
 
 
-@pytest.fixture(scope="module")
-def signed_app(tmp_path_factory, identity_provider):
-    folder = tmp_path_factory.mktemp("signin-data")
-    env, token = _prepare(folder)
-    port = free_port()
+def write_secrets(folder: Path, port: int, identity_provider: str) -> Path:
+    """A secrets file with one ``[auth.local-idp]`` provider at ``identity_provider`` (docs/access.md), for an
+    app served at http://localhost:``port``."""
     secrets_file = folder / "secrets.toml"
     secrets_file.write_text(
         "[auth]\n"
@@ -163,6 +161,15 @@ def signed_app(tmp_path_factory, identity_provider):
         'client_id = "partnership-assessment"\n'
         'client_secret = "not-checked-by-the-mock"\n'
         f'server_metadata_url = "{identity_provider}/.well-known/openid-configuration"\n', encoding="utf-8")
+    return secrets_file
+
+
+@pytest.fixture(scope="module")
+def signed_app(tmp_path_factory, identity_provider):
+    folder = tmp_path_factory.mktemp("signin-data")
+    env, token = _prepare(folder)
+    port = free_port()
+    secrets_file = write_secrets(folder, port, identity_provider)
     log = (folder / "streamlit.log").open("w")
     process = subprocess.Popen(  # noqa: S603 - fixed arguments
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.headless", "true",
