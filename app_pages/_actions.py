@@ -210,9 +210,11 @@ def _levels_now(gaps: pd.DataFrame, questionnaire: Questionnaire) -> dict[str, i
             if (band := questionnaire.level_for(float(score))) is not None}
 
 
-def portfolio_panel(version: str) -> None:
-    """Portfolio: per partnership, how many actions are open, overdue and met at review."""
+def portfolio_panel(version: str, keys: list[str]) -> None:
+    """Portfolio: per partnership of the chosen set (``keys``), how many actions are open, overdue and met at
+    review."""
     counts = portfolio_counts(version)
+    counts = counts[counts["partnership"].astype(str).isin(keys)]
     st.subheader("Action plans")
     if counts.empty or not int(counts["actions"].sum()):
         st.caption("No actions agreed yet in these partnerships.")

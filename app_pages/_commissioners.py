@@ -35,23 +35,24 @@ def choose_set(places) -> list[str]:
     return trends.portfolio_selection(places)
 
 
-def portfolio_view(version: str) -> bool:
+def portfolio_view(version: str) -> list[str] | None:
     """The Portfolio page body: the chosen set, a verdict grid with sizes of change, the table and CSV.
 
-    False when there is nothing to show at all (no partnerships or no closed rounds)."""
+    Returns the keys of the chosen set (for the rest of the page), or None when there is nothing to show at
+    all (no partnerships or no closed rounds)."""
     places = resources.partnerships(version)
     if places.empty:
         st.info("No partnerships yet.")
-        return False
+        return None
     keys = choose_set(places)
     frame = resources.latest_trends(version)
     if frame.empty:
         st.info("No closed rounds yet: the portfolio fills in as rounds close.")
-        return False
+        return None
     changes = trends.portfolio_changes(frame, keys)
     if changes.empty:
         st.info("None of the chosen partnerships has a closed round yet.")
-        return True
+        return keys
     names = widgets.partnership_names(version)
     titles = widgets.all_domain_titles(version)
     changes = changes.assign(partnership=changes["partnership"].map(lambda p: names.get(p, p)))
@@ -68,7 +69,7 @@ def portfolio_view(version: str) -> bool:
     st.download_button("Download the portfolio (CSV)", data=to_csv_bytes(changes.rename(columns={"cell": "shown"})),
                        file_name="portfolio.csv", mime="text/csv", key="portfolio_download",
                        icon=":material/download:")
-    return True
+    return keys
 
 
 def _trend_context(name: str, frame) -> str:

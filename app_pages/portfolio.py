@@ -12,6 +12,7 @@ st.write("The latest change verdict of each domain in each partnership, against 
          "round, with the size of the change and its 95% interval. Partnerships are listed alphabetically: "
          "this is not a league table.")
 
-if not commissioners.portfolio_view(version):
+chosen = commissioners.portfolio_view(version)
+if chosen is None:
     st.stop()
-portfolio_actions.portfolio_panel(version)
+portfolio_actions.portfolio_panel(version, chosen)

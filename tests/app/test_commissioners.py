@@ -57,6 +57,17 @@ def test_a_commissioner_chooses_a_saved_peer_group_or_picks_partnerships(demo):
     assert any("2 partnerships" in str(spec.get("title")) for spec in _specs(at))
 
 
+def test_the_action_plans_on_portfolio_follow_the_chosen_set(demo):
+    at = _portfolio(demo)
+    names = dict(zip(demo["partnership"], demo["name"], strict=True))
+    assert len(table_with(at, "actions")) == len(names)  # every partnership: the demo agrees actions in each
+    picked = sorted(demo["partnership"])[:2]
+    at.radio(key="portfolio_by").set_value("Partnerships I pick").run()
+    at.multiselect(key="portfolio_pick").set_value(picked).run()
+    assert_no_exception(at)
+    assert sorted(table_with(at, "actions")["partnership"]) == sorted(names[k] for k in picked)
+
+
 def test_portfolio_cells_show_the_size_of_the_change_and_its_interval(demo):
     at = _portfolio(demo)
     table = table_with(at, "partnership")
