@@ -1,5 +1,7 @@
 """Every page in Chromium with no internet, scanned by axe-core, and the respondent's keyboard (issue 15).
 
+* Sign-in: the sign-in page a visitor sees (the app served with sign-in on, as test_sign_in.py does, with a
+  local OpenID Connect provider process) and the "no access yet" page of a signed-in user without a role.
 * Offline: the browser context routes every request; anything not addressed to the app on 127.0.0.1 is
   refused and recorded, and the test fails on any such attempt (fonts, icons, the favicon...).
 * Accessibility: axe-core (``axe-playwright-python``, which ships ``axe.min.js`` inside the package: nothing
@@ -16,7 +18,14 @@ from urllib.parse import urlsplit
 import pytest
 
 from app_pages._frame import menu_for
-from tests.e2e.test_browser import browser, seed_demo_folder, serve_app, wait_until_idle  # noqa: F401 - browser is a fixture
+from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture
+    browser,
+    free_port,
+    seed_demo_folder,
+    serve_app,
+    wait_until_idle,
+)
+from tests.e2e.test_sign_in import _prepare, identity_provider, sign_in, write_secrets  # noqa: F401 - a fixture
 
 pytest.importorskip("axe_playwright_python")
 
@@ -122,6 +131,32 @@ def test_every_respondent_page_stays_inside_the_deployment_and_passes_axe(app, o
     page.goto(f"{url}/?invite={'x' * 43}")
     settle(page)
     problems["invalid link"] = serious(page)
+    assert not guard.refused, f"requests left the deployment: {sorted(set(guard.refused))}"
+    assert not any(problems.values()), {page: found for page, found in problems.items() if found}
+
+
+@pytest.fixture(scope="module")
+def signed_app(tmp_path_factory, identity_provider):  # noqa: F811 - the fixture imported above
+    """A real-data style database (no demo), served with sign-in on at the local identity provider."""
+    folder = tmp_path_factory.mktemp("e2e-everywhere-signed")
+    env, _ = _prepare(folder)
+    port = free_port()
+    secrets_file = write_secrets(folder, port, identity_provider)
+    with serve_app(folder, env, "--secrets.files", str(secrets_file), port=port, host="localhost") as url:
+        yield url
+
+
+def test_the_sign_in_pages_stay_inside_the_deployment_and_pass_axe(signed_app, offline):
+    page, guard = offline
+    problems = {}
+    page.goto(f"{signed_app}/manage")  # a visitor asking for a staff page gets the sign-in page
+    settle(page)
+    page.get_by_role("button", name="Sign in with local idp").wait_for()
+    problems["sign in"] = serious(page)
+    sign_in(page, signed_app, "stranger")  # through the provider on this machine, and back
+    page.get_by_text("You have no access yet").wait_for()
+    settle(page)
+    problems["no access yet"] = serious(page)
     assert not guard.refused, f"requests left the deployment: {sorted(set(guard.refused))}"
     assert not any(problems.values()), {page: found for page, found in problems.items() if found}
 
