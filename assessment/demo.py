@@ -181,6 +181,26 @@ def _demo_partnerships(forces: pd.DataFrame, partnerships: int, rng: np.random.G
     })
 
 
+def demo_icbs(partnerships: pd.DataFrame) -> pd.DataFrame:
+    """The demo's integrated care boards: within each region, the partnerships in order of key are shared out
+    2 or 3 to an ICB (one alone when its region has no other), as ICB footprints span force areas. Welsh
+    partnerships get none (Wales has local health boards, not ICBs).
+
+    Pure and deterministic (no random draws, so the scores stay those of the seed). Columns: partnership,
+    icb (organisation key), icb_name."""
+    rows = []
+    english = partnerships[partnerships["nation"].astype(str) == "England"]
+    for _, region in english.sort_values("partnership").groupby("region", sort=True):
+        keys = list(region["partnership"].astype(str))
+        places = [str(name).removesuffix(" crisis care partnership") for name in region["name"]]
+        bounds = np.array_split(np.arange(len(keys)), max(1, -(-len(keys) // 3)))
+        for chunk in bounds:
+            members = [places[i] for i in chunk]
+            name = "NHS " + (members[0] if len(members) == 1 else ", ".join(members[:-1]) + " and " + members[-1])
+            rows += [(keys[i], f"icb-{keys[chunk[0]]}", f"{name} Integrated Care Board") for i in chunk]
+    return pd.DataFrame(rows, columns=["partnership", "icb", "icb_name"])
+
+
 def _latent_effects(old: Questionnaire, new: Questionnaire | None, parts: pd.DataFrame, agencies: np.ndarray,
                     rng: np.random.Generator) -> SimpleNamespace:
     """The effects on the latent score: per domain, partnership (and its region), partnership x domain,
@@ -556,8 +576,14 @@ def _seed_demo(session, questionnaires, *, base_url, partnerships, seed, open_ro
     data = generate_demo(questionnaires, forces(), partnerships=partnerships, seed=seed, open_rounds=open_rounds)
     for questionnaire in sorted(questionnaires, key=lambda q: version_key(q.version)):
         services.publish_questionnaire(session, questionnaire, actor=DEMO_ACTOR)
+    icbs = demo_icbs(data.partnerships)
+    for icb in icbs.drop_duplicates("icb").merge(data.partnerships, on="partnership").itertuples():
+        services.add_organisation(session, icb.icb, icb.icb_name, kind="icb", nation=icb.nation, region=icb.region,
+                                  actor=DEMO_ACTOR)
+    icb_of = dict(zip(icbs["partnership"], icbs["icb"], strict=True))
     for row in data.partnerships.itertuples():
-        services.add_partnership(session, row.partnership, row.name, actor=DEMO_ACTOR, members=[row.force],
+        services.add_partnership(session, row.partnership, row.name, actor=DEMO_ACTOR,
+                                 members=[row.force, *([icb_of[row.partnership]] if row.partnership in icb_of else [])],
                                  groups=row.groups.split(";"), share_practice=bool(row.share_practice),
                                  named_to_peers=bool(row.named_to_peers))
     columns = ["partnership", "round", "respondent", "agency", "item", "value", "comment"]

@@ -423,19 +423,40 @@ def portfolio(trends: pd.DataFrame, partnerships: pd.DataFrame, *, region: str |
     return out.sort_values("partnership", kind="stable").reset_index(drop=True)
 
 
+def _listed(column: pd.Series, name: str) -> pd.Series:
+    """Whether ``name`` is one of the ";"-joined names of each row."""
+    return column.fillna("").astype(str).str.contains(f"(?:^|;){re.escape(name)}(?:;|$)")
+
+
+def member_organisations(partnerships: pd.DataFrame, column: str) -> list[str]:
+    """The distinct names in a ";"-joined column of the partnerships frame (``icbs``, ``police_forces`` or
+    ``groups``), sorted; empty when the column is absent."""
+    if column not in partnerships:
+        return []
+    return sorted({name for text in partnerships[column].fillna("").astype(str) for name in text.split(";") if name})
+
+
 def portfolio_selection(partnerships: pd.DataFrame, *, region: str | None = None, group: str | None = None,
-                        keys: Sequence[str] | None = None) -> list[str]:
+                        keys: Sequence[str] | None = None, organisation: str | None = None) -> list[str]:
     """The partnership keys of a commissioner's chosen set, in alphabetical order of key.
 
-    ``partnerships`` is the frame the principal may see (``partnership, region, groups``), so a choice can
-    never reach beyond it. ``region`` keeps one region, ``group`` one custom peer group (the saved sets
-    stored with the partnerships, ``groups`` joined with ";"), ``keys`` a hand-picked list; they combine.
+    ``partnerships`` is the frame the principal may see (``partnership, region, groups``, and for
+    ``organisation`` also ``icbs, police_forces``), so a choice can never reach beyond it. ``region`` keeps
+    one region, ``group`` one custom peer group (the saved sets stored with the partnerships, ``groups``
+    joined with ";"), ``organisation`` the partnerships with that member ICB or police force (by name: an
+    ICB footprint or a police force area), ``keys`` a hand-picked list; they combine.
     """
     shown = pd.Series(True, index=partnerships.index)
     if region is not None:
         shown &= partnerships["region"].astype(str) == region
     if group is not None:
-        shown &= partnerships["groups"].fillna("").astype(str).str.contains(f"(?:^|;){re.escape(group)}(?:;|$)")
+        shown &= _listed(partnerships["groups"], group)
+    if organisation is not None:
+        member = pd.Series(False, index=partnerships.index)
+        for column in ("icbs", "police_forces"):
+            if column in partnerships:
+                member |= _listed(partnerships[column], organisation)
+        shown &= member
     if keys is not None:
         shown &= partnerships["partnership"].astype(str).isin([str(k) for k in keys])
     return sorted(partnerships.loc[shown, "partnership"].astype(str))

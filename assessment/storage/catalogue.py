@@ -53,7 +53,8 @@ __all__ = [
     "update_partnership",
 ]
 
-PARTNERSHIP_COLUMNS = ("partnership", "name", "nation", "region", "groups", "share_practice", "named_to_peers")
+PARTNERSHIP_COLUMNS = ("partnership", "name", "nation", "region", "groups", "share_practice", "named_to_peers",
+                       "icbs", "police_forces")
 
 
 @dataclass(frozen=True)
@@ -339,7 +340,9 @@ def list_partnerships(session: Session) -> pd.DataFrame:
     """The partnerships frame peers and trends read.
 
     Columns: partnership, name, nation, region, groups (custom peer-group names joined with ";"),
-    share_practice, named_to_peers; one row per partnership, ordered by key.
+    share_practice, named_to_peers, icbs and police_forces (the names of its member ICBs and police forces,
+    joined with ";": a commissioner's ICB footprint or police force area); one row per partnership, ordered
+    by key.
     """
     rows = session.execute(select(PartnershipRow.id, PartnershipRow.key, PartnershipRow.name, PartnershipRow.nation,
                                   PartnershipRow.region, PartnershipRow.share_practice,
@@ -352,6 +355,14 @@ def list_partnerships(session: Session) -> pd.DataFrame:
     joined = pd.DataFrame(groups, columns=["id", "group"]).groupby("id")["group"].agg(";".join)
     # No peer group at all gives an all-NaN float column: cast to text before filling (pandas 3 warns otherwise).
     frame["groups"] = frame["id"].map(joined).astype("string").fillna("").astype(str)
+    members = pd.DataFrame(session.execute(
+        select(PartnershipMember.partnership_id, OrganisationRow.kind, OrganisationRow.name)
+        .join(OrganisationRow, OrganisationRow.id == PartnershipMember.organisation_id)
+        .where(OrganisationRow.kind.in_(["icb", "police"])).order_by(OrganisationRow.name)).all(),
+        columns=["id", "kind", "name"])
+    for column, kind in (("icbs", "icb"), ("police_forces", "police")):
+        named = members[members["kind"] == kind].groupby("id")["name"].agg(";".join)
+        frame[column] = frame["id"].map(named).astype("string").fillna("").astype(str)
     frame["share_practice"] = frame["share_practice"].astype(bool)
     frame["named_to_peers"] = frame["named_to_peers"].astype(bool)
     return frame[list(PARTNERSHIP_COLUMNS)].reset_index(drop=True)

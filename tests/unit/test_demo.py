@@ -149,6 +149,25 @@ def test_seed_demo_loads_rounds_scores_and_invitations_through_the_services(tmp_
         counts = services.response_counts(session, open_round)
         assert (counts["invited"] > counts["submitted"]).all()
         assert is_demo_loaded(session)
+        places = services.list_partnerships(session)
+        assert (places["police_forces"] != "").all()  # each partnership's force is a member
+        english = places[places["nation"] == "England"]
+        assert len(english) and (english["icbs"].str.endswith("Integrated Care Board")).all()
+
+
+def test_demo_icbs_share_an_icb_between_two_or_three_partnerships_of_a_region():
+    import numpy as np
+
+    from assessment.demo import _demo_partnerships, demo_icbs
+    from assessment.storage.reference import forces
+
+    places = _demo_partnerships(forces(), 43, np.random.default_rng(7))
+    icbs = demo_icbs(places).merge(places, on="partnership")
+    assert set(icbs["partnership"]) == set(places.loc[places["nation"] == "England", "partnership"])
+    sizes = icbs.groupby("icb").size()
+    assert sizes.between(1, 3).all() and (sizes >= 2).sum() > len(sizes) / 2
+    assert (icbs.groupby("icb")["region"].nunique() == 1).all()  # a footprint within one region
+    assert icbs.groupby("icb")["icb_name"].nunique().eq(1).all() and icbs["icb_name"].is_unique is False
 
 
 @pytest.mark.slow

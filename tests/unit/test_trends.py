@@ -144,13 +144,35 @@ def test_an_empty_period_falls_back_to_the_round_value():
 
 
 def test_portfolio_selection_and_changes_for_a_commissioners_chosen_set():
-    from assessment.trends import portfolio_changes, portfolio_selection
+    from assessment.trends import portfolio_selection
     places = pd.DataFrame({"partnership": ["b", "a", "c"], "region": ["North", "North", "South"],
                            "groups": ["icb-north;metropolitan", "county", ""]})
     assert portfolio_selection(places, region="North") == ["a", "b"]
     assert portfolio_selection(places, group="icb-north") == ["b"]
     assert portfolio_selection(places, group="icb") == []  # whole group names only
     assert portfolio_selection(places, keys=["c", "zz"]) == ["c"]  # never beyond the frame given
+    assert portfolio_selection(places, organisation="NHS North ICB") == []  # no member columns: nothing
+
+
+def test_portfolio_selection_by_an_icb_footprint_or_a_police_force_area():
+    from assessment.trends import member_organisations, portfolio_selection
+    places = pd.DataFrame({"partnership": ["b", "a", "c", "d"], "region": ["North", "North", "South", "South"],
+                           "groups": ["", "", "", ""],
+                           "icbs": ["NHS North ICB", "NHS North ICB;NHS Coast ICB", "NHS South ICB", ""],
+                           "police_forces": ["Bee Police", "Ay Police", "Sea Police", "Sea Police"]})
+    assert member_organisations(places, "icbs") == ["NHS Coast ICB", "NHS North ICB", "NHS South ICB"]
+    assert member_organisations(places, "police_forces") == ["Ay Police", "Bee Police", "Sea Police"]
+    assert member_organisations(places.drop(columns="icbs"), "icbs") == []
+    assert portfolio_selection(places, organisation="NHS North ICB") == ["a", "b"]
+    assert portfolio_selection(places, organisation="NHS Coast ICB") == ["a"]
+    assert portfolio_selection(places, organisation="NHS North") == []  # whole names only
+    assert portfolio_selection(places, organisation="Sea Police") == ["c", "d"]
+    assert portfolio_selection(places, organisation="Sea Police", region="North") == []  # they combine
+    assert portfolio_selection(places.iloc[:2], organisation="Sea Police") == []  # never beyond the frame
+
+
+def test_portfolio_changes_keep_the_chosen_set():
+    from assessment.trends import portfolio_changes
     frame = pd.DataFrame({"partnership": ["a", "a", "b"], "round": ["a1", "a2", "b1"],
                           "period": ["2025", "2026", "2026"], "domain": ["d1"] * 3, "n_respondents": [9, 9, 9],
                           "change": [None, -0.456, None], "change_low": [None, -0.8, None],
