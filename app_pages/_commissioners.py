@@ -13,26 +13,89 @@ from app_pages import _widgets as widgets
 from assessment import charts, trends
 from assessment.tabular import to_csv_bytes
 
+EVERY = "All my partnerships"
 BY_REGION, BY_GROUP, BY_HAND = "Region", "Saved peer group", "Partnerships I pick"
+BY_ICB, BY_FORCE = "ICB footprint", "Police force area (PCC)"
+#: The address-bar form of the choice (``?set=icb&of=NHS+...``, ``?set=pick&p=kent&p=essex``): a bookmark
+#: restores it. Read back only against the partnerships the signed-in person may see.
+SET_PARAMETER, OF_PARAMETER, PICK_PARAMETER = "set", "of", "p"
+_WORDS = {EVERY: "all", BY_REGION: "region", BY_GROUP: "group", BY_ICB: "icb", BY_FORCE: "police", BY_HAND: "pick"}
+_BOXES = {BY_REGION: "portfolio_region", BY_GROUP: "portfolio_group", BY_ICB: "portfolio_icb",
+          BY_FORCE: "portfolio_force"}
+#: Session keys: the last choice (restored when the commissioner comes back to Portfolio) and the chosen set's
+#: partnership keys, which Trends shows side by side (None when every partnership is chosen).
+CHOICE_STATE, SET_STATE = "portfolio_choice", "portfolio_set"
+
+
+def _options(places) -> dict[str, list[str]]:
+    """The choices of each way of choosing, from the partnerships the signed-in person may see."""
+    return {BY_REGION: sorted(places["region"].astype(str).unique()),
+            BY_GROUP: trends.member_organisations(places, "groups"),
+            BY_ICB: trends.member_organisations(places, "icbs"),
+            BY_FORCE: trends.member_organisations(places, "police_forces")}
+
+
+def _from_address(ways: list[str], options: dict[str, list[str]], keys: list[str]) -> tuple | None:
+    """The choice in the address bar, or None when there is none or it names something not offered here
+    (an unknown or forbidden partnership key is dropped silently: nothing is said about it)."""
+    way = {word: name for name, word in _WORDS.items()}.get(str(st.query_params.get(SET_PARAMETER, "")))
+    if way not in ways:
+        return None
+    if way in _BOXES:
+        value = st.query_params.get(OF_PARAMETER)
+        return (way, value, []) if value in options[way] else None
+    if way == BY_HAND:
+        return way, None, [k for k in dict.fromkeys(st.query_params.get_all(PICK_PARAMETER)) if k in keys]
+    return way, None, []
+
+
+def _to_address(way: str, value: str | None, picked: list[str]) -> None:
+    for name in (SET_PARAMETER, OF_PARAMETER, PICK_PARAMETER):
+        st.query_params.pop(name, None)
+    if way == EVERY:
+        return
+    st.query_params[SET_PARAMETER] = _WORDS[way]
+    if value is not None:
+        st.query_params[OF_PARAMETER] = value
+    if way == BY_HAND and picked:
+        st.query_params[PICK_PARAMETER] = picked
 
 
 def choose_set(places) -> list[str]:
-    """The commissioner's set: every partnership, one region, one saved (custom) peer group, or a hand pick."""
-    groups = sorted({g for text in places["groups"].astype(str) for g in text.split(";") if g})
-    ways = ["All my partnerships", BY_REGION, *([BY_GROUP] if groups else []), BY_HAND]
+    """The commissioner's set: every partnership, one region, one saved (custom) peer group, an ICB footprint,
+    a police force area, or a hand pick. The choice goes in the address bar (a bookmark restores it) and is
+    kept for the session, so Trends shows the same set side by side."""
+    options = _options(places)
+    keys = list(places["partnership"].astype(str))
+    ways = [EVERY, BY_REGION, *(way for way in (BY_GROUP, BY_ICB, BY_FORCE) if options[way]), BY_HAND]
+    if "portfolio_by" not in st.session_state:  # the page opens: the bookmark first, else this session's last
+        restored = _from_address(ways, options, keys) or st.session_state.get(CHOICE_STATE)
+        if restored is not None and restored[0] in ways:
+            way, value, picked = restored
+            if way in _BOXES and value in options[way]:
+                st.session_state[_BOXES[way]] = value
+            if way == BY_HAND:
+                st.session_state["portfolio_pick"] = [k for k in picked if k in keys]
+            if way not in _BOXES or value in options[way]:
+                st.session_state["portfolio_by"] = way
     way = st.radio("Choose partnerships by", ways, horizontal=True, key="portfolio_by")
-    if way == BY_REGION:
-        region = st.selectbox("Region", sorted(places["region"].astype(str).unique()), key="portfolio_region")
-        return trends.portfolio_selection(places, region=region)
-    if way == BY_GROUP:
-        group = st.selectbox("Saved peer group", groups, key="portfolio_group")
-        return trends.portfolio_selection(places, group=group)
-    if way == BY_HAND:
+    value, picked = None, []
+    if way in _BOXES:
+        label = {BY_FORCE: "Police force"}.get(way, way)
+        value = st.selectbox(label, options[way], key=_BOXES[way])
+        chosen = trends.portfolio_selection(places, **{BY_REGION: {"region": value}, BY_GROUP: {"group": value}}
+                                            .get(way, {"organisation": value}))
+    elif way == BY_HAND:
         names = dict(zip(places["partnership"], places["name"], strict=True))
         picked = st.multiselect("Partnerships", list(names), format_func=names.get, key="portfolio_pick",
                                 placeholder="Choose one or more partnerships")
-        return trends.portfolio_selection(places, keys=picked)
-    return trends.portfolio_selection(places)
+        chosen = trends.portfolio_selection(places, keys=picked)
+    else:
+        chosen = trends.portfolio_selection(places)
+    st.session_state[CHOICE_STATE] = (way, value, list(picked))
+    st.session_state[SET_STATE] = None if way == EVERY else chosen
+    _to_address(way, value, list(picked))
+    return chosen
 
 
 def portfolio_view(version: str) -> list[str] | None:
@@ -84,8 +147,18 @@ def trend_charts(version: str, partnership: str, frame, titles) -> None:
     The others offered are only those the signed-in person may see; each is read through the service."""
     names = widgets.partnership_names(version)
     others = [key for key in names if key != partnership]
+    if "trends_compare" not in st.session_state:  # the page opens: the bookmark first, else the Portfolio set
+        listed = st.query_params.get_all(PICK_PARAMETER) or (st.session_state.get(SET_STATE) or [])
+        carried = [key for key in dict.fromkeys(listed) if key in others]  # only partnerships offered here
+        if carried:
+            st.session_state["trends_compare"] = carried
+            st.caption(f"Shown beside it: the {len(carried)} other partnership(s) of the set chosen on Portfolio "
+                       "or in the address; change them here.")
     picked = st.multiselect("Compare with other partnerships", others, format_func=names.get,
                             key="trends_compare", placeholder="Choose partnerships to show side by side")
+    st.query_params.pop(PICK_PARAMETER, None)
+    if picked:
+        st.query_params[PICK_PARAMETER] = picked  # a bookmark of Trends restores the side-by-side set
     shown = [(partnership, frame)]
     for key in picked:
         other = resources.partnership_trends(version, key)

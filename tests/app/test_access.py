@@ -159,6 +159,22 @@ def test_a_commissioner_portfolio_holds_only_their_partnerships(staff_world):
         staff_world["names"][key] for key in staff_world["keys"][2:4])
 
 
+def test_a_commissioners_bookmark_never_reaches_beyond_their_partnerships(staff_world):
+    own, other = staff_world["keys"][2:4], staff_world["keys"][0]
+    at = signed_in("commissioner@example.org")
+    at.run()
+    at.query_params = {"set": "pick", "p": [other, *own]}
+    at.switch_page("app_pages/portfolio.py").run()
+    no_exception(at)
+    assert not at.error and at.multiselect(key="portfolio_pick").value == own  # the other key dropped silently
+    assert staff_world["names"][other] not in str(at.get("markdown")) + str(at.get("caption"))
+    at.query_params = {"p": [other]}
+    at.switch_page("app_pages/trends.py").run()
+    no_exception(at)
+    assert other not in at.multiselect(key="trends_compare").value
+    assert other not in at.multiselect(key="trends_compare").options
+
+
 def test_an_analyst_sees_the_regions_only(staff_world):
     at = signed_in("analyst@example.org")
     at.run()

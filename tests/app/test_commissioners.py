@@ -119,3 +119,81 @@ def test_several_partnerships_side_by_side_on_trends(demo):
     assert len(subtitles) == 3
     for key, subtitle in zip([first, *picked], subtitles, strict=True):
         assert subtitle.startswith(names[key] + " · ") and "closed round(s)" in subtitle and "n = " in subtitle
+
+
+def _shared_icb(demo) -> tuple[str, list[str]]:
+    """An ICB of the demo with two or more member partnerships, and their keys."""
+    members = demo.assign(icb=demo["icbs"].str.split(";")).explode("icb")
+    sizes = members[members["icb"] != ""].groupby("icb")["partnership"].agg(sorted)
+    shared = sizes[sizes.map(len) >= 2]
+    assert len(shared), "the demo gives an ICB to two or three partnerships of a region"
+    return shared.index[0], shared.iloc[0]
+
+
+def test_a_commissioner_chooses_an_icb_footprint_or_a_police_force_area(demo):
+    at = _portfolio(demo)
+    names = dict(zip(demo["partnership"], demo["name"], strict=True))
+    assert {"ICB footprint", "Police force area (PCC)"} <= set(at.radio(key="portfolio_by").options)
+    icb, members = _shared_icb(demo)
+    at.radio(key="portfolio_by").set_value("ICB footprint").run()
+    at.selectbox(key="portfolio_icb").set_value(icb).run()
+    assert_no_exception(at)
+    assert sorted(table_with(at, "partnership")["partnership"]) == sorted(names[k] for k in members)
+    assert at.query_params == {"set": "icb", "of": icb}  # in the address bar: a bookmark keeps it
+
+    force, key = demo["police_forces"].iloc[0], demo["partnership"].iloc[0]
+    at.radio(key="portfolio_by").set_value("Police force area (PCC)").run()
+    at.selectbox(key="portfolio_force").set_value(force).run()
+    assert_no_exception(at)
+    assert list(table_with(at, "partnership")["partnership"]) == [names[key]]
+    assert at.query_params == {"set": "police", "of": force}
+
+
+def test_a_bookmark_restores_the_chosen_set_and_ignores_what_it_may_not_show(demo):
+    names = dict(zip(demo["partnership"], demo["name"], strict=True))
+    icb, members = _shared_icb(demo)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.query_params = {"set": "icb", "of": icb}
+    at.switch_page("app_pages/portfolio.py").run()
+    assert_no_exception(at)
+    assert at.radio(key="portfolio_by").value == "ICB footprint"
+    assert sorted(table_with(at, "partnership")["partnership"]) == sorted(names[k] for k in members)
+
+    picked = sorted(demo["partnership"])[:2]
+    for params, expected in (({"set": "pick", "p": [*picked, "no-such-partnership"]}, picked),
+                             ({"set": "icb", "of": "NHS Nowhere Integrated Care Board"}, None),
+                             ({"set": "nonsense"}, None)):
+        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        at.run()
+        at.query_params = params
+        at.switch_page("app_pages/portfolio.py").run()
+        assert_no_exception(at)
+        assert not at.error
+        shown = sorted(table_with(at, "partnership")["partnership"])
+        if expected is None:  # unknown choices are ignored: every partnership, nothing said about it
+            assert at.radio(key="portfolio_by").value == "All my partnerships" and len(shown) == len(names)
+        else:
+            assert shown == sorted(names[k] for k in expected) and at.query_params["p"] == expected
+
+
+def test_the_set_chosen_on_portfolio_is_shown_side_by_side_on_trends(demo):
+    icb, members = _shared_icb(demo)
+    at = _portfolio(demo)
+    at.radio(key="portfolio_by").set_value("ICB footprint").run()
+    at.selectbox(key="portfolio_icb").set_value(icb).run()
+    at.switch_page("app_pages/trends.py").run()
+    assert_no_exception(at)
+    first = at.selectbox(key="trends_partnership").value
+    assert at.multiselect(key="trends_compare").value == [k for k in members if k != first]
+    subtitles = [spec for spec in _specs(at) if "Domain scores" in str(spec.get("title"))]
+    assert len(subtitles) == 1 + len([k for k in members if k != first])
+    assert at.query_params["p"] == [k for k in members if k != first]  # a bookmark of Trends keeps them
+
+    bookmarked = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    bookmarked.run()
+    bookmarked.query_params = {"p": [*members, "no-such-partnership"]}
+    bookmarked.switch_page("app_pages/trends.py").run()
+    assert_no_exception(bookmarked)
+    first = bookmarked.selectbox(key="trends_partnership").value
+    assert bookmarked.multiselect(key="trends_compare").value == [k for k in members if k != first]
