@@ -95,8 +95,9 @@ def test_partnerships_frame_has_the_columns_peers_read(db):
     with db.sessions() as session:
         frame = s.list_partnerships(session)
     assert list(frame.columns) == ["partnership", "name", "nation", "region", "groups", "share_practice",
-                                   "named_to_peers"]
+                                   "named_to_peers", "icbs", "police_forces"]
     rows = frame.set_index("partnership")
+    assert rows.loc["kent", "police_forces"] == "Kent Police" and rows.loc["kent", "icbs"] == ""
     assert rows.loc["kent", "groups"] == "coastal;rcrp-pilot"
     assert rows.loc["gwent", "groups"] == ""
     assert (rows.loc["gwent", "nation"], rows.loc["gwent", "region"]) == ("Wales", "Wales")
