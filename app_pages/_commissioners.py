@@ -147,13 +147,20 @@ def trend_charts(version: str, partnership: str, frame, titles) -> None:
     The others offered are only those the signed-in person may see; each is read through the service."""
     names = widgets.partnership_names(version)
     others = [key for key in names if key != partnership]
+    carry = st.session_state.get("trends_carry")  # the set carried here, whom it was shown beside, and how
     if "trends_compare" not in st.session_state:  # the page opens: the bookmark first, else the Portfolio set
         listed = st.query_params.get_all(PICK_PARAMETER) or (st.session_state.get(SET_STATE) or [])
-        carried = [key for key in dict.fromkeys(listed) if key in others]  # only partnerships offered here
-        if carried:
-            st.session_state["trends_compare"] = carried
-            st.caption(f"Shown beside it: the {len(carried)} other partnership(s) of the set chosen on Portfolio "
-                       "or in the address; change them here.")
+        full = [key for key in dict.fromkeys(listed) if key in names]  # only partnerships offered here
+        carry = {"set": full, "for": None, "shown": None} if full else None
+    if carry is not None and carry["for"] != partnership and (
+            carry["for"] is None or list(st.session_state.get("trends_compare", [])) == carry["shown"]):
+        # Newly carried, or the first partnership changed before the comparison was edited: the rest of the set.
+        carry = {**carry, "for": partnership, "shown": [key for key in carry["set"] if key != partnership]}
+        st.session_state["trends_compare"] = carry["shown"]
+    st.session_state["trends_carry"] = carry
+    if carry is not None and list(st.session_state.get("trends_compare", [])) == carry["shown"] and carry["shown"]:
+        st.caption("Shown beside it: the other partnerships of the set chosen on Portfolio (or in the address); "
+                   "change them here.")
     picked = st.multiselect("Compare with other partnerships", others, format_func=names.get,
                             key="trends_compare", placeholder="Choose partnerships to show side by side")
     st.query_params.pop(PICK_PARAMETER, None)

@@ -189,6 +189,9 @@ def test_the_set_chosen_on_portfolio_is_shown_side_by_side_on_trends(demo):
     subtitles = [spec for spec in _specs(at) if "Domain scores" in str(spec.get("title"))]
     assert len(subtitles) == 1 + len([k for k in members if k != first])
     assert at.query_params["p"] == [k for k in members if k != first]  # a bookmark of Trends keeps them
+    at.selectbox(key="trends_partnership").set_value(members[-1]).run()  # another first: the rest of the set
+    assert_no_exception(at)
+    assert at.multiselect(key="trends_compare").value == members[:-1]
 
     bookmarked = AppTest.from_file(APP, default_timeout=TIMEOUT)
     bookmarked.run()
