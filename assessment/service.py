@@ -288,10 +288,11 @@ def promising_practices(session: Session, principal: Principal, domain: str, *, 
     """Evidence from top-quartile partnerships that opted in to share it; the partnership's name only where
     it opted to be named (column ``partnership_name``, empty otherwise; the key is never returned)."""
     principal.require("promising_practices")
-    comments = storage.answer_comments(session)
+    # Only comments that can be listed: on the domain's items, from partnerships that opted in to share.
+    comments = storage.answer_comments(session, domain=domain, shared_only=True)
     places = storage.list_partnerships(session)
     scores = storage.partnership_scores(session, min_group_size=min_group_size)
-    practices = peers.promising_practices(comments[comments["domain"] == domain], scores, places,
+    practices = peers.promising_practices(comments, scores, places,
                                           min_peers=min_peers, min_peers_spread=min_peers_spread)
     if period is not None:
         practices = practices[practices["period"] == period]

@@ -337,11 +337,14 @@ def round_answers(session: Session, round_key: str, *, submitted_only: bool = Tr
 
 
 def answer_comments(session: Session, rounds: Sequence[str] | None = None, *,
-                    partnership: str | None = None) -> pd.DataFrame:
+                    partnership: str | None = None, domain: str | None = None,
+                    shared_only: bool = False) -> pd.DataFrame:
     """Non-empty evidence comments of submitted respondents in closed rounds (the practice library's input).
 
     Columns: partnership, round, period, questionnaire, version, agency, domain, item, value, comment,
-    share_practice (the partnership's opt-in).
+    share_practice (the partnership's opt-in). ``domain`` keeps the comments on that domain's items and
+    ``shared_only`` those of partnerships that opted in to share their practice, both in the query (the
+    rows kept, and their order, are those of the unfiltered frame that pass the same test).
     """
     query = select(RoundRow.id).join(PartnershipRow, PartnershipRow.id == RoundRow.partnership_id).where(
         RoundRow.status == "closed")
@@ -349,22 +352,28 @@ def answer_comments(session: Session, rounds: Sequence[str] | None = None, *,
         query = query.where(RoundRow.key.in_(list(rounds)))
     if partnership is not None:
         query = query.where(PartnershipRow.key == partnership)
+    if shared_only:
+        query = query.where(PartnershipRow.share_practice.is_(True))
     round_ids = list(session.scalars(query))
     columns = ["partnership", "round", "period", "questionnaire", "version", "agency", "domain", "item", "value",
                "comment", "share_practice"]
     if not round_ids:
         return pd.DataFrame({c: pd.Series(dtype=bool if c == "share_practice" else str) for c in columns})
     base = _answers_query(round_ids, True).where(AnswerRow.comment != "")
-    frame = pd.DataFrame(session.execute(base).all(), columns=list(ANSWER_EXPORT_COLUMNS))
     item_domains = pd.DataFrame(
-        [(qid, version, item["id"], domain["id"])
+        [(qid, version, item["id"], part["id"])
          for qid, version, definition in session.execute(
              select(QuestionnaireVersionRow.questionnaire, QuestionnaireVersionRow.version,
                     QuestionnaireVersionRow.definition))
-         for domain in definition["domains"] for item in domain["items"]],
+         for part in definition["domains"] for item in part["items"]],
         columns=["questionnaire", "version", "item", "domain"])
+    if domain is not None:  # the domain's items in any version (narrowed exactly below, per version)
+        base = base.where(AnswerRow.item.in_(sorted(set(item_domains.loc[item_domains["domain"] == domain, "item"]))))
+    frame = pd.DataFrame(session.execute(base).all(), columns=list(ANSWER_EXPORT_COLUMNS))
     frame = frame.merge(item_domains, on=["questionnaire", "version", "item"], how="left")
     frame["domain"] = frame["domain"].fillna("").astype(str)
+    if domain is not None:
+        frame = frame[frame["domain"] == domain]
     flags = dict(session.execute(select(PartnershipRow.key, PartnershipRow.share_practice)).all())
     frame["share_practice"] = frame["partnership"].map(flags).fillna(False).astype(bool)
     return frame[columns].reset_index(drop=True)

@@ -220,7 +220,12 @@ def _agency_counts(session: Session, round_ids: Sequence[int]) -> pd.DataFrame:
     found = session.execute(select(AgencyScoreRow.round_id, AgencyScoreRow.domain, AgencyScoreRow.agency,
                                    AgencyScoreRow.n_respondents)
                             .where(AgencyScoreRow.round_id.in_(list(round_ids)))).all()
-    return pd.DataFrame(found, columns=["_round_id", "domain", "agency", "n_respondents"])
+    columns = ["_round_id", "domain", "agency", "n_respondents"]
+    if not found:
+        return pd.DataFrame(found, columns=columns)
+    # Built column by column: a frame from a list of result rows takes about twice as long (50,000 rows at
+    # national scale, read for every peer and region figure).
+    return pd.DataFrame(dict(zip(columns, map(list, zip(*found, strict=True)), strict=True)))
 
 
 def _current_codes(name: str, frame: pd.DataFrame, counts: pd.DataFrame, min_group_size: int) -> np.ndarray:
