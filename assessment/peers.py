@@ -782,9 +782,10 @@ def promising_practices(
     merged["region"] = merged["partnership"].map(places.set_index("partnership")["region"]).fillna("").astype(str)
     merged.loc[~merged["named"], ["partnership", "round"]] = ""
     merged = merged.sort_values(["domain", "period", "_position"], kind="stable")
-    # The same words said twice (several respondents, or the same comment on several items) are listed once.
+    # The same words said twice in a period (several respondents, or the same comment on several items) are
+    # listed once; said again in a later period they are listed there too (a page shows one period).
     words = merged["comment"].str.split().str.join(" ").str.casefold()
-    merged = merged[~merged.assign(_words=words).duplicated(["domain", "_words"])]
+    merged = merged[~merged.assign(_words=words).duplicated(["domain", "period", "_words"])]
     return merged[list(PRACTICE_COLUMNS)].reset_index(drop=True)
 
 

@@ -394,3 +394,19 @@ def test_a_partnership_that_shares_but_is_not_named_stays_anonymous(scores, part
 def test_a_round_level_opt_out_overrides_the_partnership_flag(comments, scores, partnerships):
     comments["share_practice"] = False
     assert promising_practices(comments, scores, partnerships).empty
+
+
+def test_a_practice_said_again_in_a_later_period_is_listed_in_that_period_too():
+    """The same words are listed once per domain and period: a practice repeated in a later round is not
+    hidden from that period's list because it was listed for an earlier one (the page shows one period)."""
+    names = ["Wiltshire", "Dorset", "Gloucestershire", "Hampshire", "Devon and Cornwall"]
+    values = {"Wiltshire": 4.0, "Dorset": 2.0, "Gloucestershire": 2.5, "Hampshire": 3.0, "Devon and Cornwall": 2.2}
+    scores = pd.concat([one_domain(values, round_="2025-H2"), one_domain(values, round_="2026-H1")])
+    places = everyone_in(names).assign(share_practice=True, named_to_peers=True)
+    said = "The board publishes a joint annual report with the ICB."
+    comments = pd.DataFrame({"partnership": "Wiltshire", "round": ["2025-H2", "2026-H1", "2026-H1"],
+                             "domain": "governance", "comment": [said, said, "  the BOARD publishes a joint "
+                                                                          "annual report with the ICB. "]})
+    table = promising_practices(comments, scores, places)
+    assert table["period"].tolist() == ["2025-H2", "2026-H1"]  # once per period, the respaced repeat dropped
+    assert table["comment"].tolist() == [said, said]
