@@ -69,6 +69,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from assessment.storage._common import Conflict, StorageError, audit
+from assessment.storage.db import sqlite_foreign_keys_off
 from assessment.storage.limits import COMMENT_LIMIT
 from assessment.storage.models import Base, OrganisationRow
 
@@ -688,15 +689,8 @@ def _sqlite_foreign_keys_deferred(connection: Connection):
     foreign key of the backup was already checked row by row, and ``PRAGMA foreign_key_check`` checks the
     result before the commit.
     """
-    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
-    if raw is None:
+    with sqlite_foreign_keys_off(connection):
         yield
-        return
-    raw.execute("PRAGMA foreign_keys=OFF")
-    try:
-        yield
-    finally:
-        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def _check_foreign_keys(connection: Connection, name: str) -> None:

@@ -219,3 +219,24 @@ def upgrade(engine: Engine, *, load_reference: bool = True) -> None:
                 connection.rollback()
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": UPGRADE_LOCK_KEY})
                 connection.commit()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[object | None]:
+    """On SQLite, foreign keys are not enforced inside the block; yields the driver connection (``None`` on
+    other databases, where nothing changes).
+
+    The pragma only takes effect outside a transaction, so it is set on the driver connection and the block
+    must be entered before the transaction begins; it is set back afterwards. Used where a table is rebuilt
+    (Alembic batch mode: copy, DROP, rename), which with enforcement on would delete or refuse the rows that
+    refer to it: migrations and the restore of an older backup, each checking the result themselves.
+    """
+    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if raw is None:
+        yield None
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield raw
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")

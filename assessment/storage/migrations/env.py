@@ -10,6 +10,7 @@ import contextlib
 
 from alembic import context
 
+from assessment.storage.db import sqlite_foreign_keys_off
 from assessment.storage.models import Base
 
 config = context.config
@@ -36,18 +37,14 @@ def _sqlite_foreign_keys_off(connection):
     effect outside a transaction, so it is set on the driver connection before the migration's transaction
     begins, and set back afterwards.
     """
-    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
-    if raw is None or connection.in_transaction():
+    if connection.in_transaction():  # the caller began it (a restore), and set the pragma itself
         yield
         return
-    raw.execute("PRAGMA foreign_keys=OFF")
-    try:
+    with sqlite_foreign_keys_off(connection) as raw:
         yield
-    finally:
-        raw.execute("PRAGMA foreign_keys=ON")
-        problems = raw.execute("PRAGMA foreign_key_check").fetchall()
-        if problems:
-            raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
+    problems = raw.execute("PRAGMA foreign_key_check").fetchall() if raw is not None else []
+    if problems:
+        raise RuntimeError(f"the migration left rows whose foreign keys point nowhere: {problems[:5]}")
 
 
 def run_migrations_online() -> None:
