@@ -3,27 +3,20 @@ file whose headline is the page's, and the page's tables fit a 1400 px window wi
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found by pytest by name)
-    CHROMIUM,
     browser,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
     screenshot,
     seed_demo_folder,
     serve_app,
     wait_for_charts,
     wait_until_idle,
 )
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
 
 # Each table's scrolling area: how wide its content is against how wide it is shown.
 TABLE_WIDTHS_JS = """() => Array.from(document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller'))

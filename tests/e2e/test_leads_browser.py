@@ -6,24 +6,17 @@ operator (``ASSESSMENT_AUTH=none`` on loopback). Each test does one job with the
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found by pytest by name
-    CHROMIUM,
     browser,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
     seed_demo_folder,
     serve_app,
     wait_until_idle,
 )
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
 
 
 @pytest.fixture(scope="module")

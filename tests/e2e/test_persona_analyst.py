@@ -13,27 +13,20 @@ earlier draft read the page while Streamlit was still redrawing it).
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found by pytest by name
-    CHROMIUM,
     browser,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
     screenshot,
     seed_demo_folder,
     serve_app,
     wait_for_charts,
     wait_until_idle,
 )
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
 
 WAIT = 60_000  # ms, for each auto-waiting expectation: generous, the machine may be busy
 LEAD_EMAIL = "crisis.lead@{key}.example.org"

@@ -21,16 +21,15 @@ auto-waiting ``expect`` with a generous timeout, so a rerun that has not finishe
 
 from __future__ import annotations
 
-import os
 import re
 
 import pandas as pd
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found by pytest by name
-    CHROMIUM,
     browser,
     free_port,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
     screenshot,
     seed_demo_folder,
     serve_app,
@@ -38,12 +37,6 @@ from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found
 )
 from tests.e2e.test_leads_browser import choose
 from tests.e2e.test_sign_in import identity_provider, sign_in, write_secrets  # noqa: F401 - a fixture
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
 
 SUBJECT, EMAIL = "cal", "commissioner@example.org"  # a user the identity provider of test_sign_in.py knows
 # The commissioner's portfolio (8 of the 12 demo partnerships) and the set chosen in it (3, from 3 regions).

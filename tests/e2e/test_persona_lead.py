@@ -18,14 +18,13 @@ Every check waits for the app to be idle (no script running, nothing stale) and 
 from __future__ import annotations
 
 import csv
-import os
 import re
 
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found by pytest by name
-    CHROMIUM,
     browser,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
     screenshot,
     seed_demo_folder,
     serve_app,
@@ -33,12 +32,6 @@ from tests.e2e.test_browser import (  # noqa: F401 - browser is a fixture, found
     wait_until_idle,
 )
 from tests.e2e.test_leads_browser import choose, selected_tab
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
 
 NAME = "Persona Vale crisis care partnership"
 KEY = "persona-vale"

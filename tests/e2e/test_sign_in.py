@@ -22,16 +22,13 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+from tests.e2e.test_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
+)
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
+ROOT = Path(__file__).resolve().parents[2]
 
 USERS = {  # subject at the provider -> (email, what to grant)
     "ann": ("admin@example.org", ("administrator", None)),

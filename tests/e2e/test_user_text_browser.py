@@ -3,14 +3,12 @@ fetches no image, on the pages and on the respondent's invite page (Chromium aga
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found by pytest by name)
     ARTIFACTS,
-    CHROMIUM,
     browser,
+    pytestmark,  # noqa: F401 - the e2e mark and the Chromium skip, one rule for every browser test
     screenshot,
     seed_demo_folder,
     serve_app,
@@ -18,12 +16,6 @@ from tests.e2e.test_browser import (  # noqa: F401  (the browser fixture, found 
 )
 
 EVIL = "Lancs [phish](https://evil.example/p) ![b](https://evil.example/b2.png)"
-
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="Debian's chromium is not installed (apt-get install -y chromium)"),
-]
 
 
 @pytest.fixture(scope="module")
